@@ -1,0 +1,17 @@
+#!/usr/bin/env node
+// The file users type: `node cli/mobius-deploy.js <command>`. A tiny shim into the compiled CLI,
+// so that `--help` starts fast (heavy modules are loaded lazily by each command).
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const entry = join(root, 'dist', 'deploy', 'cli', 'main.js');
+if (!existsSync(entry)) {
+  process.stderr.write(
+    'mobius-deploy is not built yet: run `npm ci && npm run build` in ' + root + ' first.\n',
+  );
+  process.exit(2);
+}
+const { main } = await import(entry);
+process.exitCode = await main(process.argv.slice(2));
