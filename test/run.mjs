@@ -27,7 +27,9 @@ function walk(dir) {
   return out;
 }
 
-let files = walk(join(root, 'test')).map((f) => relative(root, f)).sort();
+let files = walk(join(root, 'test'))
+  .map((f) => relative(root, f))
+  .sort();
 if (unitOnly) files = files.filter((f) => f.startsWith(join('test', 'unit')));
 if (filters.length) files = files.filter((f) => filters.some((p) => f.includes(p)));
 if (files.length === 0) {

@@ -134,7 +134,9 @@ export const previewPayloadSchema = z
     projectId: safeId('projectId'),
     requestId: safeId('requestId').optional(),
     dryRun: z.boolean().default(false),
-    priority: z.enum(['low', 'normal', 'high'], { error: 'priority must be "low", "normal" or "high"' }).default('normal'),
+    priority: z
+      .enum(['low', 'normal', 'high'], { error: 'priority must be "low", "normal" or "high"' })
+      .default('normal'),
     previewRequest: previewRequestSchema,
   })
   .strict();

@@ -48,3 +48,6 @@ export class RenderInputError extends Error {
     this.name = 'RenderInputError';
   }
 }
+
+/** The signature of renderPreview() in src/worker/render/index.ts. */
+export type RenderPreview = (payload: PreviewPayload, options: RenderOptions) => Promise<RenderResult>;
