@@ -1,0 +1,396 @@
+/**
+ * Environment configuration: deploy/environments/<name>.yaml, validated with one strict zod schema.
+ *
+ * `loadEnvironment('production')` reads deploy/environments/production.yaml (relative to the repository
+ * root, or `rootDir`), checks every key and value, and returns a typed Environment. A problem is an
+ * EnvironmentConfigError (exit code 2) whose message names the file, the key path and what is allowed:
+ *
+ *   deploy/environments/production.yaml: replicas: expected an integer from 1 to 50, got "three"
+ *
+ * The manifest builders (src/deploy/manifests/) turn an Environment into Kubernetes objects; the CLI's
+ * `--env` option uses it to find the namespace.
+ */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseDocument } from 'yaml';
+import { z } from 'zod';
+
+/** A configuration problem the user can fix by editing the environment file (exit code 2). */
+export class EnvironmentConfigError extends Error {
+  readonly exitCode = 2;
+  constructor(
+    message: string,
+    /** Each problem on its own, already prefixed with the file and key path. */
+    readonly problems: string[] = [message],
+  ) {
+    super(message);
+    this.name = 'EnvironmentConfigError';
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Value schemas. Each carries the human description of what is allowed, used in error messages.
+// ---------------------------------------------------------------------------------------------
+
+function intRange(min: number, max: number) {
+  const allowed = `an integer from ${min} to ${max}`;
+  return z
+    .number({ error: allowed })
+    .int({ error: allowed })
+    .min(min, { error: allowed })
+    .max(max, { error: allowed });
+}
+
+function pattern(re: RegExp, allowed: string) {
+  return z.string({ error: allowed }).regex(re, { error: allowed });
+}
+
+/** A DNS-1123 label: namespaces, secret names, storage classes. */
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+const dnsLabel = pattern(
+  DNS_LABEL,
+  'a DNS-1123 label (lowercase letters, digits and "-", at most 63 characters)',
+);
+/** A DNS-1123 subdomain (secret names, storage class names may contain dots). */
+const dnsSubdomain = pattern(
+  /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/,
+  'a DNS-1123 subdomain (lowercase letters, digits, "-" and ".", at most 253 characters)',
+);
+/** A key inside a Secret: letters, digits, "-", "_" and ".". */
+const secretKey = pattern(/^[-._a-zA-Z0-9]{1,253}$/, 'a Secret data key (letters, digits, "-", "_" and ".")');
+const cpuQuantity = pattern(
+  /^([1-9][0-9]{0,5}m|[0-9]{1,3}(\.[0-9]{1,3})?)$/,
+  'a CPU quantity such as "250m", "1" or "1.5"',
+);
+const memoryQuantity = pattern(
+  /^[1-9][0-9]{0,6}(Ki|Mi|Gi|Ti)$/,
+  'a memory quantity in Ki, Mi, Gi or Ti such as "256Mi" or "1Gi"',
+);
+const storageQuantity = pattern(
+  /^[1-9][0-9]{0,6}(Mi|Gi|Ti)$/,
+  'a storage size in Mi, Gi or Ti such as "20Gi"',
+);
+const imageRepository = pattern(
+  /^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)+$/,
+  'an image repository without tag such as "ghcr.io/mobius-org/mobius-preview-worker"',
+);
+const imageTag = pattern(
+  /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/,
+  'an image tag (letters, digits, "_", "." and "-", up to 128 characters)',
+);
+const imageDigest = pattern(/^sha256:[a-f0-9]{64}$/, 'an image digest "sha256:<64 hex digits>"');
+const labelMap = z.record(
+  pattern(/^([a-z0-9.-]{1,253}\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/, 'a label key'),
+  pattern(/^(([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9])?$/, 'a label value (up to 63 characters)'),
+  { error: 'a map of label keys to label values' },
+);
+const cidr = pattern(
+  /^([0-9]{1,3}\.){3}[0-9]{1,3}\/([0-9]|[12][0-9]|3[0-2])$/,
+  'an IPv4 CIDR such as "10.0.0.0/8"',
+);
+const httpsUrl = pattern(/^https:\/\/[^\s#]+$/, 'an https:// URL without a "#fragment"');
+const enumOf = <T extends [string, ...string[]]>(values: T) =>
+  z.enum(values, { error: `one of ${values.map((v) => JSON.stringify(v)).join(', ')}` });
+
+const resourcesSchema = z.strictObject({
+  requests: z.strictObject({ cpu: cpuQuantity, memory: memoryQuantity }),
+  limits: z.strictObject({ cpu: cpuQuantity, memory: memoryQuantity }),
+});
+
+const secretRefSchema = z.strictObject({
+  /** Name of a Secret in the same namespace; created outside this tool (never rendered). */
+  secretName: dnsSubdomain,
+  /** Key inside that Secret. */
+  secretKey,
+});
+
+const redisSchema = z.strictObject({
+  secretName: dnsSubdomain,
+  secretKey,
+  /** Where Redis runs, for the NetworkPolicy's egress rule. One of cidr or a selector. */
+  egress: z.strictObject({
+    port: intRange(1, 65535),
+    namespaceSelector: labelMap.optional(),
+    podSelector: labelMap.optional(),
+    cidr: cidr.optional(),
+  }),
+});
+
+export const environmentSchema = z.strictObject({
+  namespace: dnsLabel,
+  /** Label app.kubernetes.io/part-of. */
+  partOf: dnsLabel,
+  image: z.strictObject({
+    repository: imageRepository,
+    tag: imageTag,
+    digest: imageDigest.optional(),
+    pullPolicy: enumOf(['IfNotPresent', 'Always', 'Never']),
+  }),
+  replicas: intRange(1, 50),
+  resources: resourcesSchema,
+  redis: redisSchema,
+  apiToken: secretRefSchema,
+  autoscaling: z.strictObject({
+    minReplicas: intRange(1, 50),
+    maxReplicas: intRange(1, 100),
+    targetCPUUtilizationPercentage: intRange(10, 100),
+    targetMemoryUtilizationPercentage: intRange(10, 100),
+  }),
+  podDisruptionBudget: z.strictObject({ maxUnavailable: intRange(1, 10) }),
+  storage: z.strictObject({
+    size: storageQuantity,
+    /** Must provide ReadWriteMany volumes (NFS, CephFS, EFS, Azure Files, Filestore...). */
+    storageClassName: dnsSubdomain,
+  }),
+  worker: z.strictObject({
+    queueName: pattern(
+      /^[A-Za-z0-9._:-]{1,100}$/,
+      "1-100 characters of letters, digits, '.', '_', ':' and '-'",
+    ),
+    concurrency: intRange(1, 64),
+    queueMax: intRange(1, 1_000_000),
+    shutdownTimeoutSeconds: intRange(1, 3600),
+    logLevel: enumOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace']),
+  }),
+  rollout: z.strictObject({
+    progressDeadlineSeconds: intRange(30, 3600),
+    revisionHistoryLimit: intRange(1, 100),
+  }),
+  alerts: z.strictObject({
+    /** Base of runbook_url: <runbookBaseUrl>#<anchor>, normally a GitHub blob URL of docs/RUNBOOKS.md. */
+    runbookBaseUrl: httpsUrl,
+    /** Fire PreviewWorkerJobFailureRatio above this share of failed jobs (0.05 = 5%). */
+    jobFailureRatio: z.number({ error: 'a number above 0 and at most 1' }).gt(0).lte(1),
+    /** Fire PreviewWorkerQueueBacklogHigh above this share of worker.queueMax. */
+    queueBacklogRatio: z.number({ error: 'a number above 0 and at most 1' }).gt(0).lte(1),
+    /** Fire PreviewWorkerRenderSlow when the p95 of completed jobs exceeds this many seconds. */
+    renderP95Seconds: intRange(1, 3600),
+    /** Fire PreviewWorkerMemoryNearLimit above this share of the memory limit. */
+    memoryLimitRatio: z.number({ error: 'a number above 0 and at most 1' }).gt(0).lte(1),
+  }),
+});
+
+/** What the YAML file holds. */
+export type EnvironmentFile = z.infer<typeof environmentSchema>;
+
+/** A validated environment: the file's content plus where it came from. */
+export interface Environment extends EnvironmentFile {
+  /** Environment name: the file name without .yaml (staging, production). */
+  name: string;
+  /** The file it was read from, relative to the repository root when inside it. */
+  file: string;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Cross-field rules (each names both keys).
+// ---------------------------------------------------------------------------------------------
+
+const MEMORY_FACTORS: Record<string, number> = { Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3, Ti: 1024 ** 4 };
+
+/** Bytes of a memory quantity like 256Mi. */
+export function memoryBytes(quantity: string): number {
+  const m = /^(\d+)(Ki|Mi|Gi|Ti)$/.exec(quantity);
+  if (!m) throw new Error(`not a memory quantity: ${quantity}`);
+  return Number(m[1]) * MEMORY_FACTORS[m[2]!]!;
+}
+
+/** Millicores of a CPU quantity like 250m or 1.5. */
+export function cpuMillis(quantity: string): number {
+  return quantity.endsWith('m') ? Number(quantity.slice(0, -1)) : Math.round(Number(quantity) * 1000);
+}
+
+function crossFieldProblems(env: EnvironmentFile): string[] {
+  const problems: string[] = [];
+  const { requests, limits } = env.resources;
+  if (cpuMillis(requests.cpu) > cpuMillis(limits.cpu)) {
+    problems.push(
+      `resources.requests.cpu: expected at most resources.limits.cpu (${limits.cpu}), got "${requests.cpu}"`,
+    );
+  }
+  if (memoryBytes(requests.memory) > memoryBytes(limits.memory)) {
+    problems.push(
+      `resources.requests.memory: expected at most resources.limits.memory (${limits.memory}), got "${requests.memory}"`,
+    );
+  }
+  const { minReplicas, maxReplicas } = env.autoscaling;
+  if (minReplicas > maxReplicas) {
+    problems.push(
+      `autoscaling.minReplicas: expected at most autoscaling.maxReplicas (${maxReplicas}), got ${minReplicas}`,
+    );
+  }
+  if (env.replicas < minReplicas || env.replicas > maxReplicas) {
+    problems.push(
+      `replicas: expected an integer from autoscaling.minReplicas (${minReplicas}) to autoscaling.maxReplicas (${maxReplicas}), got ${env.replicas}`,
+    );
+  }
+  const egress = env.redis.egress;
+  const hasSelector = egress.namespaceSelector !== undefined || egress.podSelector !== undefined;
+  if (hasSelector === (egress.cidr !== undefined)) {
+    problems.push(
+      'redis.egress: expected either cidr or namespaceSelector/podSelector (exactly one way to reach Redis), ' +
+        (hasSelector ? 'got both' : 'got neither'),
+    );
+  }
+  return problems;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Error formatting
+// ---------------------------------------------------------------------------------------------
+
+function showValue(value: unknown): string {
+  if (value === undefined) return 'nothing (the key is missing)';
+  if (value === null) return 'an empty value';
+  const text = JSON.stringify(value);
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}
+
+function formatPath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const part of path) {
+    if (typeof part === 'number') out += `[${part}]`;
+    else out += out === '' ? String(part) : `.${String(part)}`;
+  }
+  return out === '' ? '(top level)' : out;
+}
+
+/** The keys a strict object at `path` accepts, for "unknown key" messages. */
+function allowedKeysAt(path: readonly PropertyKey[]): string[] {
+  // biome-ignore lint/suspicious/noExplicitAny: walking zod's internal definition tree
+  let schema: any = environmentSchema;
+  for (const part of path) {
+    while (schema?._zod?.def?.innerType) schema = schema._zod.def.innerType;
+    const shape = schema?._zod?.def?.shape;
+    if (!shape || typeof part !== 'string') return [];
+    schema = shape[part];
+  }
+  while (schema?._zod?.def?.innerType) schema = schema._zod.def.innerType;
+  const shape = schema?._zod?.def?.shape;
+  return shape ? Object.keys(shape) : [];
+}
+
+function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
+  let cur: unknown = root;
+  for (const part of path) {
+    if (cur === null || typeof cur !== 'object') return undefined;
+    cur = (cur as Record<PropertyKey, unknown>)[part];
+  }
+  return cur;
+}
+
+function issueMessages(issue: z.core.$ZodIssue, input: unknown): string[] {
+  if (issue.code === 'unrecognized_keys') {
+    const allowed = allowedKeysAt(issue.path);
+    return issue.keys.map(
+      (key) =>
+        `${formatPath([...issue.path, key])}: unknown key; allowed here: ${allowed.join(', ') || '(none)'}`,
+    );
+  }
+  if (issue.code === 'invalid_key') {
+    return [`${formatPath(issue.path)}: ${issue.message}`];
+  }
+  const value = valueAt(input, issue.path);
+  if (issue.code === 'invalid_type' && issue.expected === 'object') {
+    return [`${formatPath(issue.path)}: expected a mapping of keys, got ${showValue(value)}`];
+  }
+  if (value === undefined) return [`${formatPath(issue.path)}: missing; expected ${issue.message}`];
+  return [`${formatPath(issue.path)}: expected ${issue.message}, got ${showValue(value)}`];
+}
+
+/**
+ * Validates already-parsed YAML content. `file` is the label used in messages.
+ * Throws EnvironmentConfigError listing every problem.
+ */
+export function parseEnvironment(content: unknown, name: string, file: string): Environment {
+  if (content === null || typeof content !== 'object' || Array.isArray(content)) {
+    throw new EnvironmentConfigError(
+      `${file}: expected a YAML mapping with keys like namespace, image, replicas; got ${showValue(content)}`,
+    );
+  }
+  const result = environmentSchema.safeParse(content);
+  let problems: string[];
+  if (!result.success) {
+    problems = result.error.issues.flatMap((issue) => issueMessages(issue, content));
+  } else {
+    problems = crossFieldProblems(result.data);
+  }
+  if (problems.length > 0) {
+    const lines = problems.map((p) => `${file}: ${p}`);
+    throw new EnvironmentConfigError(lines.join('\n'), lines);
+  }
+  return { ...(result.data as EnvironmentFile), name, file };
+}
+
+/** Parses YAML text (one document) and validates it. */
+export function parseEnvironmentYaml(text: string, name: string, file: string): Environment {
+  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    const first = doc.errors[0]!;
+    const where = first.linePos?.[0]
+      ? ` (line ${first.linePos[0].line}, column ${first.linePos[0].col})`
+      : '';
+    throw new EnvironmentConfigError(
+      `${file}: not valid YAML${where}: ${first.message.split('\n')[0]}. Fix the syntax and try again.`,
+    );
+  }
+  return parseEnvironment(doc.toJS(), name, file);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Loading from disk
+// ---------------------------------------------------------------------------------------------
+
+/** The repository root (where package.json and deploy/ live), from this module's location. */
+export function repositoryRoot(): string {
+  // src/deploy/manifests/environment.ts and dist/deploy/manifests/environment.js are both 3 levels down.
+  return resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+}
+
+export const ENVIRONMENTS_DIR = join('deploy', 'environments');
+
+const ENV_NAME = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+
+/** The environment names present in <rootDir>/deploy/environments (file names without .yaml). */
+export function listEnvironments(rootDir: string = repositoryRoot()): string[] {
+  const dir = join(rootDir, ENVIRONMENTS_DIR);
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.yaml'))
+    .map((f) => f.slice(0, -'.yaml'.length))
+    .filter((n) => ENV_NAME.test(n))
+    .sort();
+}
+
+/**
+ * Reads and validates deploy/environments/<name>.yaml under rootDir (default: the repository root).
+ * Throws EnvironmentConfigError (exit code 2) for an unknown name, unreadable file, bad YAML or bad values.
+ */
+export function loadEnvironment(name: string, rootDir: string = repositoryRoot()): Environment {
+  if (!ENV_NAME.test(name)) {
+    throw new EnvironmentConfigError(
+      `--env ${JSON.stringify(name)} is not a valid environment name: expected lowercase letters, digits and "-" ` +
+        `(the name of a file in ${ENVIRONMENTS_DIR}/ without .yaml).`,
+    );
+  }
+  const path = join(rootDir, ENVIRONMENTS_DIR, `${name}.yaml`);
+  const rel = relative(process.cwd(), path);
+  const label = rel.startsWith('..') || rel === '' ? path : rel;
+  const fileLabel = join(ENVIRONMENTS_DIR, `${name}.yaml`);
+  if (!existsSync(path)) {
+    const known = listEnvironments(rootDir);
+    throw new EnvironmentConfigError(
+      `No environment named ${JSON.stringify(name)}: ${label} does not exist. ` +
+        (known.length ? `Known environments: ${known.join(', ')}.` : `Create ${fileLabel} first.`),
+    );
+  }
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new EnvironmentConfigError(
+      `${label}: cannot be read (${(err as NodeJS.ErrnoException).code ?? err}).`,
+    );
+  }
+  return parseEnvironmentYaml(text, name, fileLabel);
+}
