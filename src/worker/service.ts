@@ -114,9 +114,13 @@ export class BullPreviewService implements PreviewService {
   }
 
   async status(jobId: string): Promise<PreviewStatus | null> {
+    // State first, then the job hash: the hash is then at least as new as the state, so a
+    // finished state never comes with the attempt counts of an earlier moment.
+    const bullState = await this.deps.queue.getJobState(jobId);
+    if (bullState === 'unknown') return null;
     const job = (await this.deps.queue.getJob(jobId)) as PreviewJob | undefined;
     if (!job) return null;
-    const state = toPreviewState(await job.getState());
+    const state = toPreviewState(bullState);
     const data = job.data as Partial<PreviewPayload> | undefined;
     const progress = typeof job.progress === 'number' ? job.progress : 0;
     const status: PreviewStatus = {
