@@ -1,0 +1,148 @@
+// Parsing of one container log line: the Kubernetes timestamp prefix (timestamps=true) and the
+// worker's pino JSON lines ({"level":30,"time":…,"pid":…,"hostname":…,"msg":…,…fields}).
+// Lines that are not JSON objects are kept as they are, with level "unknown".
+
+export type LogLevelName = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'unknown';
+
+/** pino's numeric levels. */
+export const LOG_LEVELS: Readonly<Record<Exclude<LogLevelName, 'unknown'>, number>> = {
+  trace: 10,
+  debug: 20,
+  info: 30,
+  warn: 40,
+  error: 50,
+  fatal: 60,
+};
+
+/** Lines at or above this level are "error-level". */
+export const ERROR_LEVEL = 50;
+
+export interface LogRecord {
+  /** The line as the container wrote it (without the Kubernetes timestamp prefix). */
+  raw: string;
+  /** RFC3339Nano timestamp the API server added (only when requested with timestamps=true). */
+  kubeTime?: string;
+  /** True when the line is a JSON object. */
+  json: boolean;
+  /** Numeric pino level (10..60); undefined for lines without one. */
+  level?: number;
+  levelName: LogLevelName;
+  /** Milliseconds since the epoch: the JSON `time`, else the Kubernetes timestamp. */
+  time?: number;
+  /** The JSON `msg` (or `message`), else the raw line. */
+  msg: string;
+  /** JSON keys other than level, time, msg, pid, hostname and v. */
+  fields: Record<string, unknown>;
+}
+
+const BASE_KEYS = new Set(['level', 'time', 'msg', 'message', 'pid', 'hostname', 'v']);
+
+export function levelName(level: number | undefined): LogLevelName {
+  if (level === undefined) return 'unknown';
+  if (level >= 60) return 'fatal';
+  if (level >= 50) return 'error';
+  if (level >= 40) return 'warn';
+  if (level >= 30) return 'info';
+  if (level >= 20) return 'debug';
+  return 'trace';
+}
+
+/**
+ * Parse a level given by a user (`--level warn`, `WARNING`, `40`). Returns undefined when invalid.
+ */
+export function parseLevelOption(value: string): number | undefined {
+  const v = value.trim().toLowerCase();
+  if (v === 'warning') return LOG_LEVELS.warn;
+  if (v === 'err') return LOG_LEVELS.error;
+  if (v in LOG_LEVELS) return LOG_LEVELS[v as keyof typeof LOG_LEVELS];
+  if (/^\d+$/.test(v)) {
+    const n = Number(v);
+    if (n >= 1 && n <= 100) return n;
+  }
+  return undefined;
+}
+
+function levelFromJson(value: unknown): number | undefined {
+  if (typeof value === 'number' && Number.isFinite(value)) return value;
+  if (typeof value === 'string') return parseLevelOption(value);
+  return undefined;
+}
+
+function timeFromJson(value: unknown): number | undefined {
+  if (typeof value === 'number' && Number.isFinite(value)) return value;
+  if (typeof value === 'string') {
+    const t = Date.parse(value);
+    return Number.isNaN(t) ? undefined : t;
+  }
+  return undefined;
+}
+
+/**
+ * Parse an RFC3339(Nano) timestamp such as 2026-11-26T19:40:00.123456789Z to epoch milliseconds.
+ * Fractions beyond milliseconds are dropped (Date.parse does not take them everywhere).
+ */
+export function parseKubeTime(ts: string): number | undefined {
+  const dot = ts.indexOf('.', 19);
+  let s = ts;
+  if (dot === 19) {
+    let end = dot + 1;
+    while (end < ts.length && ts.charCodeAt(end) >= 48 && ts.charCodeAt(end) <= 57) end++;
+    s = ts.slice(0, Math.min(end, dot + 4)) + ts.slice(end);
+  }
+  const t = Date.parse(s);
+  return Number.isNaN(t) ? undefined : t;
+}
+
+/** Split the `timestamps=true` prefix from a line: [timestamp, rest], or undefined when absent. */
+export function splitKubeTimestamp(line: string): [string, string] | undefined {
+  const sp = line.indexOf(' ');
+  if (sp < 20 || sp > 40) return undefined;
+  const c = line.charCodeAt(0);
+  if (c < 48 || c > 57 || line.charCodeAt(4) !== 45 || line.charCodeAt(10) !== 84) return undefined;
+  return [line.slice(0, sp), line.slice(sp + 1)];
+}
+
+export interface ParseOptions {
+  /** The line starts with the API server's timestamp (the log request had timestamps=true). */
+  kubeTimestamps?: boolean;
+}
+
+/** Parse one log line. Never throws. */
+export function parseLogLine(line: string, options: ParseOptions = {}): LogRecord {
+  let raw = line;
+  let kubeTime: string | undefined;
+  if (options.kubeTimestamps) {
+    const split = splitKubeTimestamp(line);
+    if (split) [kubeTime, raw] = split;
+  }
+  if (raw.length > 0 && raw.charCodeAt(raw.length - 1) === 13) raw = raw.slice(0, -1);
+  const kubeMs = kubeTime === undefined ? undefined : parseKubeTime(kubeTime);
+  if (raw.charCodeAt(0) === 123 /* { */) {
+    let obj: unknown;
+    try {
+      obj = JSON.parse(raw);
+    } catch {
+      obj = undefined;
+    }
+    if (obj !== null && typeof obj === 'object' && !Array.isArray(obj)) {
+      const o = obj as Record<string, unknown>;
+      const level = levelFromJson(o.level);
+      const m = o.msg ?? o.message;
+      const fields: Record<string, unknown> = {};
+      for (const key in o) {
+        if (!BASE_KEYS.has(key)) fields[key] = o[key];
+      }
+      return {
+        raw,
+        kubeTime,
+        json: true,
+        level,
+        levelName: levelName(level),
+        time: timeFromJson(o.time) ?? kubeMs,
+        msg: typeof m === 'string' ? m : m === undefined ? '' : JSON.stringify(m),
+        fields,
+      };
+    }
+  }
+  return { raw, kubeTime, json: false, levelName: 'unknown', time: kubeMs, msg: raw, fields: {} };
+}
