@@ -126,7 +126,7 @@ describe('environment schema errors name the file, the key path and what is allo
     );
     assert.match(
       problemsFor(edit('jobFailureRatio: 0.05', 'jobFailureRatio: 5'))[0]!,
-      /alerts\.jobFailureRatio: expected a number above 0 and at most 1, got 5/,
+      /alerts\.jobFailureRatio: expected a number above 0 and below 1, got 5/,
     );
   });
 

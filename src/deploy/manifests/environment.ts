@@ -90,6 +90,10 @@ const cidr = pattern(
   'an IPv4 CIDR such as "10.0.0.0/8"',
 );
 const httpsUrl = pattern(/^https:\/\/[^\s#]+$/, 'an https:// URL without a "#fragment"');
+const ratio = z
+  .number({ error: 'a number above 0 and below 1' })
+  .gt(0, { error: 'a number above 0 and below 1' })
+  .lt(1, { error: 'a number above 0 and below 1' });
 const enumOf = <T extends [string, ...string[]]>(values: T) =>
   z.enum(values, { error: `one of ${values.map((v) => JSON.stringify(v)).join(', ')}` });
 
@@ -161,13 +165,13 @@ export const environmentSchema = z.strictObject({
     /** Base of runbook_url: <runbookBaseUrl>#<anchor>, normally a GitHub blob URL of docs/RUNBOOKS.md. */
     runbookBaseUrl: httpsUrl,
     /** Fire PreviewWorkerJobFailureRatio above this share of failed jobs (0.05 = 5%). */
-    jobFailureRatio: z.number({ error: 'a number above 0 and at most 1' }).gt(0).lte(1),
+    jobFailureRatio: ratio,
     /** Fire PreviewWorkerQueueBacklogHigh above this share of worker.queueMax. */
-    queueBacklogRatio: z.number({ error: 'a number above 0 and at most 1' }).gt(0).lte(1),
+    queueBacklogRatio: ratio,
     /** Fire PreviewWorkerRenderSlow when the p95 of completed jobs exceeds this many seconds. */
     renderP95Seconds: intRange(1, 3600),
     /** Fire PreviewWorkerMemoryNearLimit above this share of the memory limit. */
-    memoryLimitRatio: z.number({ error: 'a number above 0 and at most 1' }).gt(0).lte(1),
+    memoryLimitRatio: ratio,
   }),
 });
 
