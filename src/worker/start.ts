@@ -346,16 +346,17 @@ export interface TryItOptions {
 
 /**
  * One paste-able command: submit the sample, wait for and download its contact sheet (curl
- * retries while the render is still running: 404 until the artifacts exist), then show the
- * job's status. The token, when needed, is referenced as $PREVIEW_API_TOKEN, never printed.
+ * retries quietly while the render is still running: 404 until the artifacts exist), then show
+ * the job's status (state, progress, every artifact with bytes and sha256). The token, when needed, is referenced as $PREVIEW_API_TOKEN, never printed.
  */
 export function tryItCommand(o: TryItOptions): string {
   const auth = o.tokenRequired ? ` -H "Authorization: Bearer $PREVIEW_API_TOKEN"` : '';
   const job = `${o.apiUrl}/v1/previews/${o.jobId}`;
   return [
     `curl -sS${auth} -H 'Content-Type: application/json' --data-binary @${shellQuote(o.samplePath)} ${o.apiUrl}/v1/previews && echo && \\`,
-    `curl -sSf${auth} --retry 30 --retry-delay 1 --retry-all-errors -o contact-sheet.png ${job}/artifacts/contact-sheet.png && \\`,
-    `curl -sS${auth} ${job} && echo && echo 'Saved contact-sheet.png'`,
+    `curl -sf${auth} --retry 30 --retry-delay 1 --retry-all-errors -o contact-sheet.png ${job}/artifacts/contact-sheet.png \\`,
+    `  && echo 'Saved contact-sheet.png' || echo 'No contact sheet yet: see the job status below'; \\`,
+    `curl -sS${auth} ${job}; echo`,
   ].join('\n');
 }
 
@@ -495,15 +496,20 @@ export async function main(): Promise<void> {
     };
   }
 
-  let signals = 0;
+  // A terminal's Ctrl-C reaches every process of the foreground group, and npm may forward it
+  // too: a repeat within a second is the same Ctrl-C. A later one forces the exit.
+  let firstSignalAt = 0;
   const onSignal = (signal: NodeJS.Signals) => {
-    signals += 1;
-    if (signals > 1) {
-      process.stderr.write(`\n${signal} again: exiting now without waiting for running jobs.\n`);
-      redis?.killNow();
-      process.exit(1);
+    const now = Date.now();
+    if (firstSignalAt === 0) {
+      firstSignalAt = now;
+      void stop(signal, 0);
+      return;
     }
-    void stop(signal, 0);
+    if (now - firstSignalAt < 1000) return;
+    process.stderr.write(`\n${signal} again: exiting now without waiting for running jobs.\n`);
+    redis?.killNow();
+    process.exit(1);
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);

@@ -1,0 +1,340 @@
+/**
+ * `npm start` end to end: the compiled entry (dist/worker/start.js, built here when missing or
+ * older than src/worker) runs as a process in a temporary directory without REDIS_URL, starts its
+ * private redis-server, renders the bundled sample submitted over HTTP, serves the artifacts
+ * (checked against container.json), and stops worker and Redis on SIGINT. Also: the printed curl
+ * command works as pasted, the append-only file keeps jobs across a restart, a second start in the
+ * same directory is refused, a REDIS_URL password is never printed, and without redis-server on
+ * PATH the message says how to install it.
+ */
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { createHash, randomUUID } from 'node:crypto';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const START_JS = join(ROOT, 'dist', 'worker', 'start.js');
+const SAMPLE = JSON.parse(readFileSync(join(ROOT, 'examples', 'sample-preview.json'), 'utf8')) as {
+  jobId: string;
+  projectId: string;
+  previewRequest: { steps: unknown[] };
+};
+const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+
+function newestMtime(dir: string, ext: string): number {
+  let newest = 0;
+  for (const name of readdirSync(dir)) {
+    const full = join(dir, name);
+    const st = statSync(full);
+    if (st.isDirectory()) newest = Math.max(newest, newestMtime(full, ext));
+    else if (name.endsWith(ext)) newest = Math.max(newest, st.mtimeMs);
+  }
+  return newest;
+}
+
+/** Builds dist/ when start.js is missing or any worker source is newer than it. */
+function ensureBuilt(): void {
+  const srcNewest = newestMtime(join(ROOT, 'src', 'worker'), '.ts');
+  if (existsSync(START_JS) && newestMtime(join(ROOT, 'dist', 'worker'), '.js') >= srcNewest) return;
+  // tsc emits even when unrelated files have type errors; what matters is that start.js exists.
+  spawnSync(
+    process.execPath,
+    [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'],
+    {
+      cwd: ROOT,
+      stdio: 'ignore',
+    },
+  );
+  assert.ok(existsSync(START_JS), `npm run build did not produce ${START_JS}`);
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      srv.close(() => resolve(typeof addr === 'object' && addr ? addr.port : 0));
+    });
+  });
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+async function until<T>(
+  check: () => T | Promise<T>,
+  timeoutMs: number,
+  what: string,
+): Promise<NonNullable<T>> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await check();
+    if (v) return v as NonNullable<T>;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+interface Started {
+  child: ChildProcess;
+  stdout: () => string;
+  stderr: () => string;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+const running = new Set<ChildProcess>();
+
+function baseEnv(overrides: Record<string, string | undefined>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  for (const name of ['REDIS_URL', 'DATA_DIR', 'PREVIEW_API_TOKEN', 'HOST', 'PORT', 'NODE_ENV'])
+    delete env[name];
+  for (const [k, v] of Object.entries(overrides)) {
+    if (v === undefined) delete env[k];
+    else env[k] = v;
+  }
+  return env;
+}
+
+function startProcess(cwd: string, env: NodeJS.ProcessEnv): Started {
+  const child = spawn(process.execPath, [START_JS], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  running.add(child);
+  let out = '';
+  let err = '';
+  child.stdout?.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  child.stderr?.on('data', (d: Buffer) => {
+    err += d.toString();
+  });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    child.once('exit', (code, signal) => {
+      running.delete(child);
+      resolve({ code, signal });
+    });
+  });
+  return { child, stdout: () => out, stderr: () => err, exited };
+}
+
+async function waitForBanner(p: Started): Promise<{ url: string; redisPid?: number }> {
+  const url = await until(
+    () => {
+      if (p.child.exitCode !== null) {
+        throw new Error(`start exited early (${p.child.exitCode}):\n${p.stdout()}\n${p.stderr()}`);
+      }
+      return /^ {2}API {8}(http:\/\/\S+)$/m.exec(p.stdout())?.[1];
+    },
+    60_000,
+    'the API URL on stdout',
+  );
+  const pid = /\(pid (\d+)\)/.exec(p.stdout())?.[1];
+  return { url, redisPid: pid ? Number(pid) : undefined };
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: replies are JSON inspected field by field
+async function getJson(url: string): Promise<{ status: number; body: any }> {
+  const res = await fetch(url);
+  return { status: res.status, body: await res.json() };
+}
+
+describe('npm start (dist/worker/start.js)', () => {
+  before(() => ensureBuilt());
+
+  after(() => {
+    for (const child of running) child.kill('SIGKILL');
+  });
+
+  test('without REDIS_URL: private Redis, sample renders, artifacts match container.json, Ctrl-C stops both', async () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'mobius-start-'));
+    try {
+      const port = await freePort();
+      const env = baseEnv({ PORT: String(port) });
+      const p = startProcess(cwd, env);
+      const { url, redisPid } = await waitForBanner(p);
+      assert.equal(url, `http://127.0.0.1:${port}`);
+      assert.ok(redisPid && isAlive(redisPid), 'the private redis-server runs');
+      const banner = p.stdout();
+      assert.match(
+        banner,
+        new RegExp(`Artifacts {2}${cwd.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/data/previews/`),
+      );
+      assert.match(banner, /append-only file on/);
+      assert.match(banner, /--data-binary @\S*examples\/sample-preview\.json/);
+      assert.ok(existsSync(join(cwd, '.mobius', 'redis', 'embedded.json')));
+
+      // submit the sample over HTTP
+      const submit = await fetch(`${url}/v1/previews`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: readFileSync(join(ROOT, 'examples', 'sample-preview.json')),
+      });
+      assert.equal(submit.status, 202);
+      assert.deepEqual(await submit.json(), {
+        jobId: SAMPLE.jobId,
+        state: 'queued',
+        created: true,
+        statusUrl: `/v1/previews/${SAMPLE.jobId}`,
+      });
+      const status = await until(
+        async () => {
+          const s = await getJson(`${url}/v1/previews/${SAMPLE.jobId}`);
+          if (s.body.state === 'failed') throw new Error(`render failed: ${s.body.failedReason}`);
+          return s.body.state === 'completed' ? s.body : null;
+        },
+        60_000,
+        'the sample job to complete',
+      );
+      assert.equal(status.progress, 100);
+
+      // the contact sheet is a PNG
+      const sheet = await fetch(`${url}/v1/previews/${SAMPLE.jobId}/artifacts/contact-sheet.png`);
+      assert.equal(sheet.status, 200);
+      assert.equal(sheet.headers.get('content-type'), 'image/png');
+      const sheetBytes = Buffer.from(await sheet.arrayBuffer());
+      assert.equal(Number(sheet.headers.get('content-length')), sheetBytes.length);
+      assert.deepEqual(sheetBytes.subarray(0, 8), PNG_SIGNATURE);
+
+      // every file in container.json downloads with its listed size and sha256
+      const manifest = (await getJson(`${url}/v1/previews/${SAMPLE.jobId}/artifacts/container.json`))
+        .body as {
+        files: { path: string; bytes: number; sha256: string }[];
+      };
+      const paths = manifest.files.map((f) => f.path);
+      assert.ok(paths.includes('contact-sheet.png'));
+      assert.ok(paths.includes('preview.json'));
+      assert.equal(paths.filter((f) => f.startsWith('frames/')).length, SAMPLE.previewRequest.steps.length);
+      for (const file of manifest.files) {
+        const res = await fetch(`${url}/v1/previews/${SAMPLE.jobId}/artifacts/${file.path}`);
+        assert.equal(res.status, 200, file.path);
+        const bytes = Buffer.from(await res.arrayBuffer());
+        assert.equal(bytes.length, file.bytes, file.path);
+        assert.equal(createHash('sha256').update(bytes).digest('hex'), file.sha256, file.path);
+      }
+      assert.deepEqual(status.artifacts, manifest.files);
+      // on disk under ./data in the working directory
+      assert.ok(
+        existsSync(join(cwd, 'data', 'previews', SAMPLE.projectId, SAMPLE.jobId, 'contact-sheet.png')),
+      );
+
+      // the printed command works as pasted (the job exists now, so it answers 200 and downloads)
+      const command = banner
+        .split('\n')
+        .filter((l) => l.startsWith('  curl ') || l.startsWith('    && '))
+        .map((l) => l.slice(2))
+        .join('\n');
+      assert.match(command, /^curl /);
+      if (spawnSync('curl', ['--version']).status === 0) {
+        const pasted = spawnSync('sh', ['-c', command], { cwd, encoding: 'utf8', timeout: 60_000 });
+        assert.equal(pasted.status, 0, pasted.stderr);
+        assert.match(pasted.stdout, /Saved contact-sheet\.png/);
+        assert.match(pasted.stdout, /"state":"completed"/);
+        assert.deepEqual(readFileSync(join(cwd, 'contact-sheet.png')), sheetBytes);
+      }
+
+      // a second start in the same directory is refused while this one runs
+      const second = startProcess(cwd, baseEnv({ PORT: String(await freePort()) }));
+      const secondExit = await second.exited;
+      assert.equal(secondExit.code, 1);
+      assert.match(second.stderr(), /already running/);
+
+      // Ctrl-C: the worker stops, then Redis, and the process exits 0
+      p.child.kill('SIGINT');
+      const exit = await p.exited;
+      assert.deepEqual(exit, { code: 0, signal: null }, p.stderr());
+      assert.match(p.stdout(), /Stopped\./);
+      await until(() => !isAlive(redisPid!), 10_000, 'the redis-server child to exit');
+      assert.ok(!existsSync(join(cwd, '.mobius', 'redis', 'embedded.json')));
+      assert.ok(
+        existsSync(join(cwd, '.mobius', 'redis', 'appendonlydir')),
+        'the append-only file is on disk',
+      );
+
+      // a restart finds the job again (append-only file): the same submit answers 200 completed
+      const again = startProcess(cwd, baseEnv({ PORT: String(await freePort()) }));
+      const { url: url2, redisPid: redisPid2 } = await waitForBanner(again);
+      const resubmit = await fetch(`${url2}/v1/previews`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: readFileSync(join(ROOT, 'examples', 'sample-preview.json')),
+      });
+      assert.equal(resubmit.status, 200);
+      assert.equal(((await resubmit.json()) as { state: string }).state, 'completed');
+      again.child.kill('SIGTERM');
+      assert.deepEqual(await again.exited, { code: 0, signal: null });
+      await until(() => !isAlive(redisPid2!), 10_000, 'the second redis-server to exit');
+    } finally {
+      rmSync(cwd, { recursive: true, force: true });
+    }
+  });
+
+  test('without REDIS_URL and without redis-server on PATH: exits 1 saying how to install Redis', async () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'mobius-start-nopath-'));
+    const emptyBin = mkdtempSync(join(tmpdir(), 'mobius-empty-bin-'));
+    try {
+      const p = startProcess(cwd, baseEnv({ PATH: emptyBin, PORT: String(await freePort()) }));
+      const exit = await p.exited;
+      assert.equal(exit.code, 1);
+      const err = p.stderr();
+      assert.match(err, /no redis-server was found on PATH/);
+      assert.match(err, /apt-get install redis-server/);
+      assert.match(err, /brew install redis/);
+      assert.match(err, /REDIS_URL=redis:\/\//);
+      assert.ok(!/\n\s+at /.test(err), 'no stack trace');
+      assert.ok(!existsSync(join(cwd, '.mobius')), 'nothing was started');
+    } finally {
+      rmSync(cwd, { recursive: true, force: true });
+      rmSync(emptyBin, { recursive: true, force: true });
+    }
+  });
+
+  test('with REDIS_URL: runs against it, starts no Redis, never prints the password', async () => {
+    const redisCheck = new Redis('redis://127.0.0.1:6379', { lazyConnect: true, maxRetriesPerRequest: 0 });
+    await redisCheck.connect();
+    const cwd = mkdtempSync(join(tmpdir(), 'mobius-start-url-'));
+    const id = randomUUID().slice(0, 8);
+    const prefix = `e2e-start-${id}`;
+    try {
+      const p = startProcess(
+        cwd,
+        baseEnv({
+          REDIS_URL: 'redis://:Hunter2-Sup3r-Secret@127.0.0.1:6379/0',
+          PREVIEW_QUEUE_NAME: `e2e-start-q-${id}`,
+          PREVIEW_REDIS_PREFIX: prefix,
+          PORT: String(await freePort()),
+          // PATH without redis-server proves no private one is needed
+          PATH: [
+            '/nonexistent',
+            ...(process.env.PATH ?? '').split(delimiter).filter((d) => !existsSync(join(d, 'redis-server'))),
+          ].join(delimiter),
+        }),
+      );
+      const { url, redisPid } = await waitForBanner(p);
+      assert.equal(redisPid, undefined);
+      assert.match(p.stdout(), /Redis {6}redis:\/\/:\*\*\*@127\.0\.0\.1:6379\/0/);
+      assert.equal((await fetch(`${url}/livez`)).status, 200);
+      assert.equal((await getJson(`${url}/readyz`)).status, 200);
+      p.child.kill('SIGTERM');
+      assert.deepEqual(await p.exited, { code: 0, signal: null });
+      const everything = p.stdout() + p.stderr();
+      assert.ok(!everything.includes('Hunter2-Sup3r-Secret'), 'the password never appears');
+      assert.ok(!existsSync(join(cwd, '.mobius')), 'no private Redis directory');
+    } finally {
+      const keys = await redisCheck.keys(`${prefix}:*`);
+      if (keys.length) await redisCheck.del(...keys);
+      redisCheck.disconnect();
+      rmSync(cwd, { recursive: true, force: true });
+    }
+  });
+});
