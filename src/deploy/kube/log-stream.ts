@@ -1,0 +1,309 @@
+/**
+ * Streaming reads from the API server: container logs (`/pods/NAME/log`, with follow) and watches
+ * (`?watch=true`), delivered line by line as they arrive. The JSON transport in client.ts buffers
+ * whole bodies, so streams get their own request here, with the same credentials (static
+ * token/cert/basic auth directly; exec plugins, auth providers and proxies through the library's
+ * KubeConfig, as client.ts does).
+ *
+ * A non-2xx answer rejects with KubeApiError (Status body, and the request described as RBAC sees
+ * it: `get pods/log`); a stream that ends resolves with why it ended (eof, error, aborted), so the
+ * caller decides whether to reconnect.
+ */
+import { readFileSync } from 'node:fs';
+import * as http from 'node:http';
+import * as https from 'node:https';
+import { StringDecoder } from 'node:string_decoder';
+import { ConfigError } from '../errors.js';
+import type { KubeClients } from './client.js';
+import { describePath, KubeApiError, type KubeStatus } from './errors.js';
+
+export interface StreamEnd {
+  reason: 'eof' | 'error' | 'aborted';
+  error?: Error;
+}
+
+interface Connection {
+  agent: http.Agent;
+  headers: Record<string, string>;
+  server: URL;
+}
+
+const connections = new WeakMap<KubeClients, Promise<Connection>>();
+
+function readFileOrData(file: string | undefined, data: string | undefined): Buffer | undefined {
+  if (file) return readFileSync(file);
+  if (data) return Buffer.from(data, 'base64');
+  return undefined;
+}
+
+async function connect(clients: KubeClients): Promise<Connection> {
+  const { cluster, user } = clients.config;
+  const server = clients.server;
+  const delegated = Boolean(
+    user.exec || (user.authProvider && user.authProvider.name !== 'tokenFile') || cluster.proxyUrl,
+  );
+  if (delegated) {
+    const kc = await clients.kubeConfig();
+    const opts: https.RequestOptions = { headers: {} };
+    await kc.applyToHTTPSOptions(opts);
+    const headers: Record<string, string> = {};
+    for (const [k, v] of Object.entries(opts.headers ?? {})) if (v !== undefined) headers[k] = String(v);
+    if (opts.auth) headers.Authorization = `Basic ${Buffer.from(opts.auth).toString('base64')}`;
+    return { agent: opts.agent as http.Agent, headers, server };
+  }
+  let agent: http.Agent;
+  if (server.protocol === 'http:') {
+    agent = new http.Agent({ keepAlive: true });
+  } else {
+    try {
+      agent = new https.Agent({
+        keepAlive: true,
+        ca: readFileOrData(cluster.caFile, cluster.caData),
+        cert: readFileOrData(user.certFile, user.certData),
+        key: readFileOrData(user.keyFile, user.keyData),
+        rejectUnauthorized: !cluster.skipTLSVerify,
+        servername: cluster.tlsServerName,
+      });
+    } catch (err) {
+      throw new ConfigError(
+        `Cannot read a certificate file named in the kubeconfig: ${(err as Error).message}`,
+        {
+          cause: err,
+        },
+      );
+    }
+  }
+  const headers: Record<string, string> = {};
+  let token = user.token;
+  if (!token && user.authProvider?.name === 'tokenFile') {
+    try {
+      token = readFileSync(user.authProvider.config.tokenFile, 'utf8').trim();
+    } catch (err) {
+      throw new ConfigError(`Cannot read the service account token: ${(err as Error).message}`, {
+        cause: err,
+      });
+    }
+  }
+  if (token) headers.Authorization = `Bearer ${token.trim()}`;
+  else if (user.username) {
+    headers.Authorization = `Basic ${Buffer.from(`${user.username}:${user.password ?? ''}`).toString('base64')}`;
+  }
+  if (user.impersonateUser) headers['Impersonate-User'] = user.impersonateUser;
+  return { agent, headers, server };
+}
+
+function connection(clients: KubeClients): Promise<Connection> {
+  let c = connections.get(clients);
+  if (!c) {
+    c = connect(clients);
+    connections.set(clients, c);
+  }
+  return c;
+}
+
+/** Release the sockets of stream connections made for these clients. */
+export async function closeStreams(clients: KubeClients): Promise<void> {
+  const c = connections.get(clients);
+  if (!c) return;
+  connections.delete(clients);
+  try {
+    (await c).agent.destroy();
+  } catch {
+    /* never connected */
+  }
+}
+
+export type Query = Record<string, string | number | boolean | undefined>;
+
+/**
+ * GET `path` and hand every complete line of the body to `onLine` as it arrives.
+ * Rejects with KubeApiError for a non-2xx answer, or a network error before the answer; resolves
+ * when the body ends (eof), breaks (error) or `signal` aborts.
+ */
+export async function streamLines(
+  clients: KubeClients,
+  path: string,
+  query: Query,
+  onLine: (line: string) => void,
+  signal?: AbortSignal,
+): Promise<StreamEnd> {
+  if (signal?.aborted) return { reason: 'aborted' };
+  const { agent, headers, server } = await connection(clients);
+  const base = server.pathname.replace(/\/+$/, '');
+  const url = new URL(server.origin + base + path);
+  for (const [k, v] of Object.entries(query)) if (v !== undefined) url.searchParams.set(k, String(v));
+  const mod = url.protocol === 'http:' ? http : https;
+  return new Promise<StreamEnd>((resolve, reject) => {
+    let settled = false;
+    const finish = (end: StreamEnd) => {
+      if (settled) return;
+      settled = true;
+      signal?.removeEventListener('abort', onAbort);
+      resolve(end);
+    };
+    const fail = (err: Error) => {
+      if (settled) return;
+      settled = true;
+      signal?.removeEventListener('abort', onAbort);
+      reject(err);
+    };
+    const req = mod.request(url, {
+      method: 'GET',
+      agent,
+      headers: { Accept: '*/*', 'User-Agent': 'mobius-deploy', ...headers },
+    });
+    const onAbort = () => {
+      req.destroy();
+      finish({ reason: 'aborted' });
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+    req.on('error', (err) => {
+      if (signal?.aborted) finish({ reason: 'aborted' });
+      else fail(err);
+    });
+    req.on('response', (res) => {
+      const status = res.statusCode ?? 0;
+      if (status < 200 || status >= 300) {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () =>
+          fail(new KubeApiError(status, parseStatus(Buffer.concat(chunks)), describePath('GET', path))),
+        );
+        res.on('error', (err) => fail(err));
+        return;
+      }
+      const decoder = new StringDecoder('utf8');
+      let pending = '';
+      const deliver = (text: string) => {
+        pending += text;
+        let nl = pending.indexOf('\n');
+        if (nl < 0) return;
+        let start = 0;
+        while (nl >= 0) {
+          onLine(pending.slice(start, nl));
+          start = nl + 1;
+          nl = pending.indexOf('\n', start);
+        }
+        pending = pending.slice(start);
+      };
+      res.on('data', (chunk: Buffer) => {
+        if (!settled) deliver(decoder.write(chunk));
+      });
+      res.on('end', () => {
+        if (settled) return;
+        const rest = pending + decoder.end();
+        if (rest.length > 0 && !res.aborted) onLine(rest);
+        finish({ reason: res.aborted ? 'error' : 'eof' });
+      });
+      res.on('aborted', () => finish({ reason: 'error', error: new Error('the stream was cut') }));
+      res.on('error', (err) =>
+        finish(signal?.aborted ? { reason: 'aborted' } : { reason: 'error', error: err }),
+      );
+      res.on('close', () => {
+        if (!res.complete)
+          finish(
+            signal?.aborted
+              ? { reason: 'aborted' }
+              : { reason: 'error', error: new Error('the stream was cut') },
+          );
+      });
+    });
+    req.end();
+  });
+}
+
+function parseStatus(body: Buffer): KubeStatus | undefined {
+  if (body.length === 0) return undefined;
+  const text = body.toString('utf8');
+  try {
+    const parsed = JSON.parse(text);
+    return parsed && typeof parsed === 'object'
+      ? (parsed as KubeStatus)
+      : { message: text.trim().slice(0, 300) };
+  } catch {
+    return { message: text.trim().slice(0, 300) };
+  }
+}
+
+export interface PodLogQuery {
+  container?: string;
+  follow?: boolean;
+  previous?: boolean;
+  tailLines?: number;
+  sinceSeconds?: number;
+  /** RFC3339 (fractions allowed); takes precedence over sinceSeconds. */
+  sinceTime?: string;
+  timestamps?: boolean;
+}
+
+/** Stream a container's log, one line at a time (`get pods/log`). */
+export function streamPodLog(
+  clients: KubeClients,
+  namespace: string,
+  pod: string,
+  query: PodLogQuery,
+  onLine: (line: string) => void,
+  signal?: AbortSignal,
+): Promise<StreamEnd> {
+  const path = `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods/${encodeURIComponent(pod)}/log`;
+  return streamLines(
+    clients,
+    path,
+    {
+      container: query.container,
+      follow: query.follow ? 'true' : undefined,
+      previous: query.previous ? 'true' : undefined,
+      tailLines: query.tailLines,
+      sinceSeconds: query.sinceTime ? undefined : query.sinceSeconds,
+      sinceTime: query.sinceTime,
+      timestamps: query.timestamps ? 'true' : undefined,
+    },
+    onLine,
+    signal,
+  );
+}
+
+export interface WatchEvent<T> {
+  type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
+  object: T;
+}
+
+/** Watch a collection (`watch` verb) from `resourceVersion`; each event is parsed JSON. */
+export function watchCollection<T>(
+  clients: KubeClients,
+  path: string,
+  query: Query,
+  onEvent: (event: WatchEvent<T>) => void,
+  signal?: AbortSignal,
+): Promise<StreamEnd> {
+  return streamLines(
+    clients,
+    path,
+    { ...query, watch: 'true', allowWatchBookmarks: 'true' },
+    (line) => {
+      if (line.trim() === '') return;
+      let event: WatchEvent<T>;
+      try {
+        event = JSON.parse(line) as WatchEvent<T>;
+      } catch {
+        return;
+      }
+      onEvent(event);
+    },
+    signal,
+  );
+}
+
+/** Compare two RFC3339(Nano) UTC timestamps exactly (nanoseconds; fraction lengths may differ). */
+export function kubeTimeKey(ts: string): string {
+  const dot = ts.indexOf('.');
+  const secondsPart = dot < 0 ? ts.replace(/Z$/, '') : ts.slice(0, dot);
+  const seconds = Math.floor(Date.parse(`${secondsPart}Z`) / 1000);
+  let frac = '';
+  if (dot >= 0) {
+    let i = dot + 1;
+    while (i < ts.length && ts.charCodeAt(i) >= 48 && ts.charCodeAt(i) <= 57) i++;
+    frac = ts.slice(dot + 1, i);
+  }
+  return `${String(Number.isFinite(seconds) ? seconds : 0).padStart(12, '0')}.${frac.padEnd(9, '0').slice(0, 9)}`;
+}
