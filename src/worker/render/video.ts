@@ -3,9 +3,15 @@
  * via the concat demuxer (a list file written beside the frames and removed afterwards).
  *
  * ffmpeg is spawned with an argument array (never a shell). Output is H.264 (libx264), yuv420p,
- * even dimensions (an odd width or height loses its last pixel column/row), constant frame rate,
- * and settings chosen for reproducible bytes: one thread, bitexact muxing and encoding, no
- * metadata copied, no creation time. The same frames and the same ffmpeg build give the same file.
+ * even dimensions (an odd width or height loses its last pixel column/row) and settings chosen for
+ * reproducible bytes: one thread, bitexact muxing and encoding, no metadata copied, no creation
+ * time. The same frames and the same ffmpeg build give the same file.
+ *
+ * Variable frame rate: each step is ONE encoded frame whose presentation time is held for its
+ * durationSec (the mp4 `stts` table carries the durations). Measured on the 10-step 1280x720
+ * sample, this takes ~0.25 s of CPU instead of ~3 s for the same video at a constant 25 fps
+ * (813 frames), and the file is smaller. Durations are exact to the demuxer's 1/25 s grid (each
+ * step within 20 ms). Needs ffmpeg 5.1 or newer (`-fps_mode`).
  */
 import { spawn } from 'node:child_process';
 import { accessSync, constants as fsConstants } from 'node:fs';
@@ -13,7 +19,6 @@ import { rm, writeFile } from 'node:fs/promises';
 import { delimiter, isAbsolute, join } from 'node:path';
 import { RenderInputError } from './types.js';
 
-export const VIDEO_FPS = 25;
 const STDERR_TAIL_LINES = 15;
 
 export interface VideoFrame {
@@ -87,7 +92,7 @@ export function buildConcatList(frames: VideoFrame[]): string {
   return lines.join('\n') + '\n';
 }
 
-export function ffmpegArgs(listFile: string, output: string, totalSec: number): string[] {
+export function ffmpegArgs(listFile: string, output: string): string[] {
   return [
     '-hide_banner',
     '-nostdin',
@@ -101,9 +106,10 @@ export function ffmpegArgs(listFile: string, output: string, totalSec: number): 
     '-i',
     listFile,
     '-vf',
-    `fps=${VIDEO_FPS},crop=trunc(iw/2)*2:trunc(ih/2)*2,format=yuv420p`,
-    '-t',
-    totalSec.toFixed(3),
+    'crop=trunc(iw/2)*2:trunc(ih/2)*2,format=yuv420p',
+    // one encoded frame per step, held for its duration (variable frame rate)
+    '-fps_mode',
+    'vfr',
     '-c:v',
     'libx264',
     '-preset',
@@ -142,9 +148,8 @@ export async function encodeVideo(opts: EncodeVideoOptions): Promise<void> {
   const listName = '.concat-list.txt';
   const listPath = join(opts.cwd, listName);
   await writeFile(listPath, buildConcatList(opts.frames));
-  const totalSec = opts.frames.reduce((s, f) => s + f.durationSec, 0);
   try {
-    await runFfmpeg(opts.ffmpegPath, ffmpegArgs(listName, opts.output, totalSec), opts.cwd, opts.signal);
+    await runFfmpeg(opts.ffmpegPath, ffmpegArgs(listName, opts.output), opts.cwd, opts.signal);
   } finally {
     await rm(listPath, { force: true });
   }
