@@ -180,7 +180,12 @@ export class BullPreviewService implements PreviewService {
       backlog: backlogOf(counts),
       max: config.queueMax,
       workers: workers.map((w) => {
-        const entry: { name: string; addr?: string; age?: number } = { name: String(w.name ?? '') };
+        // BullMQ sets `name` to the queue name; the worker's own name follows ':w:' in the raw client name.
+        const raw = String(w.rawname ?? w.name ?? '');
+        const i = raw.indexOf(':w:');
+        const entry: { name: string; addr?: string; age?: number } = {
+          name: i >= 0 ? raw.slice(i + 3) : raw,
+        };
         if (w.addr) entry.addr = String(w.addr);
         if (w.age !== undefined) entry.age = Number(w.age);
         return entry;
