@@ -63,6 +63,11 @@ export const APPLY_ORDER = [
   'PrometheusRule',
 ] as const;
 
+/** A bad --image or --image-tag value (a usage error, not an environment-file problem). */
+export class ImageOptionError extends EnvironmentConfigError {
+  override name = 'ImageOptionError';
+}
+
 const IMAGE_TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 const IMAGE_REF =
   /^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)+(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[a-f0-9]{64})?$/;
@@ -73,12 +78,12 @@ export function resolveImage(
   options: BuildOptions = {},
 ): { image: string; version: string } {
   if (options.image !== undefined && options.imageTag !== undefined) {
-    throw new EnvironmentConfigError('Give either --image or --image-tag, not both.');
+    throw new ImageOptionError('Give either --image or --image-tag, not both.');
   }
   if (options.image !== undefined) {
     const m = IMAGE_REF.exec(options.image);
     if (!m || (!options.image.includes('@') && !/:[^/]+$/.test(options.image))) {
-      throw new EnvironmentConfigError(
+      throw new ImageOptionError(
         `--image ${JSON.stringify(options.image)} is not a valid image reference: expected REPOSITORY:TAG or ` +
           'REPOSITORY[:TAG]@sha256:DIGEST, for example ghcr.io/mobius-org/mobius-preview-worker:1.2.3.',
       );
@@ -91,7 +96,7 @@ export function resolveImage(
   }
   if (options.imageTag !== undefined) {
     if (!IMAGE_TAG.test(options.imageTag)) {
-      throw new EnvironmentConfigError(
+      throw new ImageOptionError(
         `--image-tag ${JSON.stringify(options.imageTag)} is not a valid tag: expected letters, digits, "_", "." and "-" ` +
           '(up to 128 characters, not starting with "." or "-").',
       );
