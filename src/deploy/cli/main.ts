@@ -1,0 +1,132 @@
+/**
+ * mobius-deploy: the operations CLI. `main(argv)` parses the arguments, runs one command and
+ * resolves to the exit code (DESIGN.md §3); it never calls process.exit. cli/mobius-deploy.js is
+ * the shim users type.
+ *
+ * Startup must stay fast (`--help` < 300 ms): this file, registry.ts and the command modules
+ * import only commander and small local modules; actions and heavy libraries load on demand.
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Command, CommanderError, Option } from 'commander';
+import { ExitCode } from '../errors.js';
+import { type CliIO, processIO } from '../output/io.js';
+import { commands } from './registry.js';
+import { attachRunState, type RunState, reportError } from './run-command.js';
+
+/** The repository root (…/dist/deploy/cli/main.js or …/src/deploy/cli/main.ts → three levels up). */
+export const PACKAGE_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+
+function packageVersion(): string {
+  try {
+    return (
+      (JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version?: string })
+        .version ?? '0.0.0'
+    );
+  } catch {
+    return '0.0.0';
+  }
+}
+
+export interface MainOptions {
+  io?: CliIO;
+  /** Project root for deploy/environments (default: the package root). */
+  rootDir?: string;
+  now?: () => number;
+}
+
+/** Build the commander program (exported for docs generation and tests). */
+export function buildProgram(io: CliIO): Command {
+  const program = new Command('mobius-deploy');
+  program
+    .description(
+      'Operate the Mobius Preview Worker on Kubernetes: daily checks, deploys, rollbacks and reports.',
+    )
+    .version(packageVersion(), '--version', 'print the version')
+    .addOption(
+      new Option(
+        '-n, --namespace <name>',
+        'Kubernetes namespace (default: $MOBIUS_NAMESPACE, else preview-worker)',
+      ),
+    )
+    .addOption(
+      new Option(
+        '-e, --env <name>',
+        'environment from deploy/environments/<name>.yaml (sets the namespace unless -n is given)',
+      ),
+    )
+    .addOption(new Option('--context <name>', 'kubeconfig context to use (default: current-context)'))
+    .addOption(
+      new Option(
+        '--kubeconfig <file>',
+        'kubeconfig file (default: $KUBECONFIG, else ~/.kube/config, else in-cluster)',
+      ),
+    )
+    .addOption(
+      new Option('-o, --output <format>', 'output format')
+        .choices(['table', 'json', 'yaml'])
+        .default('table'),
+    )
+    .addOption(
+      new Option('--no-color', 'disable colour (also: NO_COLOR=1; colour is only used on a terminal)'),
+    )
+    .addOption(new Option('-q, --quiet', 'print only errors (and -o json/yaml data); rely on the exit code'))
+    .addOption(new Option('-v, --verbose', 'print debug lines and stack traces'))
+    .showSuggestionAfterError(true)
+    .showHelpAfterError('(run `mobius-deploy --help` or `mobius-deploy <command> --help` for usage)')
+    .configureOutput({
+      writeOut: (s) => io.stdout.write(s),
+      writeErr: (s) => io.stderr.write(s),
+      outputError: (s, write) => write(s.startsWith('error:') ? `Error:${s.slice('error:'.length)}` : s),
+    })
+    .exitOverride();
+  program.addHelpText(
+    'after',
+    `
+Exit codes:
+  0  success; healthy
+  1  checked and unhealthy, or verification failed
+  2  usage or configuration error
+  3  deploy failed and was rolled back; the previous version serves
+  4  deploy or rollback failed and a person must act
+  5  the cluster cannot be reached, or access is denied
+
+Examples:
+  mobius-deploy status --namespace production
+  mobius-deploy verify -e staging -o json
+  mobius-deploy <command> --help`,
+  );
+  for (const command of commands) command.register(program);
+  return program;
+}
+
+/** Run the CLI with the given arguments (without node and script); resolves to the exit code. */
+export async function main(argv: string[], options: MainOptions = {}): Promise<number> {
+  const io = options.io ?? processIO();
+  const program = buildProgram(io);
+  const state: RunState = {
+    io,
+    exitCode: ExitCode.OK,
+    rootDir: options.rootDir ?? PACKAGE_ROOT,
+    now: options.now ?? Date.now,
+  };
+  attachRunState(program, state);
+  if (argv.length === 0) {
+    program.outputHelp();
+    return ExitCode.OK;
+  }
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return state.exitCode;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return ExitCode.OK;
+      // `mobius-deploy -n x` without a command: commander shows the help as an error.
+      if (err.code === 'commander.help') return err.exitCode === 0 ? ExitCode.OK : ExitCode.USAGE;
+      // commander already printed the message (and the help hint) through configureOutput.
+      return ExitCode.USAGE;
+    }
+    return reportError(io, err, argv.includes('-v') || argv.includes('--verbose'));
+  }
+}

@@ -1,0 +1,187 @@
+/**
+ * The one place that turns a command's result or exception into printed output and an exit code.
+ *
+ * A command's action is `runCommand(async (ctx, options, args) => outcome)`. The outcome is
+ *   { data, exitCode?, render? }: `data` is printed as JSON/YAML for -o json|yaml; for the table
+ *   format `render(data, ctx)` returns the text (nothing is printed with -q). exitCode defaults to 0.
+ * Errors:
+ *   - CliError (errors.ts): "Error: <sentence>" and "Hint: <what to do>" on stderr, its exit code.
+ *   - Errors from the Kubernetes client are mapped first (kube/errors.ts: unreachable, 401, 403,
+ *     missing namespace → exit 5).
+ *   - Anything else is a bug or an unforeseen failure: "Error: <message>" plus
+ *     "(unexpected error; run with -v for details)", exit 1.
+ *   With -v, the stack and cause chain are printed too.
+ */
+import type { Command } from 'commander';
+import { ExitCode, isCliError } from '../errors.js';
+import { type Colors, createColors, shouldUseColor } from '../output/color.js';
+import { formatJson, formatYaml } from '../output/format.js';
+import type { CliIO } from '../output/io.js';
+import { createProgressReporter, type ProgressReporter } from '../output/progress.js';
+import { type GlobalOptions, type RawGlobalOptions, resolveGlobalOptions } from './global-options.js';
+
+/** Per-invocation state, attached to the root program by main(). */
+export interface RunState {
+  io: CliIO;
+  exitCode: number;
+  /** Project root (for deploy/environments); defaults to the package root. */
+  rootDir?: string;
+  now: () => number;
+}
+
+const states = new WeakMap<Command, RunState>();
+
+export function attachRunState(program: Command, state: RunState): void {
+  states.set(program, state);
+}
+
+export function runStateOf(command: Command): RunState {
+  let c: Command | null = command;
+  while (c) {
+    const s = states.get(c);
+    if (s) return s;
+    c = c.parent;
+  }
+  throw new Error('mobius-deploy: command is not attached to a program run by main()');
+}
+
+/** What a command handler gets. */
+export interface CommandContext {
+  io: CliIO;
+  globals: GlobalOptions;
+  /** Colour for stdout (TTY, NO_COLOR, --no-color). */
+  colors: Colors;
+  /** Current time in ms (injectable). */
+  now: () => number;
+  /** Terminal width for tables (undefined when not a TTY). */
+  width?: number;
+  /** Kubernetes clients for --kubeconfig/--context, created on first use and closed afterwards. */
+  kube(): Promise<import('../kube/client.js').KubeClients>;
+  /** A progress reporter on stderr (spinner on a TTY, timestamped lines otherwise; silent with -q). */
+  progress(): ProgressReporter;
+  /** Print a line to stderr only with -v. */
+  debug(message: string): void;
+  command: Command;
+}
+
+export interface CommandOutcome<T = unknown> {
+  data: T;
+  exitCode?: number;
+  /** Table/text rendering for -o table. Without it, table output falls back to YAML. */
+  render?(data: T, ctx: CommandContext): string;
+}
+
+export type CommandHandler<O> = (
+  ctx: CommandContext,
+  options: O,
+  args: string[],
+) => Promise<CommandOutcome | number | undefined>;
+
+/** Wrap a handler as a commander action. */
+export function runCommand<O = Record<string, unknown>>(handler: CommandHandler<O>) {
+  return async (...actionArgs: unknown[]): Promise<void> => {
+    const command = actionArgs[actionArgs.length - 1] as Command;
+    const options = actionArgs[actionArgs.length - 2] as O;
+    const args = actionArgs.slice(0, -2).flat() as string[];
+    const state = runStateOf(command);
+    state.exitCode = await execute(command, state, (ctx) => handler(ctx, options, args));
+  };
+}
+
+async function execute(
+  command: Command,
+  state: RunState,
+  handler: (ctx: CommandContext) => Promise<CommandOutcome | number | undefined>,
+): Promise<number> {
+  const { io } = state;
+  const raw = command.optsWithGlobals() as RawGlobalOptions;
+  const verbose = raw.verbose === true;
+  let kubeClients: Promise<import('../kube/client.js').KubeClients> | undefined;
+  let progress: ProgressReporter | undefined;
+  try {
+    const globals = await resolveGlobalOptions(raw, { env: io.env, rootDir: state.rootDir });
+    const color = shouldUseColor({ colorFlag: globals.colorFlag, isTTY: io.stdout.isTTY, env: io.env });
+    const stderrColor = shouldUseColor({ colorFlag: globals.colorFlag, isTTY: io.stderr.isTTY, env: io.env });
+    const ctx: CommandContext = {
+      io,
+      globals,
+      colors: createColors(color),
+      now: state.now,
+      width: io.stdout.isTTY ? (io.stdout.columns ?? 120) : undefined,
+      command,
+      kube() {
+        kubeClients ??= import('../kube/client.js').then((m) =>
+          m.createKubeClients({
+            kubeconfig: globals.kubeconfig,
+            context: globals.context,
+            env: io.env,
+            debug: verbose ? (msg) => io.stderr.write(`debug: ${msg}\n`) : undefined,
+          }),
+        );
+        return kubeClients;
+      },
+      progress() {
+        progress ??= createProgressReporter({ stream: io.stderr, color: stderrColor, quiet: globals.quiet });
+        return progress;
+      },
+      debug(message) {
+        if (verbose) io.stderr.write(`debug: ${message}\n`);
+      },
+    };
+    const outcome = await handler(ctx);
+    progress?.stop();
+    if (outcome === undefined) return ExitCode.OK;
+    if (typeof outcome === 'number') return outcome;
+    await printOutcome(ctx, outcome);
+    return outcome.exitCode ?? ExitCode.OK;
+  } catch (err) {
+    progress?.stop();
+    let mapped: unknown = err;
+    if (!isCliError(err) && kubeClients) {
+      try {
+        mapped = (await kubeClients).mapError(err);
+      } catch {
+        /* kube clients never loaded: keep the original error */
+      }
+    }
+    return reportError(io, mapped, verbose);
+  } finally {
+    if (kubeClients) {
+      kubeClients.then((c) => c.close()).catch(() => {});
+    }
+  }
+}
+
+async function printOutcome(ctx: CommandContext, outcome: CommandOutcome): Promise<void> {
+  const { output } = ctx.globals;
+  if (output === 'json') ctx.io.stdout.write(formatJson(outcome.data));
+  else if (output === 'yaml') ctx.io.stdout.write(await formatYaml(outcome.data));
+  else if (!ctx.globals.quiet) {
+    ctx.io.stdout.write(outcome.render ? outcome.render(outcome.data, ctx) : await formatYaml(outcome.data));
+  }
+}
+
+/** Print an error the way every command does and return its exit code. */
+export function reportError(io: CliIO, err: unknown, verbose: boolean): number {
+  const red = createColors(shouldUseColor({ colorFlag: true, isTTY: io.stderr.isTTY, env: io.env })).red;
+  if (isCliError(err)) {
+    io.stderr.write(`${red('Error:')} ${err.message}\n`);
+    if (err.hint) io.stderr.write(`Hint: ${err.hint}\n`);
+    if (verbose) writeDetails(io, err);
+    return err.exitCode;
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  io.stderr.write(`${red('Error:')} ${message}\n`);
+  if (verbose) writeDetails(io, err);
+  else io.stderr.write('(unexpected error; run with -v for details)\n');
+  return ExitCode.UNHEALTHY;
+}
+
+function writeDetails(io: CliIO, err: unknown): void {
+  let e: unknown = err;
+  for (let depth = 0; e && depth < 5; depth++) {
+    if (e instanceof Error) io.stderr.write(`${depth === 0 ? '' : 'Caused by: '}${e.stack ?? e.message}\n`);
+    else io.stderr.write(`Caused by: ${String(e)}\n`);
+    e = e instanceof Error ? e.cause : undefined;
+  }
+}

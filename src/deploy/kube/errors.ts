@@ -1,0 +1,298 @@
+/**
+ * Turning Kubernetes client failures into the CLI's errors (src/deploy/errors.ts), and the retry
+ * policy for idempotent requests. Works for both transports: our fast JSON transport
+ * (`KubeApiError`, Node network errors) and @kubernetes/client-node's generated clients
+ * (`ApiException` with `code`/`body`, node-fetch `FetchError` with a system `code`). It never
+ * imports @kubernetes/client-node, so it is cheap to load.
+ */
+import {
+  AccessDeniedError,
+  ClusterUnreachableError,
+  CredentialsError,
+  isCliError,
+  NamespaceNotFoundError,
+} from '../errors.js';
+
+/** A Kubernetes `Status` object (the body of every API error). */
+export interface KubeStatus {
+  kind?: 'Status';
+  status?: string;
+  message?: string;
+  reason?: string;
+  code?: number;
+  details?: {
+    name?: string;
+    group?: string;
+    kind?: string;
+    causes?: Array<{ message?: string; field?: string }>;
+  };
+}
+
+/** What a request was, so a 403 can name the verb and resource. */
+export interface RequestDescription {
+  method: string;
+  path: string;
+  verb?: string;
+  resource?: string;
+  namespace?: string;
+  name?: string;
+}
+
+/** The API server answered with a non-2xx status. */
+export class KubeApiError extends Error {
+  readonly statusCode: number;
+  readonly status?: KubeStatus;
+  readonly request: RequestDescription;
+  readonly retryAfterSeconds?: number;
+  constructor(
+    statusCode: number,
+    status: KubeStatus | undefined,
+    request: RequestDescription,
+    retryAfterSeconds?: number,
+  ) {
+    super(status?.message ?? `${request.method} ${request.path} failed with HTTP ${statusCode}`);
+    this.name = 'KubeApiError';
+    this.statusCode = statusCode;
+    this.status = status;
+    this.request = request;
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
+  get reason(): string | undefined {
+    return this.status?.reason;
+  }
+}
+
+/** Where we were talking to, for messages. */
+export interface TargetDescription {
+  server: string;
+  context: string;
+}
+
+const NETWORK_PHRASES: Record<string, string> = {
+  ECONNREFUSED: 'connection refused',
+  ENOTFOUND: 'host not found (DNS lookup failed)',
+  EAI_AGAIN: 'DNS lookup failed',
+  ETIMEDOUT: 'connection timed out',
+  ECONNRESET: 'connection reset',
+  EHOSTUNREACH: 'host unreachable',
+  ENETUNREACH: 'network unreachable',
+  EPIPE: 'connection closed',
+  UND_ERR_SOCKET: 'connection closed',
+  ERR_TLS_CERT_ALTNAME_INVALID: 'TLS certificate does not match the server name',
+  DEPTH_ZERO_SELF_SIGNED_CERT: 'TLS certificate is self-signed and not trusted',
+  SELF_SIGNED_CERT_IN_CHAIN: 'TLS certificate chain is not trusted',
+  UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'TLS certificate cannot be verified',
+  CERT_HAS_EXPIRED: 'TLS certificate has expired',
+  EPROTO: 'TLS handshake failed',
+  ERR_SSL_WRONG_VERSION_NUMBER: 'TLS handshake failed (is the server plain HTTP?)',
+  REQUEST_TIMEOUT: 'request timed out',
+};
+
+/** The system error code of a network failure, looking through `cause` chains; undefined if none. */
+export function networkErrorCode(err: unknown): string | undefined {
+  let e: unknown = err;
+  for (let depth = 0; e && depth < 5; depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && (code in NETWORK_PHRASES || /^E[A-Z]+$/.test(code))) return code;
+    const msg = (e as { message?: unknown }).message;
+    if (typeof msg === 'string') {
+      if (/socket hang up/i.test(msg)) return 'ECONNRESET';
+      const m =
+        /\b(ECONNREFUSED|ENOTFOUND|ETIMEDOUT|ECONNRESET|EHOSTUNREACH|ENETUNREACH|EAI_AGAIN|EPIPE)\b/.exec(
+          msg,
+        );
+      if (m) return m[1];
+      if ((e as { type?: unknown }).type === 'request-timeout') return 'REQUEST_TIMEOUT';
+    }
+    e = (e as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+export function describeNetworkError(code: string): string {
+  return NETWORK_PHRASES[code] ?? code;
+}
+
+/** A failure worth retrying for an idempotent request: 429, 5xx (except 501), or a dropped connection. */
+export function isRetryable(err: unknown): boolean {
+  const status = httpStatusOf(err);
+  if (status !== undefined) return status === 429 || (status >= 500 && status !== 501);
+  const code = networkErrorCode(err);
+  return code === 'ECONNRESET' || code === 'EPIPE' || code === 'UND_ERR_SOCKET' || code === 'REQUEST_TIMEOUT';
+}
+
+/** The HTTP status of an API error from either transport. */
+export function httpStatusOf(err: unknown): number | undefined {
+  if (err instanceof KubeApiError) return err.statusCode;
+  const e = err as { code?: unknown; body?: unknown; statusCode?: unknown } | null;
+  if (e && typeof e.code === 'number' && e.code >= 100 && e.code < 600) return e.code;
+  if (e && typeof e.statusCode === 'number') return e.statusCode;
+  return undefined;
+}
+
+/** The Status object of an API error from either transport, when the body was one. */
+export function statusOf(err: unknown): KubeStatus | undefined {
+  if (err instanceof KubeApiError) return err.status;
+  const body = (err as { body?: unknown } | null)?.body;
+  if (body && typeof body === 'object') return body as KubeStatus;
+  if (typeof body === 'string') {
+    try {
+      const parsed = JSON.parse(body);
+      if (parsed && typeof parsed === 'object') return parsed as KubeStatus;
+    } catch {
+      /* not JSON */
+    }
+  }
+  return undefined;
+}
+
+export function isNotFound(err: unknown): boolean {
+  return httpStatusOf(err) === 404;
+}
+export function isConflict(err: unknown): boolean {
+  return httpStatusOf(err) === 409;
+}
+
+const FORBIDDEN_RE =
+  /(?:User "([^"]*)" )?cannot (\w+) resource "([^"]+)"(?: in API group "([^"]*)")?(?: in the namespace "([^"]+)")?/;
+
+/**
+ * Map any error from talking to the API into a CliError where one applies (unreachable, 401,
+ * 403, missing namespace); other errors are returned unchanged.
+ */
+export function mapKubeError(
+  err: unknown,
+  target: TargetDescription,
+  request?: Partial<RequestDescription>,
+): Error {
+  if (isCliError(err)) return err;
+  const status = httpStatusOf(err);
+  if (status === undefined) {
+    const code = networkErrorCode(err);
+    if (code) {
+      return new ClusterUnreachableError(
+        `Cannot reach the Kubernetes API at ${target.server}: ${describeNetworkError(code)}. Check your kubeconfig context (${target.context}) and network.`,
+        {
+          hint: 'Try `kubectl cluster-info` with the same context, or pass --context/--kubeconfig.',
+          cause: err,
+        },
+      );
+    }
+    return err instanceof Error ? err : new Error(String(err));
+  }
+  const body = statusOf(err);
+  const req = { ...(err instanceof KubeApiError ? err.request : {}), ...request };
+  if (status === 401) {
+    return new CredentialsError(
+      `The Kubernetes API at ${target.server} rejected your credentials (401 Unauthorized) for context ${target.context}.`,
+      {
+        hint: 'Log in again or refresh the token in your kubeconfig (for example re-run your cloud provider login).',
+        cause: err,
+      },
+    );
+  }
+  if (status === 403) {
+    const m = FORBIDDEN_RE.exec(body?.message ?? '');
+    const group = m?.[4];
+    const resource = m
+      ? group
+        ? `${m[3]}.${group}`
+        : m[3]
+      : (req.resource ?? body?.details?.kind ?? 'the resource');
+    return new AccessDeniedError(
+      {
+        verb: m?.[2] ?? req.verb ?? verbFor(req.method ?? 'GET', Boolean(req.name)),
+        resource,
+        namespace: m?.[5] ?? req.namespace,
+      },
+      { cause: err },
+    );
+  }
+  if (status === 404 && body?.reason === 'NotFound' && body.details?.kind === 'namespaces') {
+    return new NamespaceNotFoundError(body.details.name ?? req.namespace ?? '?', { cause: err });
+  }
+  return err instanceof Error ? err : new Error(String(err));
+}
+
+/** The RBAC verb of an HTTP method. */
+export function verbFor(method: string, named: boolean, watch = false): string {
+  switch (method.toUpperCase()) {
+    case 'GET':
+    case 'HEAD':
+      return watch ? 'watch' : named ? 'get' : 'list';
+    case 'POST':
+      return 'create';
+    case 'PUT':
+      return 'update';
+    case 'PATCH':
+      return 'patch';
+    case 'DELETE':
+      return named ? 'delete' : 'deletecollection';
+    default:
+      return method.toLowerCase();
+  }
+}
+
+/**
+ * Split an API path into namespace, resource (with subresource, as RBAC names it: `pods/log`,
+ * `pods/proxy`) and name. `/api/v1/namespaces/ns/pods/p/proxy/metrics` → pods/proxy, ns, p.
+ */
+export function describePath(method: string, path: string): RequestDescription {
+  const clean = path.split('?')[0];
+  const parts = clean.split('/').filter(Boolean);
+  // /api/v1/... or /apis/group/version/...
+  let i = parts[0] === 'api' ? 2 : parts[0] === 'apis' ? 3 : parts.length;
+  const group = parts[0] === 'apis' ? parts[1] : '';
+  let namespace: string | undefined;
+  if (parts[i] === 'namespaces' && parts.length > i + 2) {
+    namespace = parts[i + 1];
+    i += 2;
+  }
+  const plural = parts[i];
+  const name = parts[i + 1];
+  const sub = parts[i + 2];
+  if (plural === 'namespaces' && name && !sub) namespace = name;
+  const resource = `${plural ?? ''}${group ? `.${group}` : ''}${sub ? `/${sub}` : ''}`;
+  const watch = /[?&]watch=(1|true)\b/.test(path);
+  return { method, path, namespace, name, resource, verb: verbFor(method, Boolean(name), watch) };
+}
+
+export interface RetryPolicy {
+  /** Total attempts, including the first. */
+  attempts: number;
+  /** First backoff delay in ms; doubled each time, with up to 25% jitter. */
+  baseDelayMs: number;
+  maxDelayMs: number;
+  sleep?: (ms: number) => Promise<void>;
+  /** Which failures to retry; defaults to isRetryable. */
+  shouldRetry?: (err: unknown) => boolean;
+  /** Called before each retry (for -v logging). */
+  onRetry?: (err: unknown, attempt: number, delayMs: number) => void;
+}
+
+export const DEFAULT_RETRY: RetryPolicy = { attempts: 4, baseDelayMs: 150, maxDelayMs: 2000 };
+
+const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Run an idempotent operation, retrying on 429/5xx/dropped connections with exponential backoff
+ * (honouring Retry-After up to maxDelayMs). Use it for GETs through @kubernetes/client-node:
+ *   const pods = await withRetry(() => core.listNamespacedPod({ namespace }));
+ */
+export async function withRetry<T>(fn: () => Promise<T>, policy: Partial<RetryPolicy> = {}): Promise<T> {
+  const p = { ...DEFAULT_RETRY, ...policy };
+  const sleep = p.sleep ?? realSleep;
+  const shouldRetry = p.shouldRetry ?? isRetryable;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (attempt >= p.attempts || !shouldRetry(err)) throw err;
+      const retryAfter = err instanceof KubeApiError ? err.retryAfterSeconds : undefined;
+      const backoff = p.baseDelayMs * 2 ** (attempt - 1) * (1 + Math.random() * 0.25);
+      const delay = Math.min(p.maxDelayMs, retryAfter !== undefined ? retryAfter * 1000 : backoff);
+      p.onRetry?.(err, attempt, delay);
+      await sleep(delay);
+    }
+  }
+}
