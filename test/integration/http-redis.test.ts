@@ -4,12 +4,18 @@
  * artifact download and traversal, /v1/queue, /readyz during shutdown and with Redis down.
  */
 import assert from 'node:assert/strict';
-import { writeFile } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { request as httpRequest, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { loadConfig } from '../../src/worker/config.js';
 import { closeHttpServer, createHttpServer } from '../../src/worker/http/server.js';
+import { startApp } from '../../src/worker/main.js';
 import {
   assertRedisAvailable,
   createHarness,
@@ -359,5 +365,82 @@ describe('HTTP API while Redis is down (private redis-server)', () => {
       'submit accepted after Redis returned',
     );
     assert.equal(back.json().jobId, 'while-down');
+  });
+});
+
+describe('HTTP API of a whole worker (startApp) during graceful shutdown', () => {
+  test('/readyz answers 503 and submits 503 at once while an active job drains; the job still completes', async () => {
+    await assertRedisAvailable();
+    const id = randomUUID().slice(0, 8);
+    const dataDir = await mkdtemp(join(tmpdir(), 'http-shutdown-'));
+    let release: () => void = () => {};
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    let started: () => void = () => {};
+    const renderStarted = new Promise<void>((r) => {
+      started = r;
+    });
+    const render = fakeRender({
+      before: async () => {
+        started();
+        await gate;
+      },
+    });
+    const config = loadConfig({
+      REDIS_URL: process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379',
+      PREVIEW_QUEUE_NAME: `http-shutdown-${id}`,
+      PREVIEW_REDIS_PREFIX: `http-shutdown-${id}`,
+      DATA_DIR: dataDir,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'silent',
+      SHUTDOWN_TIMEOUT_SECONDS: '20',
+    });
+    const app = await startApp(config, { render });
+    const cleanupRedis = new Redis(config.redisUrl, { maxRetriesPerRequest: 1 });
+    try {
+      const headers = { 'Content-Type': 'application/json' };
+      const submitted = await send(app.port, {
+        method: 'POST',
+        path: '/v1/previews',
+        headers,
+        body: JSON.stringify(samplePayload({ jobId: 'draining-1' })),
+      });
+      assert.equal(submitted.status, 202);
+      await renderStarted;
+      assert.equal((await send(app.port, { path: '/readyz' })).status, 200);
+
+      const closing = app.close('test');
+      const ready = await send(app.port, { path: '/readyz' });
+      assert.equal(ready.status, 503);
+      assert.equal(ready.json().ready, false);
+      assert.equal(ready.headers.connection, 'close');
+      const refused = await send(app.port, {
+        method: 'POST',
+        path: '/v1/previews',
+        headers,
+        body: JSON.stringify(samplePayload({ jobId: 'too-late' })),
+      });
+      assert.equal(refused.status, 503);
+      assert.equal(refused.json().error, 'shutting_down');
+      assert.equal((await send(app.port, { path: '/livez' })).status, 200);
+
+      release();
+      await closing;
+      // the app's connections are closed now; read the job's state with a connection of our own
+      const queue = new Queue(config.queueName, { connection: cleanupRedis, prefix: config.redisPrefix });
+      const state = await queue.getJobState('draining-1');
+      await queue.close();
+      assert.equal(state, 'completed');
+      assert.deepEqual(render.calls, ['draining-1']);
+    } finally {
+      release();
+      await app.close('cleanup');
+      const keys = await cleanupRedis.keys(`http-shutdown-${id}:*`);
+      if (keys.length) await cleanupRedis.del(...keys);
+      cleanupRedis.disconnect();
+      await rm(dataDir, { recursive: true, force: true });
+    }
   });
 });
