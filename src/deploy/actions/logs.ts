@@ -12,7 +12,7 @@
  * last line it delivered. It runs until `signal` aborts (Ctrl-C).
  */
 import type { V1Deployment, V1LabelSelector, V1Pod, V1PodList } from '@kubernetes/client-node';
-import { ERROR_LEVEL, type LogRecord, parseLogLine } from '../analysis/log-record.js';
+import { ERROR_LEVEL, type LogRecord, parseKubeTime, parseLogLine } from '../analysis/log-record.js';
 import { LogTemplateMiner, type MinerOptions, type TemplateSummary } from '../analysis/log-templates.js';
 import { UnhealthyError, UsageError } from '../errors.js';
 import type { KubeClients } from '../kube/client.js';
@@ -478,8 +478,12 @@ export async function followDeploymentLogs(
       let first = true;
       while (!podSignal.aborted) {
         const query: PodLogQuery = { container, follow: true, timestamps: true };
-        if (f.lastTime) query.sinceTime = f.lastTime;
-        else if (first && initial) {
+        if (f.lastTime) {
+          // Resume from the last line's time (millisecond precision, rounded down; lines at that
+          // time that were already delivered are skipped by the check in onLine).
+          const ms = parseKubeTime(f.lastTime);
+          query.sinceTime = ms === undefined ? f.lastTime : new Date(ms).toISOString();
+        } else if (first && initial) {
           query.tailLines = req.tail;
           query.sinceSeconds = req.sinceSeconds;
         }

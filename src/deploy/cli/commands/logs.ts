@@ -189,10 +189,21 @@ Examples:
               raw: opts.raw === true,
               timestamps: opts.timestamps === true,
             });
-            const write = (e: Parameters<typeof print>[0]) => ctx.io.stdout.write(print(e));
+            // `logs | head`: a closed stdout ends the command quietly instead of crashing on EPIPE.
+            let closed = false;
+            const controller = new AbortController();
+            const onStdoutError = (err: NodeJS.ErrnoException) => {
+              if (err.code === 'EPIPE') {
+                closed = true;
+                controller.abort();
+              }
+            };
+            if (ctx.io.stdout === process.stdout) process.stdout.on('error', onStdoutError);
+            const write = (e: Parameters<typeof print>[0]) => {
+              if (!closed) ctx.io.stdout.write(print(e));
+            };
             let result: Awaited<ReturnType<typeof actions.readDeploymentLogs>>;
             if (opts.follow) {
-              const controller = new AbortController();
               const onSignal = () => controller.abort();
               process.once('SIGINT', onSignal);
               process.once('SIGTERM', onSignal);
@@ -208,7 +219,11 @@ Examples:
                 process.removeListener('SIGTERM', onSignal);
               }
             } else {
-              result = await actions.readDeploymentLogs(clients, request, write);
+              result = await actions.readDeploymentLogs(
+                clients,
+                { ...request, signal: controller.signal },
+                write,
+              );
               writeNotes(ctx, result.notes, false);
             }
             if (result.linesShown === 0 && !ctx.globals.quiet && output === 'table') {

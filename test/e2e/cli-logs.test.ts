@@ -1,0 +1,311 @@
+// End-to-end: the BUILT `mobius-deploy logs` against the Kubernetes API simulator.
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { after, before, describe, it } from 'node:test';
+import { CLI_PATH, ensureBuilt, REPO_ROOT, runCli } from '../support/cli.js';
+import { type KubeSim, startKubeSim } from '../support/kube-sim/index.js';
+
+const NS = 'production';
+const T0 = Date.UTC(2026, 10, 26, 19, 40, 0);
+
+function pino(level: number, offsetMs: number, msg: string, fields: Record<string, unknown> = {}): string {
+  return JSON.stringify({ level, time: T0 + offsetMs, pid: 1, hostname: 'h', msg, ...fields });
+}
+
+/** Five lines per pod: info, info, warn, error, plain; the i-th pod's lines are offset by i ms. */
+function podLines(i: number): { time: number; text: string }[] {
+  const t = (k: number) => T0 + k * 1000 + i;
+  return [
+    { time: t(0), text: pino(30, k0(0, i), 'job started', { jobId: `job-${i}0`, projectId: 'alpha' }) },
+    { time: t(1), text: pino(30, k0(1, i), 'job completed', { jobId: `job-${i}1`, durationMs: 800 + i }) },
+    { time: t(2), text: pino(40, k0(2, i), 'queue is filling', { waiting: 900 + i }) },
+    {
+      time: t(3),
+      text: pino(50, k0(3, i), 'job failed', {
+        jobId: `job-${i}3`,
+        err: { type: 'Error', message: `connect ECONNREFUSED 10.0.0.${i}:6379` },
+      }),
+    },
+    { time: t(4), text: `plain line ${i} from pod` },
+  ];
+}
+function k0(k: number, i: number): number {
+  return k * 1000 + i;
+}
+
+describe('mobius-deploy logs (built CLI against kube-sim)', () => {
+  let sim: KubeSim;
+  let pods: string[];
+
+  before(async () => {
+    ensureBuilt();
+    sim = await startKubeSim();
+    await sim.seedDeployment({ namespace: NS, name: 'preview-worker', replicas: 3 });
+    // A pod that is NOT selected by the deployment's selector must never show up.
+    pods = sim
+      .podsOf(NS, 'preview-worker')
+      .map((p) => p.metadata.name as string)
+      .sort();
+    assert.equal(pods.length, 3);
+    pods.forEach((p, i) => {
+      sim.setPodLogs(NS, p, podLines(i));
+    });
+  });
+
+  after(async () => {
+    await sim?.close();
+  });
+
+  const run = (args: string[], timeoutMs = 30_000) =>
+    runCli(args, { kubeconfig: sim.kubeconfigPath, timeoutMs });
+
+  it('merges all pods in time order with pod-name prefixes and readable JSON lines', async () => {
+    const r = await run(['logs', '--namespace', NS, '--tail', '100']);
+    assert.equal(r.code, 0, r.stderr);
+    const lines = r.stdout.trimEnd().split('\n');
+    assert.equal(lines.length, 15);
+    // First line of each pod, in pod order (times differ by 1 ms), then the second lines...
+    assert.equal(lines[0], `${pods[0]} | 19:40:00 INFO  job started jobId=job-00 projectId=alpha`);
+    assert.equal(lines[1], `${pods[1]} | 19:40:00 INFO  job started jobId=job-10 projectId=alpha`);
+    assert.equal(lines[2], `${pods[2]} | 19:40:00 INFO  job started jobId=job-20 projectId=alpha`);
+    assert.ok(
+      lines.includes(
+        `${pods[1]} | 19:40:03 ERROR job failed jobId=job-13 err="Error: connect ECONNREFUSED 10.0.0.1:6379"`,
+      ),
+    );
+    assert.equal(lines[14], `${pods[2]} | plain line 2 from pod`);
+    assert.doesNotMatch(r.stdout, /\u001b\[/, 'no colour when not a terminal');
+  });
+
+  it('applies --tail per pod', async () => {
+    const r = await run(['logs', '-n', NS, '--tail', '2']);
+    assert.equal(r.code, 0, r.stderr);
+    const lines = r.stdout.trimEnd().split('\n');
+    assert.equal(lines.length, 6);
+    for (const p of pods) assert.equal(lines.filter((l) => l.startsWith(`${p} | `)).length, 2);
+    assert.ok(lines.every((l) => /ERROR job failed|plain line/.test(l)));
+  });
+
+  it('filters with --grep and --exclude, and rejects an invalid regex with exit 2', async () => {
+    const r = await run(['logs', '-n', NS, '--grep', 'job (started|failed)', '--exclude', 'job-1']);
+    assert.equal(r.code, 0, r.stderr);
+    const lines = r.stdout.trimEnd().split('\n');
+    assert.equal(lines.length, 4);
+    assert.ok(lines.every((l) => /job (started|failed)/.test(l) && !l.includes('job-1')));
+    const bad = await run(['logs', '-n', NS, '--grep', '(unclosed']);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /not a valid regular expression/);
+  });
+
+  it('filters by --level and keeps lines that are not JSON', async () => {
+    const r = await run(['logs', '-n', NS, '--level', 'warn']);
+    assert.equal(r.code, 0, r.stderr);
+    const lines = r.stdout.trimEnd().split('\n');
+    assert.equal(lines.length, 9);
+    assert.equal(lines.filter((l) => / WARN {2}queue is filling waiting=\d+$/.test(l)).length, 3);
+    assert.equal(lines.filter((l) => / ERROR job failed /.test(l)).length, 3);
+    assert.equal(lines.filter((l) => / \| plain line \d from pod$/.test(l)).length, 3);
+    assert.ok(!r.stdout.includes('INFO'));
+  });
+
+  it('prints NDJSON with -o json', async () => {
+    const r = await run(['logs', '-n', NS, '-o', 'json', '--tail', '2']);
+    assert.equal(r.code, 0, r.stderr);
+    const entries = r.stdout
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    assert.equal(entries.length, 6);
+    const err = entries.find((e) => e.pod === pods[0] && e.level === 'error');
+    assert.deepEqual(err, {
+      pod: pods[0],
+      container: 'worker',
+      time: new Date(T0 + 3000).toISOString(),
+      level: 'error',
+      msg: 'job failed',
+      fields: { jobId: 'job-03', err: { type: 'Error', message: 'connect ECONNREFUSED 10.0.0.0:6379' } },
+    });
+    const plain = entries.find((e) => e.pod === pods[2] && e.level === 'unknown');
+    assert.equal(plain.msg, 'plain line 2 from pod');
+    assert.deepEqual(plain.fields, {});
+  });
+
+  it('--patterns ranks templates error-level first with counts per pod; --fail-on-errors exits 1', async () => {
+    const r = await run(['logs', '-n', NS, '--patterns']);
+    assert.equal(r.code, 0, r.stderr);
+    const rows = r.stdout.split('\n').filter((l) => /^(ERROR|WARN|INFO|UNKNOWN)\s/.test(l));
+    assert.equal(rows.length, 5, r.stdout);
+    assert.match(
+      rows[0],
+      /^ERROR\s+3\s+19:40:03\s+19:40:03\s+.*job failed jobId=<ID> err=Error: connect ECONNREFUSED <IP>$/,
+    );
+    assert.ok(
+      rows.some((l) => /^UNKNOWN\s+3\s.*plain line <NUM> from pod$/.test(l)),
+      r.stdout,
+    );
+    assert.ok(rows.some((l) => /^INFO\s+3\s.*job completed jobId=<ID> durationMs=<NUM>$/.test(l)));
+    const json = await run(['logs', '-n', NS, '--patterns', '-o', 'json', '--fail-on-errors']);
+    assert.equal(json.code, 1, 'error-level lines present');
+    const data = JSON.parse(json.stdout);
+    assert.equal(data.linesMined, 15);
+    assert.equal(data.templates[0].level, 'error');
+    assert.equal(data.templates[0].count, 3);
+    assert.deepEqual(data.templates[0].pods, Object.fromEntries(pods.map((p) => [p, 1])));
+    assert.equal(data.templates[0].firstSeen, new Date(T0 + 3000).toISOString());
+    assert.equal(data.templates[0].lastSeen, new Date(T0 + 3002).toISOString());
+    const clean = await run([
+      'logs',
+      '-n',
+      NS,
+      '--patterns',
+      '--level',
+      'info',
+      '--exclude',
+      'failed',
+      '--fail-on-errors',
+    ]);
+    assert.equal(clean.code, 0, clean.stderr);
+  });
+
+  it('--previous reads the crashed container of a crash-looping pod and notes pods without one', async () => {
+    const ns = 'crashing';
+    sim.setImageBehavior('ghcr.io/mobius/preview-worker:crash', {
+      kind: 'crashloop',
+      delayMs: 100,
+      restartIntervalMs: 100_000,
+      crashLogLines: [pino(60, 0, 'cannot connect to redis', { url: 'redis://redis:6379' })],
+    });
+    await sim.seedDeployment({
+      namespace: ns,
+      name: 'preview-worker',
+      replicas: 1,
+      image: 'ghcr.io/mobius/preview-worker:crash',
+      wait: false,
+    });
+    const crashPod = sim.podsOf(ns, 'preview-worker')[0].metadata.name as string;
+    await sim.waitFor(
+      () => sim.get('pods', ns, crashPod)?.status?.containerStatuses?.[0]?.lastState?.terminated,
+      {
+        message: 'the first crash',
+      },
+    );
+    const r = await run(['logs', '-n', ns, '--previous']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(
+      r.stdout,
+      new RegExp(
+        `^${crashPod} \\| \\d\\d:\\d\\d:\\d\\d FATAL cannot connect to redis url=redis://redis:6379$`,
+        'm',
+      ),
+    );
+    // The healthy deployment has no previous containers: a note per pod, not a failure.
+    const healthy = await run(['logs', '-n', NS, '--previous']);
+    assert.equal(healthy.code, 0, healthy.stderr);
+    assert.equal(healthy.stdout, '');
+    for (const p of pods)
+      assert.match(healthy.stderr, new RegExp(`note: pod ${p} has no previous terminated container worker`));
+  });
+
+  it('denied pods/log → exit 5 naming verb get and resource pods/log', async () => {
+    const undo = sim.deny({ verb: 'get', resource: 'pods/log', namespace: NS });
+    try {
+      const r = await run(['logs', '-n', NS]);
+      assert.equal(r.code, 5, r.stderr);
+      assert.match(r.stderr, /RBAC verb get, resource pods\/log/);
+      assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+    } finally {
+      undo();
+    }
+  });
+
+  it('no pods → a clear message and exit 1; missing deployment → exit 1', async () => {
+    await sim.seedDeployment({ namespace: 'empty', name: 'preview-worker', replicas: 0 });
+    const r = await run(['logs', '-n', 'empty']);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /No pods of deployment preview-worker in namespace empty/);
+    const missing = await run(['logs', '-n', NS, '--deployment', 'nope']);
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /Deployment nope not found in namespace production/);
+  });
+
+  it('--follow streams new lines, survives a cut stream without duplicates, picks up a new pod, ends on SIGINT', async () => {
+    const child: ChildProcess = spawn(
+      process.execPath,
+      [CLI_PATH, 'logs', '-n', NS, '-f', '--tail', '1', '--kubeconfig', sim.kubeconfigPath],
+      {
+        cwd: REPO_ROOT,
+        env: { PATH: process.env.PATH, HOME: process.env.HOME, NO_COLOR: '1' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let stdout = '';
+    let stderr = '';
+    child.stdout?.setEncoding('utf8').on('data', (d: string) => {
+      stdout += d;
+    });
+    child.stderr?.setEncoding('utf8').on('data', (d: string) => {
+      stderr += d;
+    });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const waitForOutput = async (re: RegExp, what: string) => {
+      const deadline = Date.now() + 20_000;
+      while (!re.test(stdout)) {
+        if (Date.now() > deadline || child.exitCode !== null) {
+          throw new Error(`did not see ${what}\nstdout:\n${stdout}\nstderr:\n${stderr}`);
+        }
+        await new Promise((r) => setTimeout(r, 25));
+      }
+    };
+    try {
+      for (const p of pods)
+        await waitForOutput(new RegExp(`^${p} \\| plain line`, 'm'), `the tail line of ${p}`);
+      sim.appendPodLog(NS, pods[0], ['live line one']);
+      await waitForOutput(/^.* \| live line one$/m, 'a live line');
+      assert.ok(sim.cutLogStreams('destroy') >= 3, 'streams were open');
+      await new Promise((r) => setTimeout(r, 100));
+      sim.appendPodLog(NS, pods[1], ['after the cut']);
+      await waitForOutput(new RegExp(`^${pods[1]} \\| after the cut$`, 'm'), 'a line after the cut');
+      // Scale up: a pod started during the run is followed too.
+      sim.mutate('deployments', NS, 'preview-worker', (d) => {
+        d.spec.replicas = 4;
+      });
+      const newPod = await sim.waitFor(
+        () =>
+          sim
+            .podsOf(NS, 'preview-worker')
+            .find((p) => !pods.includes(p.metadata.name) && p.status?.containerStatuses?.[0]?.state?.running),
+        { message: 'a fourth running pod' },
+      );
+      const newName = newPod.metadata.name as string;
+      // Lines appear once the follower connected; append until one shows up.
+      const deadline = Date.now() + 20_000;
+      while (!stdout.includes(`${newName} | from the new pod`)) {
+        sim.appendPodLog(NS, newName, ['from the new pod']);
+        if (Date.now() > deadline)
+          throw new Error(`new pod not followed\nstdout:\n${stdout}\nstderr:\n${stderr}`);
+        await new Promise((r) => setTimeout(r, 300));
+      }
+      child.kill('SIGINT');
+      const code = await exited;
+      assert.equal(code, 0, stderr);
+      const lines = stdout.trimEnd().split('\n');
+      // Nothing delivered twice across the reconnect.
+      for (const text of ['live line one', 'after the cut']) {
+        assert.equal(lines.filter((l) => l.endsWith(`| ${text}`)).length, 1, `${text} once`);
+      }
+      for (const p of pods)
+        assert.equal(lines.filter((l) => l === `${p} | plain line ${pods.indexOf(p)} from pod`).length, 1);
+      assert.match(stderr, new RegExp(`pod ${newName} started`));
+      assert.match(
+        stderr,
+        /log stream of \S+ was cut .*reconnecting/,
+        'the cut was noticed and the stream reconnected',
+      );
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+      sim.mutate('deployments', NS, 'preview-worker', (d) => {
+        d.spec.replicas = 3;
+      });
+    }
+  });
+});
