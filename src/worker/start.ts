@@ -380,6 +380,9 @@ export function banner(b: BannerInfo): string {
     '',
     'Try it: paste this into another terminal to submit the sample 10-step preview,',
     'download its contact sheet when it is rendered, and show the job status:',
+    ...(b.tokenRequired
+      ? ['(export PREVIEW_API_TOKEN in that terminal first: the command reads it from there)']
+      : []),
     '',
     b.command
       .split('\n')
@@ -466,7 +469,9 @@ export async function main(): Promise<void> {
     app = await startApp(config, { logger });
   } catch (err) {
     await stopRedis();
-    fail(`the worker did not start: ${err instanceof Error ? err.message : String(err)}`);
+    const message = err instanceof Error ? err.message : String(err);
+    const hint = /already in use/.test(message) ? ` (for example: PORT=${config.port + 1} npm start)` : '';
+    fail(`the worker did not start: ${message}${hint}`);
   }
 
   let stopping: Promise<void> | undefined;
