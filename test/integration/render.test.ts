@@ -5,7 +5,17 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -283,6 +293,28 @@ describe('renderPreview results', () => {
       });
     });
   }
+});
+
+describe('renderPreview housekeeping', () => {
+  it('removes temporary directories a killed process left over an hour ago, and keeps recent ones', async () => {
+    const dataDir = freshDataDir();
+    const projectDir = join(dataDir, 'previews', 'proj-render');
+    const stale = join(projectDir, '.tmp-job-old-0123456789ab');
+    const recent = join(projectDir, '.tmp-job-running-ba9876543210');
+    mkdirSync(join(stale, 'frames'), { recursive: true });
+    writeFileSync(join(stale, 'frames', 'step-001.png'), 'partial');
+    mkdirSync(recent, { recursive: true });
+    const twoHoursAgo = new Date(Date.now() - 2 * 60 * 60 * 1000);
+    utimesSync(stale, twoHoursAgo, twoHoursAgo);
+    await renderPreview(
+      payload({ jobId: 'job-housekeeping', steps: [{ title: 'One', text: 'x' }], assets: [] }),
+      {
+        dataDir,
+      },
+    );
+    assert.equal(existsSync(stale), false, 'stale temp dir removed');
+    assert.equal(existsSync(recent), true, 'a recent temp dir (maybe a live render) is kept');
+  });
 });
 
 describe('renderPreview failures', () => {

@@ -194,6 +194,9 @@ describe('computeContactSheetLayout', () => {
         assert.ok(c.x + l.cell.w <= l.width - l.padding && c.y + l.cell.h <= l.height - l.padding + 1);
       }
     }
-    assert.equal(computeContactSheetLayout(1280, 720, 100).columns, 10);
+    const hundred = computeContactSheetLayout(1280, 720, 100);
+    assert.equal(hundred.columns, 10);
+    assert.deepEqual(hundred.thumb, { w: 224, h: 126 }, 'smaller thumbnails past 30 steps');
+    assert.ok(hundred.width * hundred.height < 6_000_000, 'a 100-step sheet stays under 6 megapixels');
   });
 });

@@ -4,7 +4,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join, relative, resolve, sep } from 'node:path';
 import type { ArtifactEntry } from '../service-types.js';
 
@@ -123,4 +123,39 @@ export async function readContainerManifest(dir: string): Promise<ArtifactEntry[
     }
     return { path: f.path, bytes: f.bytes, sha256: f.sha256 };
   });
+}
+
+/** Temporary directories older than this are leftovers of a killed process. */
+export const STALE_TEMP_AGE_MS = 60 * 60 * 1000;
+
+/**
+ * Removes `.tmp-*` directories in a project directory that are older than `maxAgeMs`: what a
+ * process killed mid-render (SIGKILL, OOM) leaves behind. Best effort; never throws.
+ */
+export async function removeStaleTempDirs(
+  projectDir: string,
+  now = Date.now(),
+  maxAgeMs = STALE_TEMP_AGE_MS,
+): Promise<string[]> {
+  const removed: string[] = [];
+  let names: string[];
+  try {
+    names = await readdir(projectDir);
+  } catch {
+    return removed;
+  }
+  for (const name of names) {
+    if (!name.startsWith('.tmp-')) continue;
+    const full = join(projectDir, name);
+    try {
+      const s = await stat(full);
+      if (now - s.mtimeMs > maxAgeMs) {
+        await rm(full, { recursive: true, force: true });
+        removed.push(name);
+      }
+    } catch {
+      // raced with another cleaner or the owner's rename: fine
+    }
+  }
+  return removed;
 }

@@ -21,7 +21,9 @@
  * Atomicity: everything is written into `<dataDir>/previews/<projectId>/.tmp-<jobId>-<random>/`
  * and renamed into place, so a job directory that exists is complete. A repeated jobId whose
  * directory exists renders nothing and returns `alreadyExisted: true` with the files listed in its
- * container.json. On any failure (bad asset, ffmpeg, abort) the temporary directory is removed.
+ * container.json. On any failure (bad asset, ffmpeg, abort) the temporary directory is removed;
+ * temporary directories left by a killed process are removed by a later render in the same project
+ * once they are an hour old.
  *
  * Errors: RenderInputError for failures a retry cannot fix (an asset that does not decode, ffmpeg
  * missing, the bundled fonts missing); any other Error (ffmpeg crashing, disk full) is retryable.
@@ -38,6 +40,7 @@ import {
   buildContainer,
   CONTAINER_FILE,
   readContainerManifest,
+  removeStaleTempDirs,
   serializeContainer,
   sha256,
   sha256File,
@@ -46,7 +49,7 @@ import { type PreparedImage, prepareImage } from './assets.js';
 import { drawFrame, drawSheetHeader, drawThumbnail, TextMeasurer } from './draw.js';
 import { loadRenderFonts } from './fonts.js';
 import { computeContactSheetLayout, computeFrameLayout } from './layout.js';
-import { encodePng } from './png.js';
+import { encodePng, PngEncoder } from './png.js';
 import { RenderInputError, type RenderPreview, type RenderResult, type RenderTimings } from './types.js';
 import { assertFfmpegAvailable, chooseFfmpeg, encodeVideo } from './video.js';
 
@@ -134,6 +137,7 @@ export const renderPreview: RenderPreview = async (payload, options) => {
   const known = new Map<string, ArtifactEntry>();
 
   let t = performance.now();
+  await removeStaleTempDirs(paths.projectDir);
   await mkdir(join(paths.tempDir, FRAMES_DIR), { recursive: true });
   timings.writeMs += performance.now() - t;
 
@@ -141,6 +145,7 @@ export const renderPreview: RenderPreview = async (payload, options) => {
     // decode and pre-scale the images the steps use (fails before any frame is drawn)
     t = performance.now();
     const frameCanvas = new Canvas(width, height);
+    const frameEncoder = new PngEncoder(width, height);
     const ctx = frameCanvas.getContext('2d');
     const measurer = new TextMeasurer(ctx);
     const plainLayout = computeFrameLayout(width, height, false);
@@ -193,7 +198,7 @@ export const renderPreview: RenderPreview = async (payload, options) => {
       timings.rasterMs += performance.now() - t;
 
       t = performance.now();
-      const png = await encodePng(frameCanvas.data(), width, height);
+      const png = await frameEncoder.encode(frameCanvas.data());
       timings.encodeMs += performance.now() - t;
 
       t = performance.now();

@@ -288,17 +288,20 @@ export interface ContactSheetLayout {
   cellAt(index: number): { x: number; y: number };
 }
 
-export const THUMB_MAX_W = 320;
-export const THUMB_MAX_H = 240;
+/** Thumbnail bounds: 320x240, or 224x168 past 30 steps (keeps a 100-step sheet near 20 MB of pixels). */
+export function thumbnailBounds(steps: number): { w: number; h: number } {
+  return steps > 30 ? { w: 224, h: 168 } : { w: 320, h: 240 };
+}
 
 /**
- * The contact sheet: a header, then a grid of thumbnails (at most 320x240, aspect kept, never
- * upscaled) with a label row under each. Its size depends only on the frame size and the number
- * of steps.
+ * The contact sheet: a header, then a grid of thumbnails (within thumbnailBounds(), aspect kept,
+ * never upscaled) with a label row under each. Its size depends only on the frame size and the
+ * number of steps.
  */
 export function computeContactSheetLayout(frameW: number, frameH: number, steps: number): ContactSheetLayout {
   const n = Math.max(1, steps);
-  const scale = Math.min(THUMB_MAX_W / frameW, THUMB_MAX_H / frameH, 1);
+  const bounds = thumbnailBounds(n);
+  const scale = Math.min(bounds.w / frameW, bounds.h / frameH, 1);
   const thumbW = Math.max(1, Math.round(frameW * scale));
   const thumbH = Math.max(1, Math.round(frameH * scale));
   const columns = Math.min(n, Math.max(5, Math.ceil(Math.sqrt(n))));
