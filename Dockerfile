@@ -1,0 +1,83 @@
+# syntax=docker/dockerfile:1
+#
+# The Mobius Preview Worker image.
+#
+#   docker build \
+#     --build-arg VERSION=1.4.2 \
+#     --build-arg REVISION="$(git rev-parse HEAD)" \
+#     --build-arg CREATED="$(date -u +%Y-%m-%dT%H:%M:%SZ)" \
+#     -t ghcr.io/mobius-org/mobius-preview-worker:1.4.2 .
+#
+# Runs as the numeric non-root user 10001:10001 and writes only to /tmp (HOME, TMPDIR, the npm cache) and
+# DATA_DIR=/data, so it works with readOnlyRootFilesystem: true (Kubernetes mounts an emptyDir at /tmp and
+# the shared ReadWriteMany volume at /data; see src/deploy/manifests/workload.ts).
+# Tested without a Docker engine by test/unit/dockerfile.test.ts (paths, user, labels, lint rules).
+
+# Pinned by tag; the same Node.js version as CI. Override with --build-arg NODE_IMAGE=... to update.
+ARG NODE_IMAGE=node:20.20.2-bookworm-slim
+
+# ---- build: compile TypeScript (src/ -> dist/) with the dev dependencies --------------------------------
+FROM ${NODE_IMAGE} AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+RUN npm run build
+
+# ---- runtime: production dependencies, the compiled worker, ffmpeg and the bundled fonts ---------------
+FROM ${NODE_IMAGE} AS runtime
+
+ARG VERSION=0.0.0-dev
+ARG REVISION=unknown
+ARG CREATED=1970-01-01T00:00:00Z
+ARG SOURCE=https://github.com/mobius-org/mobius-preview-worker
+
+LABEL org.opencontainers.image.title="mobius-preview-worker" \
+      org.opencontainers.image.description="Mobius Preview Worker: BullMQ render service for deterministic previews" \
+      org.opencontainers.image.licenses="MIT" \
+      org.opencontainers.image.vendor="Mobius" \
+      org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.revision="${REVISION}" \
+      org.opencontainers.image.created="${CREATED}" \
+      org.opencontainers.image.source="${SOURCE}" \
+      org.opencontainers.image.base.name="${NODE_IMAGE}"
+
+# ffmpeg for mp4 previews. Debian versions are not pinned: bookworm only ships security fixes, which we want.
+# hadolint ignore=DL3008
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends ffmpeg \
+    && rm -rf /var/lib/apt/lists/*
+
+# The numeric user the pod's securityContext also names (runAsUser/runAsGroup 10001).
+RUN groupadd --system --gid 10001 worker \
+    && useradd --system --uid 10001 --gid 10001 --home-dir /tmp --no-create-home --shell /usr/sbin/nologin worker
+
+ENV NODE_ENV=production \
+    HOME=/tmp \
+    TMPDIR=/tmp \
+    NPM_CONFIG_CACHE=/tmp/.npm \
+    NPM_CONFIG_UPDATE_NOTIFIER=false \
+    DATA_DIR=/data \
+    PORT=3000 \
+    HOST=0.0.0.0 \
+    GIT_COMMIT=${REVISION}
+
+WORKDIR /app
+COPY package.json package-lock.json ./
+# Install scripts are not needed (native modules ship prebuilt binaries), so none run.
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
+    && npm cache clean --force \
+    && rm -rf /tmp/.npm
+COPY --from=build /app/dist ./dist
+COPY assets/fonts ./assets/fonts
+
+# /data is where the artifact volume is mounted; owned by the worker so a plain `docker run` works too.
+RUN mkdir -p /data && chown 10001:10001 /data
+
+USER 10001:10001
+EXPOSE 3000
+STOPSIGNAL SIGTERM
+HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
+    CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/livez').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
+CMD ["node", "dist/worker/main.js"]
