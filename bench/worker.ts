@@ -1,0 +1,441 @@
+/**
+ * npm run bench:worker: the worker's benchmark (issue 2). Not a test; it prints a table.
+ *
+ * 1. Pipeline overhead: dry-run jobs/s through our worker (the real processor: validation, logging,
+ *    metrics, BullMQ worker settings) against a bare BullMQ no-op worker, same Redis, same job
+ *    options, same concurrency, alternating rounds in this run. Target: ours >= 90% of bare.
+ * 2. Render: p50/p95 job time for the sample 10-step 1280x720 preview at concurrency 1 and 2, and
+ *    where the time goes (rasterizing, PNG encoding, writing, and queue/bookkeeping = job time
+ *    minus render time). Targets: p95 < 1 s at concurrency 1; bookkeeping < 5%.
+ * 3. Memory: peak RSS (VmHWM) of a worker *process* rendering 200 sample jobs at concurrency 2.
+ *    Target: < 256 MiB.
+ *
+ * Redis: a private redis-server (AOF everysec) on a free port when redis-server is on PATH,
+ * else BENCH_REDIS_URL / REDIS_URL with a unique key prefix. Options (env):
+ *   BENCH_DRY_JOBS (default 2000)  BENCH_ROUNDS (5)  BENCH_RENDER_JOBS (20)  BENCH_RSS_JOBS (200)
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type Job, type Queue, Worker } from 'bullmq';
+import { Redis } from 'ioredis';
+import { pino } from 'pino';
+import { loadConfig, type WorkerConfig } from '../src/worker/config.js';
+import { WorkerMetrics } from '../src/worker/metrics.js';
+import { type PreviewPayload, parsePreviewPayload } from '../src/worker/payload.js';
+import { createProcessor } from '../src/worker/processor.js';
+import { createPreviewQueue, JOB_NAME, jobOptionsFor, type PreviewJobResult } from '../src/worker/queue.js';
+import { renderPreview } from '../src/worker/render/index.js';
+import { createPreviewWorker } from '../src/worker/worker.js';
+import { type PrivateRedis, startPrivateRedis } from '../test/support/redis-server.js';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const DRY_JOBS = Number(process.env.BENCH_DRY_JOBS ?? 2000);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+const RENDER_JOBS = Number(process.env.BENCH_RENDER_JOBS ?? 20);
+const RSS_JOBS = Number(process.env.BENCH_RSS_JOBS ?? 200);
+/** glibc settings that return freed native (canvas, zlib) memory to the OS sooner. */
+const MALLOC_TUNING = {
+  MALLOC_ARENA_MAX: '2',
+  MALLOC_MMAP_THRESHOLD_: '131072',
+  MALLOC_TRIM_THRESHOLD_: '131072',
+};
+
+function log(msg: string): void {
+  process.stderr.write(`[bench:worker] ${msg}\n`);
+}
+
+function samplePayload(): PreviewPayload {
+  const path = join(ROOT, 'examples', 'sample-preview.json');
+  const raw: unknown = existsSync(path)
+    ? JSON.parse(readFileSync(path, 'utf8'))
+    : {
+        jobId: 'bench-sample',
+        projectId: 'bench',
+        previewRequest: {
+          title: 'Publishing your first chapter',
+          steps: Array.from({ length: 10 }, (_, i) => ({
+            title: `Step ${i + 1}: a realistic step title`,
+            text: 'Open the chapter editor, add a lesson, and describe what the reader will learn. '.repeat(
+              3,
+            ),
+          })),
+          options: { resolution: '1280x720', format: 'png' },
+        },
+      };
+  const parsed = parsePreviewPayload(raw);
+  if (!parsed.ok)
+    throw new Error(`sample payload invalid: ${parsed.issues.map((i) => i.message).join('; ')}`);
+  const p = parsed.value;
+  if (p.previewRequest.steps.length !== 10 || p.previewRequest.options.resolution !== '1280x720') {
+    log(
+      `note: sample has ${p.previewRequest.steps.length} steps at ${p.previewRequest.options.resolution} (expected 10 at 1280x720)`,
+    );
+  }
+  return {
+    ...p,
+    previewRequest: { ...p.previewRequest, options: { ...p.previewRequest.options, format: 'png' } },
+  };
+}
+
+function pct(values: number[], p: number): number {
+  const s = [...values].sort((a, b) => a - b);
+  if (s.length === 0) return Number.NaN;
+  const idx = Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1));
+  return s[idx]!;
+}
+
+function median(values: number[]): number {
+  return pct(values, 50);
+}
+
+function baseConfig(
+  redisUrl: string,
+  prefix: string,
+  dataDir: string,
+  extra: Record<string, string> = {},
+): WorkerConfig {
+  return loadConfig({
+    REDIS_URL: redisUrl,
+    PREVIEW_REDIS_PREFIX: prefix,
+    PREVIEW_QUEUE_NAME: 'bench-q',
+    DATA_DIR: dataDir,
+    LOG_LEVEL: 'info',
+    ...extra,
+  });
+}
+
+async function waitDrained(queue: Queue, total: number): Promise<void> {
+  for (;;) {
+    const c = await queue.getJobCounts('completed', 'failed');
+    if ((c.completed ?? 0) + (c.failed ?? 0) >= total) {
+      if ((c.failed ?? 0) > 0) throw new Error(`${c.failed} bench jobs failed`);
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** Adds `count` dry-run jobs with the production job options; the worker is not running yet. */
+async function fillDryRun(
+  queue: Queue,
+  config: WorkerConfig,
+  count: number,
+  base: PreviewPayload,
+): Promise<void> {
+  const batch = 500;
+  for (let i = 0; i < count; i += batch) {
+    const jobs = [];
+    for (let j = i; j < Math.min(count, i + batch); j++) {
+      const data: PreviewPayload = { ...base, jobId: `dry-${randomUUID()}`, dryRun: true };
+      jobs.push({ name: JOB_NAME, data, opts: jobOptionsFor(data, config) });
+    }
+    await queue.addBulk(jobs);
+  }
+}
+
+/** Jobs/s of one worker kind draining `count` pre-filled dry-run jobs on a fresh queue. */
+async function pipelineRound(
+  kind: 'bare' | 'ours',
+  redisUrl: string,
+  dataDir: string,
+  base: PreviewPayload,
+  concurrency: number,
+): Promise<number> {
+  const prefix = `bench-${kind}-${randomUUID().slice(0, 8)}`;
+  const config = baseConfig(redisUrl, prefix, dataDir, { PREVIEW_WORKER_CONCURRENCY: String(concurrency) });
+  const producer = new Redis(redisUrl, { maxRetriesPerRequest: null });
+  const workerConn = new Redis(redisUrl, { maxRetriesPerRequest: null });
+  const queue = createPreviewQueue(producer, config) as unknown as Queue;
+  await fillDryRun(queue, config, DRY_JOBS, base);
+  let worker: Worker;
+  if (kind === 'bare') {
+    worker = new Worker(config.queueName, async () => undefined, {
+      connection: workerConn,
+      prefix,
+      concurrency,
+      autorun: false,
+    });
+  } else {
+    const logger = pino({ level: 'info' }, pino.destination({ dest: '/dev/null', sync: false }));
+    const metrics = new WorkerMetrics({ defaultMetrics: false });
+    const processor = createProcessor({ dataDir, logger, metrics, render: renderPreview });
+    worker = createPreviewWorker({
+      config,
+      connection: workerConn,
+      processor,
+      metrics,
+      logger,
+    }) as unknown as Worker;
+  }
+  const t0 = performance.now();
+  void worker.run();
+  await waitDrained(queue, DRY_JOBS);
+  const seconds = (performance.now() - t0) / 1000;
+  await worker.close();
+  await queue.obliterate({ force: true });
+  await queue.close();
+  producer.disconnect();
+  workerConn.disconnect();
+  return DRY_JOBS / seconds;
+}
+
+interface RenderStats {
+  concurrency: number;
+  jobs: number;
+  p50: number;
+  p95: number;
+  rasterShare: number;
+  encodeShare: number;
+  writeShare: number;
+  bookkeepingShare: number;
+  jobsPerSecond: number;
+}
+
+async function renderRound(
+  redisUrl: string,
+  dataDir: string,
+  base: PreviewPayload,
+  concurrency: number,
+  count: number,
+): Promise<RenderStats> {
+  const prefix = `bench-render-${randomUUID().slice(0, 8)}`;
+  const config = baseConfig(redisUrl, prefix, dataDir, { PREVIEW_WORKER_CONCURRENCY: String(concurrency) });
+  const producer = new Redis(redisUrl, { maxRetriesPerRequest: null });
+  const workerConn = new Redis(redisUrl, { maxRetriesPerRequest: null });
+  const queue = createPreviewQueue(producer, config);
+  // Warm-up (fonts, canvas, JIT): one job outside the measurement.
+  await renderPreview({ ...base, jobId: `warm-${randomUUID()}` }, { dataDir });
+  for (let i = 0; i < count; i++) {
+    const data: PreviewPayload = { ...base, jobId: `render-${i}-${randomUUID()}` };
+    await queue.add(JOB_NAME, data, jobOptionsFor(data, config));
+  }
+  const logger = pino({ level: 'info' }, pino.destination({ dest: '/dev/null', sync: false }));
+  const metrics = new WorkerMetrics({ defaultMetrics: false });
+  const processor = createProcessor({ dataDir, logger, metrics, render: renderPreview });
+  const samples: { jobMs: number; raster: number; encode: number; write: number; render: number }[] = [];
+  const wrapped = async (job: Parameters<typeof processor>[0]): Promise<PreviewJobResult> => {
+    const t = performance.now();
+    const result = await processor(job);
+    const jobMs = performance.now() - t;
+    const tm = result.timings!;
+    samples.push({ jobMs, raster: tm.rasterMs, encode: tm.encodeMs, write: tm.writeMs, render: tm.totalMs });
+    return result;
+  };
+  const worker = createPreviewWorker({ config, connection: workerConn, processor: wrapped, metrics, logger });
+  // Job time as BullMQ sees it (processedOn → finishedOn, includes completion bookkeeping in Redis).
+  const bullJobMs: number[] = [];
+  worker.on('completed', (job: Job) => {
+    if (job.processedOn && job.finishedOn) bullJobMs.push(job.finishedOn - job.processedOn);
+  });
+  const t0 = performance.now();
+  void worker.run();
+  await waitDrained(queue as unknown as Queue, count);
+  const wall = (performance.now() - t0) / 1000;
+  await worker.close();
+  await queue.obliterate({ force: true });
+  await queue.close();
+  producer.disconnect();
+  workerConn.disconnect();
+  const jobTimes = samples.map((s) => s.jobMs);
+  const totalJob = bullJobMs.reduce((a, b) => a + b, 0) || jobTimes.reduce((a, b) => a + b, 0);
+  const sum = (f: (s: (typeof samples)[number]) => number) => samples.reduce((a, s) => a + f(s), 0);
+  return {
+    concurrency,
+    jobs: count,
+    p50: pct(bullJobMs.length ? bullJobMs : jobTimes, 50),
+    p95: pct(bullJobMs.length ? bullJobMs : jobTimes, 95),
+    rasterShare: sum((s) => s.raster) / totalJob,
+    encodeShare: sum((s) => s.encode) / totalJob,
+    writeShare: sum((s) => s.write) / totalJob,
+    bookkeepingShare: Math.max(0, totalJob - sum((s) => s.render)) / totalJob,
+    jobsPerSecond: count / wall,
+  };
+}
+
+function readKiB(pid: number, field: 'VmHWM' | 'VmRSS'): number | null {
+  try {
+    const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Peak RSS of a worker process (the real entry point) rendering `count` sample jobs at concurrency 2. */
+async function rssRound(
+  redisUrl: string,
+  dataDir: string,
+  base: PreviewPayload,
+  count: number,
+  extraEnv: Record<string, string> = {},
+) {
+  const prefix = `bench-rss-${randomUUID().slice(0, 8)}`;
+  const dist = join(ROOT, 'dist', 'worker', 'main.js');
+  const useDist =
+    existsSync(dist) && statSync(dist).mtimeMs >= statSync(join(ROOT, 'src', 'worker', 'main.ts')).mtimeMs;
+  const args = useDist ? [dist] : ['--import', 'tsx', join(ROOT, 'src', 'worker', 'main.ts')];
+  const child = spawn(process.execPath, args, {
+    cwd: ROOT,
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '',
+      NODE_ENV: 'development',
+      REDIS_URL: redisUrl,
+      PREVIEW_REDIS_PREFIX: prefix,
+      PREVIEW_QUEUE_NAME: 'bench-q',
+      PREVIEW_WORKER_CONCURRENCY: '2',
+      DATA_DIR: dataDir,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'warn',
+      ...extraEnv,
+    },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  const pid = child.pid!;
+  const producer = new Redis(redisUrl, { maxRetriesPerRequest: null });
+  const config = baseConfig(redisUrl, prefix, dataDir);
+  const queue = createPreviewQueue(producer, config);
+  // Wait until the worker is connected, then measure its idle RSS before any job.
+  for (let i = 0; i < 300 && (await queue.getWorkersCount()) === 0; i++)
+    await new Promise((r) => setTimeout(r, 100));
+  const idleKiB = readKiB(pid, 'VmRSS') ?? 0;
+  for (let i = 0; i < count; i++) {
+    const data: PreviewPayload = { ...base, jobId: `rss-${i}-${randomUUID()}` };
+    await queue.add(JOB_NAME, data, jobOptionsFor(data, config));
+  }
+  let sampledMaxKiB = 0;
+  const sampler = setInterval(() => {
+    sampledMaxKiB = Math.max(sampledMaxKiB, readKiB(pid, 'VmRSS') ?? 0);
+  }, 100);
+  const t0 = performance.now();
+  await waitDrained(queue as unknown as Queue, count);
+  const seconds = (performance.now() - t0) / 1000;
+  clearInterval(sampler);
+  const hwmKiB = readKiB(pid, 'VmHWM') ?? sampledMaxKiB;
+  child.kill('SIGTERM');
+  const code = await exited;
+  await queue.obliterate({ force: true });
+  await queue.close();
+  producer.disconnect();
+  return {
+    idleKiB,
+    peakKiB: Math.max(hwmKiB, sampledMaxKiB),
+    seconds,
+    exitCode: code,
+    mode: useDist ? 'dist' : 'tsx',
+  };
+}
+
+async function main(): Promise<void> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'mobius-bench-'));
+  let redis: PrivateRedis | undefined;
+  let redisUrl = process.env.BENCH_REDIS_URL ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+  const haveRedisServer = spawnSync('redis-server', ['--version']).status === 0;
+  if (haveRedisServer && !process.env.BENCH_REDIS_URL) {
+    redis = await startPrivateRedis({ extraArgs: ['--appendfsync', 'everysec'] });
+    redisUrl = redis.url;
+  }
+  const where = redis
+    ? `private redis-server :${redis.port} (AOF everysec)`
+    : redisUrl.replace(/:[^:@/]*@/, ':***@');
+  try {
+    const base = samplePayload();
+    log(`redis: ${where}; node ${process.version}; ${DRY_JOBS} dry-run jobs x ${ROUNDS} rounds per kind`);
+
+    // 1. pipeline overhead, alternating rounds so drift hits both kinds alike
+    const rates: Record<'bare' | 'ours', number[]> = { bare: [], ours: [] };
+    await pipelineRound('bare', redisUrl, dataDir, base, 2); // warm-up, discarded
+    for (let r = 0; r < ROUNDS; r++) {
+      for (const kind of r % 2 === 0 ? (['bare', 'ours'] as const) : (['ours', 'bare'] as const)) {
+        const rate = await pipelineRound(kind, redisUrl, dataDir, base, 2);
+        rates[kind].push(rate);
+        log(`pipeline round ${r + 1} ${kind}: ${rate.toFixed(0)} jobs/s`);
+      }
+    }
+    const bare = median(rates.bare);
+    const ours = median(rates.ours);
+
+    // 2. render
+    const renders: RenderStats[] = [];
+    for (const c of [1, 2]) {
+      log(`render: ${RENDER_JOBS} sample jobs at concurrency ${c}`);
+      renders.push(await renderRound(redisUrl, dataDir, base, c, RENDER_JOBS));
+    }
+
+    // 3. memory
+    log(`memory: ${RSS_JOBS} sample jobs at concurrency 2 in a worker process (glibc malloc defaults)`);
+    const rss = await rssRound(redisUrl, dataDir, base, RSS_JOBS);
+    log(
+      `memory: again with ${Object.entries(MALLOC_TUNING)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(' ')}`,
+    );
+    const rssTuned = await rssRound(redisUrl, dataDir, base, RSS_JOBS, MALLOC_TUNING);
+
+    const mib = (kib: number) => (kib / 1024).toFixed(1);
+    const pctStr = (x: number) => `${(x * 100).toFixed(1)}%`;
+    const rows: [string, string, string, string][] = [
+      ['pipeline: bare BullMQ no-op worker (c=2)', `${bare.toFixed(0)} jobs/s`, 'baseline', ''],
+      [
+        'pipeline: our worker, dry-run jobs (c=2)',
+        `${ours.toFixed(0)} jobs/s`,
+        `${pctStr(ours / bare)} of bare`,
+        ours / bare >= 0.9 ? 'PASS (>= 90%)' : 'FAIL (< 90%)',
+      ],
+    ];
+    for (const r of renders) {
+      rows.push([
+        `render sample 10x1280x720, c=${r.concurrency}: p50 / p95`,
+        `${r.p50.toFixed(0)} / ${r.p95.toFixed(0)} ms`,
+        `${r.jobsPerSecond.toFixed(2)} jobs/s`,
+        r.concurrency === 1 ? (r.p95 < 1000 ? 'PASS (p95 < 1 s)' : 'FAIL (p95 >= 1 s)') : '',
+      ]);
+      rows.push([
+        `  job time shares, c=${r.concurrency}`,
+        `raster ${pctStr(r.rasterShare)}`,
+        `encode ${pctStr(r.encodeShare)}, write ${pctStr(r.writeShare)}`,
+        `queue+bookkeeping ${pctStr(r.bookkeepingShare)} ${r.bookkeepingShare < 0.05 ? 'PASS (< 5%)' : 'FAIL (>= 5%)'}`,
+      ]);
+    }
+    for (const [label, r] of [
+      ['malloc defaults', rss],
+      ['MALLOC_ARENA_MAX=2, mmap/trim 128K', rssTuned],
+    ] as const) {
+      rows.push([
+        `memory: ${RSS_JOBS} sample jobs, c=2, worker process (${r.mode}), ${label}`,
+        `peak RSS ${mib(r.peakKiB)} MiB`,
+        `idle ${mib(r.idleKiB)} MiB; ${(RSS_JOBS / r.seconds).toFixed(2)} jobs/s`,
+        r.peakKiB < 256 * 1024 ? 'PASS (< 256 MiB)' : 'FAIL (>= 256 MiB)',
+      ]);
+    }
+    const widths = [0, 1, 2, 3].map((i) => Math.max(...rows.map((r) => r[i]!.length)));
+    const line = (r: string[]) => `| ${r.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
+    console.log(line(['measurement', 'value', 'ratio / detail', 'target']));
+    console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
+    for (const r of rows) console.log(line(r));
+    console.log(
+      `\nredis: ${where}; node ${process.version}; ${cpus().length} CPUs, load average at the end ${loadavg()
+        .map((l) => l.toFixed(1))
+        .join(
+          ' ',
+        )}; pipeline rounds (jobs/s) bare ${rates.bare.map((r) => r.toFixed(0)).join(' ')}, ours ${rates.ours
+        .map((r) => r.toFixed(0))
+        .join(' ')}; worker exit codes after SIGTERM: ${rss.exitCode}, ${rssTuned.exitCode}`,
+    );
+  } finally {
+    await redis?.destroy();
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}
+
+main().catch((err) => {
+  process.stderr.write(`bench:worker failed: ${err instanceof Error ? err.stack : String(err)}\n`);
+  process.exit(1);
+});
