@@ -96,6 +96,8 @@ interface Started {
 }
 
 const running = new Set<ChildProcess>();
+/** Every private redis-server seen, so a failed test still leaves none behind. */
+const redisPids = new Set<number>();
 
 function baseEnv(overrides: Record<string, string | undefined>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env };
@@ -140,6 +142,7 @@ async function waitForBanner(p: Started): Promise<{ url: string; redisPid?: numb
     'the API URL on stdout',
   );
   const pid = /\(pid (\d+)\)/.exec(p.stdout())?.[1];
+  if (pid) redisPids.add(Number(pid));
   return { url, redisPid: pid ? Number(pid) : undefined };
 }
 
@@ -154,6 +157,7 @@ describe('npm start (dist/worker/start.js)', () => {
 
   after(() => {
     for (const child of running) child.kill('SIGKILL');
+    for (const pid of redisPids) if (isAlive(pid)) process.kill(pid, 'SIGTERM');
   });
 
   test('without REDIS_URL: private Redis, sample renders, artifacts match container.json, Ctrl-C stops both', async () => {
@@ -274,6 +278,28 @@ describe('npm start (dist/worker/start.js)', () => {
       again.child.kill('SIGTERM');
       assert.deepEqual(await again.exited, { code: 0, signal: null });
       await until(() => !isAlive(redisPid2!), 10_000, 'the second redis-server to exit');
+    } finally {
+      rmSync(cwd, { recursive: true, force: true });
+    }
+  });
+
+  test('a private Redis orphaned by a hard-killed run is shut down by the next start', async () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'mobius-start-orphan-'));
+    try {
+      const first = startProcess(cwd, baseEnv({ PORT: String(await freePort()) }));
+      const { redisPid: orphanPid } = await waitForBanner(first);
+      first.child.kill('SIGKILL');
+      await first.exited;
+      assert.ok(orphanPid && isAlive(orphanPid), 'redis-server outlives a SIGKILLed parent');
+
+      const second = startProcess(cwd, baseEnv({ PORT: String(await freePort()) }));
+      const { url, redisPid } = await waitForBanner(second);
+      assert.ok(!isAlive(orphanPid), 'the orphan was shut down');
+      assert.notEqual(redisPid, orphanPid);
+      assert.equal((await getJson(`${url}/readyz`)).status, 200);
+      second.child.kill('SIGINT');
+      assert.deepEqual(await second.exited, { code: 0, signal: null });
+      await until(() => !isAlive(redisPid!), 10_000, 'the redis-server child to exit');
     } finally {
       rmSync(cwd, { recursive: true, force: true });
     }
