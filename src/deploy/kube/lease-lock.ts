@@ -12,7 +12,7 @@
  * The holder renews while it works and deletes the lease when done (also on SIGINT/SIGTERM).
  */
 import type { KubeConfig, V1Lease } from '@kubernetes/client-node';
-import { statusCodeOf } from '../ledger/configmap-driver.js';
+import { type JsonTransport, statusCodeOf } from '../ledger/configmap-driver.js';
 
 /** A Date that serializes with microseconds, as the API server's MicroTime requires. */
 class MicroTime extends Date {
@@ -305,6 +305,33 @@ export async function leaseApiFromKubeConfig(kc: KubeConfig): Promise<LeaseApi> 
         namespace,
         name,
         ...(resourceVersion ? { body: { preconditions: { resourceVersion } } } : {}),
+      });
+    },
+  };
+}
+
+/** `LeaseApi` over the CLI's fast JSON transport (`KubeClients.requestJson`). */
+export function leaseApiFromTransport(transport: JsonTransport): LeaseApi {
+  const base = (namespace: string) =>
+    `/apis/coordination.k8s.io/v1/namespaces/${encodeURIComponent(namespace)}/leases`;
+  return {
+    read: (namespace, name) =>
+      transport.requestJson<V1Lease>({ path: `${base(namespace)}/${encodeURIComponent(name)}` }),
+    create: (namespace, body) =>
+      transport.requestJson<V1Lease>({ method: 'POST', path: base(namespace), body }),
+    replace: (namespace, name, body) =>
+      transport.requestJson<V1Lease>({
+        method: 'PUT',
+        path: `${base(namespace)}/${encodeURIComponent(name)}`,
+        body,
+      }),
+    delete: async (namespace, name, resourceVersion) => {
+      await transport.requestJson({
+        method: 'DELETE',
+        path: `${base(namespace)}/${encodeURIComponent(name)}`,
+        ...(resourceVersion
+          ? { body: { apiVersion: 'v1', kind: 'DeleteOptions', preconditions: { resourceVersion } } }
+          : {}),
       });
     },
   };

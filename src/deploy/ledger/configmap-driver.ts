@@ -206,3 +206,47 @@ export async function configMapApiFromKubeConfig(kc: KubeConfig): Promise<Config
     },
   };
 }
+
+/** A JSON request function (kube/client.ts's `KubeClients.requestJson` satisfies it). */
+export interface JsonTransport {
+  requestJson<T>(req: {
+    method?: string;
+    path: string;
+    query?: Record<string, string | number | boolean | undefined>;
+    body?: unknown;
+    contentType?: string;
+  }): Promise<T>;
+}
+
+/**
+ * `ConfigMapApi` over the CLI's fast JSON transport (no @kubernetes/client-node load). Errors keep
+ * their HTTP status (`statusCode`), so 404/409 are recognised by `statusCodeOf`.
+ */
+export function configMapApiFromTransport(transport: JsonTransport): ConfigMapApi {
+  const base = (namespace: string) => `/api/v1/namespaces/${encodeURIComponent(namespace)}/configmaps`;
+  return {
+    create: (namespace, body) =>
+      transport.requestJson<V1ConfigMap>({ method: 'POST', path: base(namespace), body }),
+    replace: (namespace, name, body) =>
+      transport.requestJson<V1ConfigMap>({
+        method: 'PUT',
+        path: `${base(namespace)}/${encodeURIComponent(name)}`,
+        body,
+      }),
+    read: (namespace, name) =>
+      transport.requestJson<V1ConfigMap>({ path: `${base(namespace)}/${encodeURIComponent(name)}` }),
+    list: async (namespace, labelSelector) =>
+      (
+        await transport.requestJson<{ items?: V1ConfigMap[] }>({
+          path: base(namespace),
+          query: { labelSelector },
+        })
+      ).items ?? [],
+    delete: async (namespace, name) => {
+      await transport.requestJson({
+        method: 'DELETE',
+        path: `${base(namespace)}/${encodeURIComponent(name)}`,
+      });
+    },
+  };
+}

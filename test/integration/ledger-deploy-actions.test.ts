@@ -1,0 +1,258 @@
+/**
+ * The deploy, rollback and history actions against the Kubernetes API simulator, with a fake worker
+ * behind the pod proxy for verification. Each test checks what the cluster and the ledger hold.
+ */
+import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
+import {
+  createDeployEnvironment,
+  type DeployEnvironment,
+  runDeploy,
+} from '../../src/deploy/actions/deploy.js';
+import { runHistory } from '../../src/deploy/actions/history.js';
+import { runRollback } from '../../src/deploy/actions/rollback.js';
+import { createKubeClients, type KubeClients } from '../../src/deploy/kube/client.js';
+import type { DeploymentRecord } from '../../src/deploy/ledger/index.js';
+import { buildApplicationManifests, loadEnvironment } from '../../src/deploy/manifests/index.js';
+import { type KubeSim, startKubeSim } from '../support/kube-sim/index.js';
+
+const METRICS = [
+  '# TYPE preview_worker_jobs_total counter',
+  'preview_worker_jobs_total{outcome="completed"} 3',
+  '# TYPE preview_worker_job_duration_seconds histogram',
+  'preview_worker_job_duration_seconds_bucket{outcome="completed",le="+Inf"} 3',
+  'preview_worker_job_duration_seconds_sum{outcome="completed"} 1.5',
+  'preview_worker_job_duration_seconds_count{outcome="completed"} 3',
+  '# TYPE preview_worker_queue_jobs gauge',
+  'preview_worker_queue_jobs{state="waiting"} 0',
+  '# TYPE preview_worker_active_jobs gauge',
+  'preview_worker_active_jobs 0',
+  '# TYPE preview_worker_stalled_jobs_total counter',
+  'preview_worker_stalled_jobs_total 0',
+  '# TYPE preview_worker_build_info gauge',
+  'preview_worker_build_info{version="1",revision="abc"} 1',
+  '',
+].join('\n');
+
+/** A fake worker: healthy, or answering /readyz with 503. */
+async function fakeWorker(healthy: boolean): Promise<{ url: string; server: Server }> {
+  const server = createServer((req, res) => {
+    if (req.url?.startsWith('/livez')) return res.writeHead(200).end('ok');
+    if (req.url?.startsWith('/readyz')) {
+      if (healthy)
+        return res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ready"}');
+      return res
+        .writeHead(503, { 'content-type': 'application/json' })
+        .end('{"status":"not ready","reasons":["redis down"]}');
+    }
+    if (req.url?.startsWith('/metrics'))
+      return res.writeHead(200, { 'content-type': 'text/plain' }).end(METRICS);
+    res.writeHead(404).end();
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server };
+}
+
+const REPO = 'ghcr.io/mobius-org/mobius-preview-worker';
+const NS = 'production';
+
+describe('deploy, rollback and history actions against the simulator', () => {
+  let sim: KubeSim;
+  let kube: KubeClients;
+  let good: { url: string; server: Server };
+  let bad: { url: string; server: Server };
+  let badImages: string[] = [];
+  let proxyTimer: NodeJS.Timeout;
+
+  before(async () => {
+    good = await fakeWorker(true);
+    bad = await fakeWorker(false);
+  });
+  after(async () => {
+    good.server.close();
+    bad.server.close();
+  });
+
+  beforeEach(async () => {
+    sim = await startKubeSim({ readyDelayMs: 40 });
+    sim.createNamespace(NS);
+    sim.setProxyTarget('*', '*', good.url);
+    badImages = [];
+    // Pods of "verify-failing" images answer through the unhealthy fake worker.
+    proxyTimer = setInterval(() => {
+      for (const pod of sim.list('pods', NS)) {
+        if (badImages.includes(pod.spec?.containers?.[0]?.image))
+          sim.setProxyTarget(NS, pod.metadata.name, bad.url);
+      }
+    }, 5);
+    kube = await createKubeClients({ kubeconfig: sim.kubeconfigPath });
+  });
+  afterEach(async () => {
+    clearInterval(proxyTimer);
+    kube.close();
+    await sim.close();
+  });
+
+  async function environment(): Promise<DeployEnvironment> {
+    return createDeployEnvironment(kube, { namespace: NS, provenance: { actor: 'tester' } });
+  }
+
+  function deployInput(tag: string, extra: Record<string, unknown> = {}) {
+    const env = loadEnvironment('production');
+    return {
+      namespace: NS,
+      environment: 'production',
+      objects: buildApplicationManifests(env, { imageTag: tag }) as never,
+      image: `${REPO}:${tag}`,
+      gracePeriodMs: 300,
+      maxRestarts: 2,
+      timeoutMs: 20_000,
+      pollIntervalMs: 50,
+      ...extra,
+    };
+  }
+
+  it('installs into an empty namespace, upgrades, and records both', async () => {
+    const env = await environment();
+    const first = await runDeploy(env, deployInput('1.0.0'));
+    assert.equal(first.record?.result, 'succeeded', first.message);
+    assert.equal(first.record?.revisionBefore, undefined);
+    assert.equal(first.record?.revisionAfter, 1);
+    assert.ok(first.record?.verify?.passed);
+    const second = await runDeploy(env, deployInput('1.1.0', { reason: 'faster renders' }));
+    assert.equal(second.record?.result, 'succeeded', second.message);
+    assert.equal(second.record?.previousImage, `${REPO}:1.0.0`);
+    assert.equal(second.record?.revisionBefore, 1);
+    assert.equal(second.record?.revisionAfter, 2);
+    for (const phase of ['lock', 'apply', 'rollout', 'verify']) {
+      assert.equal(typeof second.record?.phases[phase], 'number', `phase ${phase} timed`);
+    }
+    const dep = sim.get('deployments', NS, 'preview-worker');
+    assert.equal(dep?.spec.template.spec.containers[0].image, `${REPO}:1.1.0`);
+    assert.equal(sim.get('leases', NS, 'mobius-deploy-lock'), undefined, 'lock released');
+    const history = await runHistory(kube, env.ledger, { namespace: NS });
+    assert.deepEqual(
+      history.records.map((r) => [r.image, r.result]),
+      [
+        [`${REPO}:1.1.0`, 'succeeded'],
+        [`${REPO}:1.0.0`, 'succeeded'],
+      ],
+    );
+    assert.deepEqual(
+      history.revisions.map((r) => [r.revision, r.image, r.current]),
+      [
+        [2, `${REPO}:1.1.0`, true],
+        [1, `${REPO}:1.0.0`, false],
+      ],
+    );
+    assert.equal(history.revisions[0]?.recordId, second.record?.id);
+  });
+
+  it('rolls a crash-looping image back automatically and names CrashLoopBackOff', async () => {
+    const env = await environment();
+    await runDeploy(env, deployInput('1.0.0'));
+    sim.setImageBehavior(`${REPO}:1.1.0-bad`, {
+      kind: 'crashloop',
+      message: 'Error: REDIS_URL is not set',
+      crashLogLines: ['{"level":"fatal","msg":"config invalid: REDIS_URL is not set"}'],
+    });
+    const result = await runDeploy(env, deployInput('1.1.0-bad'));
+    const r = result.record as DeploymentRecord;
+    assert.equal(r.result, 'rolled_back', result.message);
+    assert.equal(r.failureClass, 'CrashLoopBackOff');
+    assert.match(r.failureMessage ?? '', /REDIS_URL is not set/);
+    assert.equal(r.rollback?.result, 'succeeded');
+    assert.equal(r.rollback?.toImage, `${REPO}:1.0.0`);
+    assert.ok(r.restoredAt && r.failureDetectedAt && r.restoredAt >= r.failureDetectedAt);
+    assert.ok(
+      result.rollout?.failure?.logs?.some((l) => l.includes('REDIS_URL')),
+      'failing pod logs collected',
+    );
+    const dep = sim.get('deployments', NS, 'preview-worker');
+    assert.equal(dep?.spec.template.spec.containers[0].image, `${REPO}:1.0.0`);
+    assert.equal(r.revisionAfter, 3, 'the controller renumbered the restored revision');
+  });
+
+  it('fails fast on an image that cannot be pulled and restores the previous version', async () => {
+    const env = await environment();
+    await runDeploy(env, deployInput('1.0.0'));
+    sim.setImageBehavior(`${REPO}:9.9.9`, 'imagepull');
+    const result = await runDeploy(env, deployInput('9.9.9'));
+    assert.equal(result.record?.result, 'rolled_back', result.message);
+    assert.match(result.record?.failureClass ?? '', /^(ImagePullBackOff|ErrImagePull)$/);
+  });
+
+  it('rolls back when verification fails after a clean rollout', async () => {
+    const env = await environment();
+    await runDeploy(env, deployInput('1.0.0'));
+    badImages.push(`${REPO}:1.2.0`);
+    const result = await runDeploy(env, deployInput('1.2.0'));
+    assert.equal(result.record?.result, 'rolled_back', result.message);
+    assert.equal(result.record?.failureClass, 'VerifyFailed');
+    assert.equal(result.record?.verify?.passed, false);
+    assert.equal(result.record?.rollback?.verify?.passed, true);
+  });
+
+  it('with --no-rollback leaves the failed version and records failed', async () => {
+    const env = await environment();
+    await runDeploy(env, deployInput('1.0.0'));
+    badImages.push(`${REPO}:1.2.0`);
+    const result = await runDeploy(env, deployInput('1.2.0', { rollback: false }));
+    assert.equal(result.record?.result, 'failed');
+    assert.equal(result.record?.rollback, undefined);
+    assert.equal(
+      sim.get('deployments', NS, 'preview-worker')?.spec.template.spec.containers[0].image,
+      `${REPO}:1.2.0`,
+    );
+  });
+
+  it('rollback: previous revision, a named revision, skipped, missing revision', async () => {
+    const env = await environment();
+    for (const tag of ['1.0.0', '1.1.0', '1.2.0']) {
+      const r = await runDeploy(env, deployInput(tag));
+      assert.equal(r.record?.result, 'succeeded');
+    }
+    const settings = { namespace: NS, gracePeriodMs: 300, timeoutMs: 20_000, pollIntervalMs: 50 };
+    const back = await runRollback(env, { ...settings, reason: 'errors after 1.2.0' });
+    assert.equal(back.record.result, 'succeeded', back.message);
+    assert.equal(back.targetRevision, 2);
+    assert.equal(back.record.image, `${REPO}:1.1.0`);
+    assert.equal(back.record.revisionAfter, 4);
+    const dep = sim.get('deployments', NS, 'preview-worker');
+    assert.equal(dep?.spec.template.spec.containers[0].image, `${REPO}:1.1.0`);
+    assert.match(
+      dep?.metadata.annotations['kubernetes.io/change-cause'],
+      /rollback to revision 2: errors after 1.2.0/,
+    );
+
+    const named = await runRollback(env, { ...settings, toRevision: 1 });
+    assert.equal(named.record.result, 'succeeded');
+    assert.equal(named.record.image, `${REPO}:1.0.0`);
+
+    const current = Number(
+      sim.get('deployments', NS, 'preview-worker')?.metadata.annotations['deployment.kubernetes.io/revision'],
+    );
+    const skipped = await runRollback(env, { ...settings, toRevision: current });
+    assert.equal(skipped.record.result, 'skipped');
+    assert.match(skipped.message, /skipped rollback/);
+
+    await assert.rejects(runRollback(env, { ...settings, toRevision: 99 }), (err: Error) => {
+      assert.match(err.message, /^revision 99 not found; available: \d+(, \d+)*$/);
+      return true;
+    });
+    const { records } = await env.ledger.list({ kind: 'rollback' });
+    assert.equal(records.length, 3, 'refused rollbacks leave no record');
+  });
+
+  it('refuses to roll back a paused deployment', async () => {
+    const env = await environment();
+    await runDeploy(env, deployInput('1.0.0'));
+    await runDeploy(env, deployInput('1.1.0'));
+    sim.mutate('deployments', NS, 'preview-worker', (d) => {
+      d.spec.paused = true;
+    });
+    await assert.rejects(runRollback(env, { namespace: NS }), /cannot rollback a paused deployment/);
+  });
+});
