@@ -7,12 +7,24 @@
  * Do not reuse the global short flags in a command: -n -e -o -q -v (and --context, --kubeconfig).
  */
 import type { Command } from 'commander';
+import { deployCommand } from './commands/deploy.js';
+import { historyCommand } from './commands/history.js';
 import { logsCommand } from './commands/logs.js';
 import { renderCommand } from './commands/render.js';
+import { rollbackCommand } from './commands/rollback.js';
 import { statusCommand } from './commands/status.js';
+import { verifyCommand } from './commands/verify.js';
 
 export interface CommandModule {
   register(program: Command): void;
 }
 
-export const commands: CommandModule[] = [renderCommand, statusCommand, logsCommand];
+export const commands: CommandModule[] = [
+  renderCommand,
+  statusCommand,
+  verifyCommand,
+  logsCommand,
+  deployCommand,
+  rollbackCommand,
+  historyCommand,
+];

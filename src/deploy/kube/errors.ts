@@ -146,7 +146,9 @@ export function statusOf(err: unknown): KubeStatus | undefined {
   return undefined;
 }
 
+/** A 404 from either transport (a NamespaceNotFoundError counts: it is the namespace's 404). */
 export function isNotFound(err: unknown): boolean {
+  if ((err as Error | null)?.name === 'NamespaceNotFoundError') return true;
   return httpStatusOf(err) === 404;
 }
 export function isConflict(err: unknown): boolean {

@@ -128,8 +128,9 @@ export function metricFamilies(metrics: ParsedMetrics): Set<string> {
   const names = new Set<string>(metrics.types.keys());
   for (const s of metrics.samples) {
     names.add(s.name);
-    const family = s.name.replace(/_(bucket|sum|count|total|created)$/, '');
-    if (metrics.types.has(family)) names.add(family);
+    // histogram/summary series (x_bucket, x_sum, x_count) belong to family x
+    const family = s.name.replace(/_(bucket|sum|count|created)$/, '');
+    names.add(family);
   }
   return names;
 }
