@@ -9,11 +9,8 @@
 import type { Command } from 'commander';
 import { deployCommand } from './commands/deploy.js';
 import { historyCommand } from './commands/history.js';
-import { deployCommand } from './commands/deploy.js';
-import { historyCommand } from './commands/history.js';
 import { logsCommand } from './commands/logs.js';
 import { renderCommand } from './commands/render.js';
-import { rollbackCommand } from './commands/rollback.js';
 import { rollbackCommand } from './commands/rollback.js';
 import { statusCommand } from './commands/status.js';
 import { verifyCommand } from './commands/verify.js';
