@@ -9,7 +9,7 @@
  * catch misspelled fields.
  */
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import * as k8s from '@kubernetes/client-node';
@@ -23,6 +23,7 @@ import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
 import { Role, RoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1';
 import { ConfigMap, Namespace, PersistentVolumeClaim, Service, ServiceAccount } from 'kubernetes-models/v1';
+import { parseAllDocuments } from 'yaml';
 import { listEnvironments, loadEnvironment, repositoryRoot } from '../../src/deploy/manifests/environment.js';
 import { buildManifests, type ManifestObject } from '../../src/deploy/manifests/index.js';
 import {
@@ -126,6 +127,22 @@ describe('rendered objects validate against the Kubernetes schemas (offline)', (
       }
     });
   }
+
+  it('every committed file in k8s/<env>/ parses to one valid object', () => {
+    for (const name of environments) {
+      const dir = join(repositoryRoot(), 'k8s', name);
+      const files = readdirSync(dir).filter((f) => f.endsWith('.yaml'));
+      assert.equal(files.length, 14, `k8s/${name}`);
+      for (const file of files) {
+        const docs = parseAllDocuments(readFileSync(join(dir, file), 'utf8'));
+        assert.equal(docs.length, 1, `k8s/${name}/${file} holds one object`);
+        assert.deepEqual(docs[0]!.errors, []);
+        const o = docs[0]!.toJS() as ManifestObject;
+        assert.equal(o.metadata.namespace ?? o.metadata.name, name, `k8s/${name}/${file} namespace`);
+        assert.equal(schemaErrors(o), undefined, `k8s/${name}/${file} fails its schema`);
+      }
+    }
+  });
 
   it('the validators catch a broken object (so a pass means something)', () => {
     const objects = buildManifests(loadEnvironment('production'));
