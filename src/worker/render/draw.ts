@@ -3,7 +3,7 @@
  * `toRenderableText()` (bundled-font glyphs only) and every font is the private bundled family,
  * so the pixels depend only on the payload and the package versions.
  */
-import type { Canvas, SKRSContext2D } from '@napi-rs/canvas';
+import type { SKRSContext2D } from '@napi-rs/canvas';
 import type { PreparedImage } from './assets.js';
 import { fontSpec, toRenderableText } from './fonts.js';
 import {
@@ -211,12 +211,19 @@ export function drawSheetHeader(
   );
 }
 
-/** Draws frame `index` (0-based) as a thumbnail with its step number and title. */
+/**
+ * Draws frame `index` (0-based) as a thumbnail with its step number and title. `paintFrame`
+ * draws the frame in its own coordinates; it runs again here under a scale transform rather than
+ * copying the rendered frame canvas: re-drawing the vector content (text, fills, the pre-scaled
+ * image) at thumbnail size is sharper and several times cheaper than resampling a full-size
+ * canvas (which also makes Skia copy the frame surface on its next write).
+ */
 export function drawThumbnail(
   ctx: SKRSContext2D,
   layout: ContactSheetLayout,
   index: number,
-  frame: Canvas,
+  frameSize: { width: number; height: number },
+  paintFrame: (ctx: SKRSContext2D) => void,
   stepTitle: string,
   coverage: ReadonlySet<number>,
   measurer: TextMeasurer,
@@ -224,9 +231,16 @@ export function drawThumbnail(
   const cell = layout.cellAt(index);
   const { w, h } = layout.thumb;
   const x = cell.x + Math.floor((layout.cell.w - w) / 2);
+  ctx.save();
+  ctx.beginPath();
+  ctx.rect(x, cell.y, w, h);
+  ctx.clip();
+  ctx.translate(x, cell.y);
+  ctx.scale(w / frameSize.width, h / frameSize.height);
   ctx.imageSmoothingEnabled = true;
   ctx.imageSmoothingQuality = 'high';
-  ctx.drawImage(frame, x, cell.y, w, h);
+  paintFrame(ctx);
+  ctx.restore();
   ctx.strokeStyle = COLORS.thumbBorder;
   ctx.lineWidth = 1;
   ctx.strokeRect(x - 0.5, cell.y - 0.5, w + 1, h + 1);

@@ -180,25 +180,24 @@ export const renderPreview: RenderPreview = async (payload, options) => {
       const step = steps[i]!;
       const image = step.assetId !== undefined ? (images.get(step.assetId) ?? null) : null;
       t = performance.now();
-      drawFrame(
-        ctx,
-        image ? imageLayout : plainLayout,
-        {
-          previewTitle: req.title,
-          stepNumber: i + 1,
-          stepCount: steps.length,
-          stepTitle: step.title,
-          text: step.text,
-          image,
-        },
-        fonts.coverage,
-        measurer,
-      );
-      drawThumbnail(sheetCtx, sheetLayout, i, frameCanvas, step.title, fonts.coverage, measurer);
+      const layout = image ? imageLayout : plainLayout;
+      const content = {
+        previewTitle: req.title,
+        stepNumber: i + 1,
+        stepCount: steps.length,
+        stepTitle: step.title,
+        text: step.text,
+        image,
+      };
+      const paint = (target: typeof ctx) => drawFrame(target, layout, content, fonts.coverage, measurer);
+      paint(ctx);
+      drawThumbnail(sheetCtx, sheetLayout, i, size, paint, step.title, fonts.coverage, measurer);
+      // The canvas records drawing and rasterizes when the pixels are read: that is drawing time.
+      const pixels = frameCanvas.data();
       timings.rasterMs += performance.now() - t;
 
       t = performance.now();
-      const png = await frameEncoder.encode(frameCanvas.data());
+      const png = await frameEncoder.encode(pixels);
       timings.encodeMs += performance.now() - t;
 
       t = performance.now();
@@ -212,7 +211,10 @@ export const renderPreview: RenderPreview = async (payload, options) => {
     }
 
     t = performance.now();
-    const sheetPng = await encodePng(sheet.data(), sheetLayout.width, sheetLayout.height);
+    const sheetPixels = sheet.data();
+    timings.rasterMs += performance.now() - t;
+    t = performance.now();
+    const sheetPng = await encodePng(sheetPixels, sheetLayout.width, sheetLayout.height);
     timings.encodeMs += performance.now() - t;
     t = performance.now();
     await writeFile(join(paths.tempDir, CONTACT_SHEET_FILE), sheetPng);
