@@ -8,14 +8,13 @@
  */
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { ConfigError, UsageError } from '../errors.js';
+import { ConfigError } from '../errors.js';
 import { toYamlStream } from '../manifests/canonical.js';
-import { type Environment, EnvironmentConfigError, loadEnvironment } from '../manifests/environment.js';
+import { type Environment, loadEnvironment } from '../manifests/environment.js';
 import {
   type BuildOptions,
   buildApplicationManifests,
   buildManifests,
-  ImageOptionError,
   type ManifestObject,
   manifestFileName,
   resolveImage,
@@ -40,31 +39,15 @@ export interface RenderResult {
   objects: ManifestObject[];
 }
 
-/** Turns the manifests layer's configuration error into the CLI's (exit 2, with a hint). */
-function asConfigError(err: unknown): never {
-  if (err instanceof ImageOptionError) throw new UsageError(err.message, { cause: err });
-  if (err instanceof EnvironmentConfigError) {
-    throw new ConfigError(err.message, {
-      hint: 'Fix the environment file (or the flag) named above; every key is documented in the file itself.',
-      cause: err,
-    });
-  }
-  throw err;
-}
-
 export function renderManifests(request: RenderRequest): RenderResult {
-  let env: Environment;
-  try {
-    env = loadEnvironment(request.environment, request.rootDir);
-    const options = { image: request.image, imageTag: request.imageTag };
-    const { image } = resolveImage(env, options);
-    const objects = request.applicationOnly
-      ? buildApplicationManifests(env, options)
-      : buildManifests(env, options);
-    return { environment: env.name, namespace: env.namespace, image, source: env.file, objects };
-  } catch (err) {
-    return asConfigError(err);
-  }
+  // Errors are EnvironmentConfigError / ImageOptionError: CLI ConfigErrors (exit 2) naming file, key or flag.
+  const env = loadEnvironment(request.environment, request.rootDir);
+  const options = { image: request.image, imageTag: request.imageTag };
+  const { image } = resolveImage(env, options);
+  const objects = request.applicationOnly
+    ? buildApplicationManifests(env, options)
+    : buildManifests(env, options);
+  return { environment: env.name, namespace: env.namespace, image, source: env.file, objects };
 }
 
 function header(result: RenderResult): string {

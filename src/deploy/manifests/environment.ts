@@ -15,17 +15,20 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
+import { ConfigError } from '../errors.js';
 
-/** A configuration problem the user can fix by editing the environment file (exit code 2). */
-export class EnvironmentConfigError extends Error {
-  readonly exitCode = 2;
+/**
+ * A configuration problem the user can fix by editing the environment file (exit code 2). It is the CLI's
+ * ConfigError, so every command prints it as one message with its hint, without a stack trace.
+ */
+export class EnvironmentConfigError extends ConfigError {
   constructor(
     message: string,
     /** Each problem on its own, already prefixed with the file and key path. */
     readonly problems: string[] = [message],
+    hint = 'Fix the environment file named above (every key is explained in its comments), or pick another with -e/--env.',
   ) {
-    super(message);
-    this.name = 'EnvironmentConfigError';
+    super(message, { hint });
   }
 }
 

@@ -65,7 +65,9 @@ export const APPLY_ORDER = [
 
 /** A bad --image or --image-tag value (a usage error, not an environment-file problem). */
 export class ImageOptionError extends EnvironmentConfigError {
-  override name = 'ImageOptionError';
+  constructor(message: string) {
+    super(message, [message], 'Check the --image / --image-tag flag; see mobius-deploy <command> --help.');
+  }
 }
 
 const IMAGE_TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
