@@ -16,6 +16,8 @@ import {
   utimesSync,
   writeFileSync,
 } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -314,6 +316,37 @@ describe('renderPreview housekeeping', () => {
     );
     assert.equal(existsSync(stale), false, 'stale temp dir removed');
     assert.equal(existsSync(recent), true, 'a recent temp dir (maybe a live render) is kept');
+  });
+});
+
+describe('renderPreview SVG assets', () => {
+  it('never fetches what an SVG references over the network', async () => {
+    let hits = 0;
+    const server = createServer((_req, res) => {
+      hits++;
+      res.end('x');
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const port = (server.address() as AddressInfo).port;
+    try {
+      const secretPng = join(workDir, 'local-secret.png');
+      writeFileSync(secretPng, Buffer.from(pngDataUri().split(',')[1]!, 'base64'));
+      const svg = `<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="200" height="100"><image href="http://127.0.0.1:${port}/a.png" width="100" height="100"/><image xlink:href="file://${secretPng}" x="100" width="100" height="100"/><style>@import url(http://127.0.0.1:${port}/b.css);</style></svg>`;
+      const dataDir = freshDataDir();
+      const r = await renderPreview(
+        payload({
+          jobId: 'job-svg-refs',
+          steps: [{ title: 'References', text: 'x', assetId: 'refs' }],
+          assets: [{ id: 'refs', type: 'image', source: `data:image/svg+xml,${encodeURIComponent(svg)}` }],
+        }),
+        { dataDir },
+      );
+      await new Promise((r) => setTimeout(r, 200));
+      assert.equal(hits, 0, 'the SVG renderer made a network request');
+      assert.equal(r.frames, 1);
+    } finally {
+      await new Promise<void>((r) => server.close(() => r()));
+    }
   });
 });
 

@@ -146,6 +146,22 @@ describe('asset inspection', () => {
     assert.match(String(inspectSvg('<!DOCTYPE svg [<!ENTITY a "x">]><svg/>')), /entities/);
   });
 
+  it('checks images embedded in an SVG: PNG/JPEG only, within the pixel limit', () => {
+    const ok = `<svg xmlns="http://www.w3.org/2000/svg"><image href="data:image/png;base64,${pngBytes(8, 8).toString('base64')}"/></svg>`;
+    assert.equal(typeof inspectSvg(ok), 'object');
+    const huge = pngBytes(4, 4);
+    huge.writeUInt32BE(30000, 16);
+    huge.writeUInt32BE(30000, 20);
+    const bomb = `<svg xmlns="http://www.w3.org/2000/svg"><image xlink:href='data:image/png;base64,${huge.toString('base64')}'/></svg>`;
+    assert.match(String(inspectSvg(bomb)), /30000x30000.*limit/);
+    const gif =
+      '<svg xmlns="http://www.w3.org/2000/svg"><image href="data:image/gif;base64,R0lGODlhAQABAAAAACw="/></svg>';
+    assert.match(String(inspectSvg(gif)), /not a PNG or JPEG/);
+    const external =
+      '<svg xmlns="http://www.w3.org/2000/svg"><image href="https://example.com/x.png"/></svg>';
+    assert.equal(typeof inspectSvg(external), 'object', 'external references are ignored (never loaded)');
+  });
+
   it('rewrites the SVG root to the target size and every font to the bundled family', () => {
     const text =
       '<svg xmlns="http://www.w3.org/2000/svg" width="100" height="50" font-family="Arial"><text style="font-family: \'Comic Sans MS\', serif; fill: red" font-family="Times">x</text></svg>';
@@ -176,6 +192,29 @@ describe('asset inspection', () => {
     );
     const badSvg = `data:image/svg+xml,${encodeURIComponent('<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><rect')}`;
     await assert.rejects(prepareImage('broken-svg', badSvg, box), /asset "broken-svg"/);
+  });
+
+  it('an SVG cannot pull a local file into the picture', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'render-svg-file-'));
+    try {
+      const green = new Canvas(50, 50);
+      const g = green.getContext('2d');
+      g.fillStyle = '#00ff00';
+      g.fillRect(0, 0, 50, 50);
+      const file = join(dir, 'green.png');
+      writeFileSync(file, green.encodeSync('png'));
+      const svg = `<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="50" height="50"><image href="file://${file}" width="50" height="50"/><image xlink:href="${file}" width="50" height="50"/></svg>`;
+      const img = await prepareImage('refs', `data:image/svg+xml,${encodeURIComponent(svg)}`, {
+        x: 0,
+        y: 0,
+        w: 50,
+        h: 50,
+      });
+      const px = img.canvas.getContext('2d').getImageData(25, 25, 1, 1).data;
+      assert.notDeepEqual([...px], [0, 255, 0, 255], 'the local file was drawn');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('prepareImage scales to fit the box, aspect kept, top-aligned', async () => {

@@ -6,7 +6,8 @@
  * Checks before decoding: PNG and JPEG headers are read for the pixel size (a tiny file can claim
  * a huge image: at most MAX_ASSET_PIXELS), a PNG must end in IEND and a JPEG must hold an EOI
  * marker (the decoder would otherwise draw a truncated file half grey). SVG is rendered as vector
- * at the target size; XML entity declarations are refused, and every font-family is rewritten to
+ * at the target size; XML entity declarations are refused, images it embeds as data: URIs must be
+ * PNG or JPEG within the same pixel limit, and every font-family is rewritten to
  * the bundled font so SVG text cannot pull in a system font. Skia's SVG renderer loads no
  * external resources (no network, no files), which we rely on and the tests check.
  */
@@ -95,9 +96,34 @@ export interface SvgInfo {
   attrs: Map<string, string>;
 }
 
+const HREF = /href\s*=\s*("([^"]*)"|'([^']*)')/gi;
+
+/**
+ * Checks the images an SVG embeds as data: URIs (Skia draws them): only PNG or JPEG, within the
+ * same pixel limit as a top-level asset. Returns an error string, or null when they are fine.
+ */
+export function checkEmbeddedImages(text: string): string | null {
+  for (const m of text.matchAll(HREF)) {
+    const value = (m[2] ?? m[3] ?? '').trim();
+    if (!/^data:/i.test(value)) continue; // external references are never loaded
+    const decoded = decodeDataUri(value.replace(/\s+/g, ''));
+    if (!decoded || decoded.mediaType === 'image/svg+xml') {
+      return 'the SVG embeds an image that is not a PNG or JPEG data: URI';
+    }
+    const header = decoded.mediaType === 'image/png' ? inspectPng(decoded.bytes) : inspectJpeg(decoded.bytes);
+    if (typeof header === 'string') return `the SVG embeds a broken image: ${header}`;
+    if (header.width * header.height > MAX_ASSET_PIXELS) {
+      return `the SVG embeds a ${header.width}x${header.height} image; the limit is ${MAX_ASSET_PIXELS} pixels`;
+    }
+  }
+  return null;
+}
+
 /** Reads an SVG's root element: intrinsic size and attributes. Returns an error string when it is not an SVG. */
 export function inspectSvg(text: string): SvgInfo | string {
   if (/<!ENTITY/i.test(text)) return 'the SVG declares XML entities, which are not allowed';
+  const embedded = checkEmbeddedImages(text);
+  if (embedded) return embedded;
   const m = SVG_ROOT.exec(text);
   if (!m) return 'it is not an SVG document (no <svg> element)';
   const attrs = new Map<string, string>();
