@@ -36,11 +36,12 @@ import {
   type LogLine,
   workerLogGenerator,
 } from './logs.js';
+import { deepEqual } from './patch.js';
 import { findResource, resolveResource } from './resources.js';
 import { labelSelectorObjectMatcher, parseLabelSelector } from './selectors.js';
 import { type ContainerUsage, type DenyRule, type FaultRule, type ServerState, SimServer } from './server.js';
 import type { KObj } from './status.js';
-import { Store } from './store.js';
+import { Store, specPart } from './store.js';
 
 export type { BehaviorKind, ImageBehavior } from './behaviors.js';
 export { deploymentComplete, REVISION } from './controller.js';
@@ -152,7 +153,10 @@ export interface KubeSim {
   create(obj: KObj): KObj;
   /** Creates or replaces an object directly in the store (no validation; status kept as given). */
   put(obj: KObj): KObj;
-  /** Edits an object in place (read-modify-write as a controller would; bumps resourceVersion). */
+  /**
+   * Edits an object directly (read-modify-write, no validation): bumps resourceVersion, and
+   * metadata.generation when anything outside metadata/status changed, like the API server.
+   */
   mutate(
     resource: string,
     namespace: string | undefined,
@@ -280,7 +284,7 @@ export async function startKubeSim(options: KubeSimOptions = {}): Promise<KubeSi
     toYaml({
       apiVersion: 'v1',
       kind: 'Config',
-      clusters: [{ name: 'kube-sim', cluster: { server: url } }],
+      clusters: [{ name: 'kube-sim', cluster: { server: url, 'insecure-skip-tls-verify': true } }],
       users: [{ name: 'kube-sim-user', user: { token } }],
       contexts: [
         {
@@ -550,7 +554,17 @@ export async function startKubeSim(options: KubeSimOptions = {}): Promise<KubeSi
       return api.create(r, obj.metadata?.namespace, obj, { fieldManager: 'kube-sim' });
     },
     put: (obj) => store.put(obj),
-    mutate: (resource, namespace, name, fn) => store.mutate(resolveResource(resource), namespace, name, fn),
+    mutate(resource, namespace, name, fn) {
+      const r = resolveResource(resource);
+      const before = store.peek(r, namespace, name);
+      if (!before) return undefined;
+      return store.mutate(r, namespace, name, (o) => {
+        fn(o);
+        if (before.metadata.generation !== undefined && !deepEqual(specPart(o), specPart(before))) {
+          o.metadata.generation = (before.metadata.generation ?? 0) + 1;
+        }
+      });
+    },
     delete(resource, namespace, name) {
       api.delete(resolveResource(resource), namespace, name);
     },
