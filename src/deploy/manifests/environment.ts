@@ -378,6 +378,8 @@ export function loadEnvironment(name: string, rootDir: string = repositoryRoot()
     throw new EnvironmentConfigError(
       `--env ${JSON.stringify(name)} is not a valid environment name: expected lowercase letters, digits and "-" ` +
         `(the name of a file in ${ENVIRONMENTS_DIR}/ without .yaml).`,
+      undefined,
+      `Known environments: ${listEnvironments(rootDir).join(', ') || 'none'}.`,
     );
   }
   const path = join(rootDir, ENVIRONMENTS_DIR, `${name}.yaml`);
@@ -389,6 +391,8 @@ export function loadEnvironment(name: string, rootDir: string = repositoryRoot()
     throw new EnvironmentConfigError(
       `No environment named ${JSON.stringify(name)}: ${label} does not exist. ` +
         (known.length ? `Known environments: ${known.join(', ')}.` : `Create ${fileLabel} first.`),
+      undefined,
+      `Use one of the known environments, or create ${fileLabel} (copy production.yaml and edit it).`,
     );
   }
   let text: string;
