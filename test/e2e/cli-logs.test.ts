@@ -33,6 +33,52 @@ function k0(k: number, i: number): number {
   return k * 1000 + i;
 }
 
+interface Follower {
+  out(): string;
+  err(): string;
+  waitFor(re: RegExp, what: string, stream?: 'stdout' | 'stderr'): Promise<void>;
+  /** Ctrl-C, and the exit code. */
+  interrupt(): Promise<number | null>;
+  kill(): void;
+}
+
+function startFollow(args: string[]): Follower {
+  const child: ChildProcess = spawn(process.execPath, [CLI_PATH, ...args], {
+    cwd: REPO_ROOT,
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, NO_COLOR: '1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.setEncoding('utf8').on('data', (d: string) => {
+    stdout += d;
+  });
+  child.stderr?.setEncoding('utf8').on('data', (d: string) => {
+    stderr += d;
+  });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return {
+    out: () => stdout,
+    err: () => stderr,
+    async waitFor(re, what, stream = 'stdout') {
+      const deadline = Date.now() + 20_000;
+      while (!re.test(stream === 'stdout' ? stdout : stderr)) {
+        if (Date.now() > deadline || child.exitCode !== null) {
+          throw new Error(`did not see ${what}\nstdout:\n${stdout}\nstderr:\n${stderr}`);
+        }
+        await new Promise((r) => setTimeout(r, 25));
+      }
+    },
+    interrupt() {
+      child.kill('SIGINT');
+      return exited;
+    },
+    kill() {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    },
+  };
+}
+
 describe('mobius-deploy logs (built CLI against kube-sim)', () => {
   let sim: KubeSim;
   let pods: string[];
@@ -229,42 +275,15 @@ describe('mobius-deploy logs (built CLI against kube-sim)', () => {
   });
 
   it('--follow streams new lines, survives a cut stream without duplicates, picks up a new pod, ends on SIGINT', async () => {
-    const child: ChildProcess = spawn(
-      process.execPath,
-      [CLI_PATH, 'logs', '-n', NS, '-f', '--tail', '1', '--kubeconfig', sim.kubeconfigPath],
-      {
-        cwd: REPO_ROOT,
-        env: { PATH: process.env.PATH, HOME: process.env.HOME, NO_COLOR: '1' },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    let stdout = '';
-    let stderr = '';
-    child.stdout?.setEncoding('utf8').on('data', (d: string) => {
-      stdout += d;
-    });
-    child.stderr?.setEncoding('utf8').on('data', (d: string) => {
-      stderr += d;
-    });
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-    const waitForOutput = async (re: RegExp, what: string) => {
-      const deadline = Date.now() + 20_000;
-      while (!re.test(stdout)) {
-        if (Date.now() > deadline || child.exitCode !== null) {
-          throw new Error(`did not see ${what}\nstdout:\n${stdout}\nstderr:\n${stderr}`);
-        }
-        await new Promise((r) => setTimeout(r, 25));
-      }
-    };
+    const f = startFollow(['logs', '-n', NS, '-f', '--tail', '1', '--kubeconfig', sim.kubeconfigPath]);
     try {
-      for (const p of pods)
-        await waitForOutput(new RegExp(`^${p} \\| plain line`, 'm'), `the tail line of ${p}`);
+      for (const p of pods) await f.waitFor(new RegExp(`^${p} \\| plain line`, 'm'), `the tail line of ${p}`);
       sim.appendPodLog(NS, pods[0], ['live line one']);
-      await waitForOutput(/^.* \| live line one$/m, 'a live line');
+      await f.waitFor(/^.* \| live line one$/m, 'a live line');
       assert.ok(sim.cutLogStreams('destroy') >= 3, 'streams were open');
       await new Promise((r) => setTimeout(r, 100));
       sim.appendPodLog(NS, pods[1], ['after the cut']);
-      await waitForOutput(new RegExp(`^${pods[1]} \\| after the cut$`, 'm'), 'a line after the cut');
+      await f.waitFor(new RegExp(`^${pods[1]} \\| after the cut$`, 'm'), 'a line after the cut');
       // Scale up: a pod started during the run is followed too.
       sim.mutate('deployments', NS, 'preview-worker', (d) => {
         d.spec.replicas = 4;
@@ -279,33 +298,67 @@ describe('mobius-deploy logs (built CLI against kube-sim)', () => {
       const newName = newPod.metadata.name as string;
       // Lines appear once the follower connected; append until one shows up.
       const deadline = Date.now() + 20_000;
-      while (!stdout.includes(`${newName} | from the new pod`)) {
+      while (!f.out().includes(`${newName} | from the new pod`)) {
         sim.appendPodLog(NS, newName, ['from the new pod']);
-        if (Date.now() > deadline)
-          throw new Error(`new pod not followed\nstdout:\n${stdout}\nstderr:\n${stderr}`);
+        if (Date.now() > deadline) throw new Error(`new pod not followed\n${f.out()}\n${f.err()}`);
         await new Promise((r) => setTimeout(r, 300));
       }
-      child.kill('SIGINT');
-      const code = await exited;
-      assert.equal(code, 0, stderr);
-      const lines = stdout.trimEnd().split('\n');
+      assert.equal(await f.interrupt(), 0, f.err());
+      const lines = f.out().trimEnd().split('\n');
       // Nothing delivered twice across the reconnect.
       for (const text of ['live line one', 'after the cut']) {
         assert.equal(lines.filter((l) => l.endsWith(`| ${text}`)).length, 1, `${text} once`);
       }
       for (const p of pods)
         assert.equal(lines.filter((l) => l === `${p} | plain line ${pods.indexOf(p)} from pod`).length, 1);
-      assert.match(stderr, new RegExp(`pod ${newName} started`));
+      assert.match(f.err(), new RegExp(`pod ${newName} started`));
       assert.match(
-        stderr,
+        f.err(),
         /log stream of \S+ was cut .*reconnecting/,
         'the cut was noticed and the stream reconnected',
       );
     } finally {
-      if (child.exitCode === null) child.kill('SIGKILL');
+      f.kill();
       sim.mutate('deployments', NS, 'preview-worker', (d) => {
         d.spec.replicas = 3;
       });
+    }
+  });
+
+  it('--follow during a rollout follows the new pods and drops the deleted ones', async () => {
+    // The previous test scaled 4 → 3: wait until the removed pod is gone.
+    await sim.waitFor(() => sim.podsOf(NS, 'preview-worker').length === 3, {
+      message: '3 pods',
+      timeoutMs: 20_000,
+    });
+    const before = sim
+      .podsOf(NS, 'preview-worker')
+      .map((p) => p.metadata.name as string)
+      .sort();
+    const f = startFollow(['logs', '-n', NS, '-f', '--tail', '0', '--kubeconfig', sim.kubeconfigPath]);
+    try {
+      // The command lists the pods and opens their streams before it watches.
+      await new Promise((r) => setTimeout(r, 1500));
+      sim.setDeploymentImage(NS, 'preview-worker', 'ghcr.io/mobius/preview-worker:1.0.1');
+      await sim.waitForRollout(NS, 'preview-worker', { timeoutMs: 20_000 });
+      const after = sim
+        .podsOf(NS, 'preview-worker')
+        .map((p) => p.metadata.name as string)
+        .filter((n) => !before.includes(n));
+      assert.ok(after.length >= 1, 'new pods exist');
+      for (const p of after) {
+        const deadline = Date.now() + 20_000;
+        while (!f.out().includes(`${p} | hello from the new version`)) {
+          sim.appendPodLog(NS, p, ['hello from the new version']);
+          if (Date.now() > deadline) throw new Error(`new pod ${p} not followed\n${f.out()}\n${f.err()}`);
+          await new Promise((r) => setTimeout(r, 300));
+        }
+      }
+      for (const p of before)
+        await f.waitFor(new RegExp(`pod ${p} (was deleted|is gone)`), `${p} dropped`, 'stderr');
+      assert.equal(await f.interrupt(), 0, f.err());
+    } finally {
+      f.kill();
     }
   });
 });
