@@ -109,15 +109,29 @@ function baseConfig(
   });
 }
 
-async function waitDrained(queue: Queue, total: number): Promise<void> {
+/**
+ * Resolves when nothing is left to do (completed jobs are trimmed to PREVIEW_KEEP_COMPLETED_COUNT,
+ * so the completed count cannot be the signal). Throws when a job failed.
+ */
+async function waitDrained(queue: Queue): Promise<void> {
   for (;;) {
-    const c = await queue.getJobCounts('completed', 'failed');
-    if ((c.completed ?? 0) + (c.failed ?? 0) >= total) {
-      if ((c.failed ?? 0) > 0) throw new Error(`${c.failed} bench jobs failed`);
-      return;
-    }
+    const c = await queue.getJobCounts('waiting', 'active', 'prioritized', 'delayed', 'failed');
+    if ((c.failed ?? 0) > 0) throw new Error(`${c.failed} bench jobs failed`);
+    if ((c.waiting ?? 0) + (c.active ?? 0) + (c.prioritized ?? 0) + (c.delayed ?? 0) === 0) return;
     await new Promise((r) => setTimeout(r, 20));
   }
+}
+
+/** Resolves when the in-process worker has completed `total` jobs. */
+function completedCount(worker: Worker, total: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let done = 0;
+    worker.on('completed', () => {
+      done += 1;
+      if (done === total) resolve();
+    });
+    worker.on('failed', (job, err) => reject(new Error(`bench job ${job?.id} failed: ${err.message}`)));
+  });
 }
 
 /** Adds `count` dry-run jobs with the production job options; the worker is not running yet. */
@@ -172,9 +186,10 @@ async function pipelineRound(
       logger,
     }) as unknown as Worker;
   }
+  const finished = completedCount(worker, DRY_JOBS);
   const t0 = performance.now();
   void worker.run();
-  await waitDrained(queue, DRY_JOBS);
+  await finished;
   const seconds = (performance.now() - t0) / 1000;
   await worker.close();
   await queue.obliterate({ force: true });
@@ -232,9 +247,10 @@ async function renderRound(
   worker.on('completed', (job: Job) => {
     if (job.processedOn && job.finishedOn) bullJobMs.push(job.finishedOn - job.processedOn);
   });
+  const finished = completedCount(worker as unknown as Worker, count);
   const t0 = performance.now();
   void worker.run();
-  await waitDrained(queue as unknown as Queue, count);
+  await finished;
   const wall = (performance.now() - t0) / 1000;
   await worker.close();
   await queue.obliterate({ force: true });
@@ -298,6 +314,9 @@ async function rssRound(
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  cleanups.push(async () => {
+    child.kill('SIGKILL');
+  });
   const pid = child.pid!;
   const producer = new Redis(redisUrl, { maxRetriesPerRequest: null });
   const config = baseConfig(redisUrl, prefix, dataDir);
@@ -315,7 +334,7 @@ async function rssRound(
     sampledMaxKiB = Math.max(sampledMaxKiB, readKiB(pid, 'VmRSS') ?? 0);
   }, 100);
   const t0 = performance.now();
-  await waitDrained(queue as unknown as Queue, count);
+  await waitDrained(queue as unknown as Queue);
   const seconds = (performance.now() - t0) / 1000;
   clearInterval(sampler);
   const hwmKiB = readKiB(pid, 'VmHWM') ?? sampledMaxKiB;
@@ -342,6 +361,10 @@ async function main(): Promise<void> {
     redis = await startPrivateRedis({ extraArgs: ['--appendfsync', 'everysec'] });
     redisUrl = redis.url;
   }
+  cleanups.push(async () => {
+    await redis?.destroy();
+    await rm(dataDir, { recursive: true, force: true });
+  });
   const where = redis
     ? `private redis-server :${redis.port} (AOF everysec)`
     : redisUrl.replace(/:[^:@/]*@/, ':***@');
@@ -433,6 +456,14 @@ async function main(): Promise<void> {
     await redis?.destroy();
     await rm(dataDir, { recursive: true, force: true });
   }
+}
+
+// Ctrl-C / SIGTERM: stop the private redis-server and remove the temp data before exiting.
+const cleanups: (() => Promise<void>)[] = [];
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    void Promise.allSettled(cleanups.map((c) => c())).then(() => process.exit(130));
+  });
 }
 
 main().catch((err) => {
