@@ -369,6 +369,8 @@ describe('deployer RBAC', () => {
       DEPLOYER_PERMISSIONS.map((p) => ({
         apiGroups: [p.apiGroup],
         resources: [p.resource],
+        ...(p.only === 'namespace' ? { resourceNames: ['production'] } : {}),
+        ...(p.only === 'apiTokenSecret' ? { resourceNames: ['preview-worker-api-token'] } : {}),
         verbs: [...p.verbs],
       })),
     );
@@ -384,10 +386,17 @@ describe('deployer RBAC', () => {
     assert.ok(findObject(objects, 'ServiceAccount', 'mobius-deployer'));
   });
 
-  it('grants no wildcard, no secrets, no RBAC writes, and no delete outside the ledger and the lock', () => {
+  it('grants no wildcard, one named Secret, no RBAC writes, and no delete outside the ledger and the lock', () => {
     for (const p of DEPLOYER_PERMISSIONS) {
       assert.ok(!p.verbs.includes('*' as never) && p.resource !== '*' && p.apiGroup !== '*', p.resource);
-      assert.notEqual(p.resource, 'secrets', 'the deployer never reads Secrets');
+      if (p.resource === 'secrets') {
+        assert.deepEqual(
+          [p.only, p.verbs],
+          ['apiTokenSecret', ['get']],
+          'only the API token Secret, by name',
+        );
+      }
+      if (p.resource === 'namespaces') assert.deepEqual([p.only, p.verbs], ['namespace', ['get']]);
       assert.ok(!p.apiGroup.startsWith('rbac.'), 'RBAC is bootstrap, applied by an admin');
       if (p.verbs.includes('delete')) assert.ok(['configmaps', 'leases'].includes(p.resource), p.resource);
     }
@@ -399,6 +408,8 @@ describe('deployer RBAC', () => {
         (p) => p.apiGroup === group && p.resource === resource && p.verbs.includes(verb as never),
       );
     const calls: [string, string, string][] = [
+      ['', 'namespaces', 'get'],
+      ['', 'secrets', 'get'],
       ['apps', 'deployments', 'patch'],
       ['apps', 'deployments', 'watch'],
       ['apps', 'replicasets', 'list'],

@@ -5,6 +5,10 @@
  * DEPLOYER_PERMISSIONS is the single list: the Role is built from it, and `mobius-deploy doctor` can
  * check each entry with a SelfSubjectAccessReview.
  *
+ * Secrets: only `get` on the one Secret holding the worker's API token (verify's smoke job needs it); the
+ * Redis Secret and every other Secret stay unreadable. API discovery (/api, /apis/...) is open to every
+ * authenticated user through the default ClusterRole `system:discovery`.
+ *
  * Not in the Role, on purpose:
  * - `create selfsubjectaccessreviews` (authorization.k8s.io) is cluster-scoped; every authenticated user
  *   already has it through the default ClusterRole `system:basic-user`, so doctor can always ask.
@@ -24,6 +28,11 @@ export interface DeployerPermission {
   /** Resource, with '/subresource' where one is used (pods/log, pods/proxy). */
   resource: string;
   verbs: readonly Verb[];
+  /**
+   * Limits the rule to one object of the environment (RBAC resourceNames): the namespace itself, or the
+   * Secret holding the worker's API token. Resolved per environment by resolvePermissions().
+   */
+  only?: 'namespace' | 'apiTokenSecret';
   /** Which commands need it and why. */
   why: string;
 }
@@ -34,6 +43,13 @@ const APPLY: readonly Verb[] = ['get', 'create', 'patch', 'update'];
 
 /** Every API call `mobius-deploy` makes in an environment's namespace, grouped by resource. */
 export const DEPLOYER_PERMISSIONS: readonly DeployerPermission[] = [
+  {
+    apiGroup: '',
+    resource: 'namespaces',
+    verbs: ['get'],
+    only: 'namespace',
+    why: 'status/verify check that the namespace exists (a Role may grant get on its own namespace)',
+  },
   {
     apiGroup: 'apps',
     resource: 'deployments',
@@ -139,13 +155,35 @@ export const DEPLOYER_PERMISSIONS: readonly DeployerPermission[] = [
     verbs: ['get', 'list'],
     why: 'status shows CPU and memory per pod',
   },
+  {
+    apiGroup: '',
+    resource: 'secrets',
+    verbs: ['get'],
+    only: 'apiTokenSecret',
+    why: "verify --smoke (and deploy's verification) reads the worker's API token; no other Secret is readable",
+  },
 ];
 
+/** A permission with its resourceNames resolved for an environment. */
+export interface ResolvedPermission extends DeployerPermission {
+  resourceNames?: string[];
+}
+
+/** DEPLOYER_PERMISSIONS for one environment (what the Role grants and what doctor should check). */
+export function resolvePermissions(env: Environment): ResolvedPermission[] {
+  return DEPLOYER_PERMISSIONS.map((p) => {
+    if (p.only === 'namespace') return { ...p, resourceNames: [env.namespace] };
+    if (p.only === 'apiTokenSecret') return { ...p, resourceNames: [env.apiToken.secretName] };
+    return { ...p };
+  });
+}
+
 /** The Role's rules: one rule per entry, in the order above. */
-export function deployerRules(): NonNullable<V1Role['rules']> {
-  return DEPLOYER_PERMISSIONS.map((p) => ({
+export function deployerRules(env: Environment): NonNullable<V1Role['rules']> {
+  return resolvePermissions(env).map((p) => ({
     apiGroups: [p.apiGroup],
     resources: [p.resource],
+    resourceNames: p.resourceNames,
     verbs: [...p.verbs],
   }));
 }
@@ -168,7 +206,7 @@ export function buildDeployerRole(env: Environment, labels: Record<string, strin
     apiVersion: 'rbac.authorization.k8s.io/v1',
     kind: 'Role',
     metadata: { name: DEPLOYER_NAME, namespace: env.namespace, labels },
-    rules: deployerRules(),
+    rules: deployerRules(env),
   };
 }
 
