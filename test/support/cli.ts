@@ -124,3 +124,120 @@ export function parseJsonOutput<T = unknown>(result: CliResult): T {
     );
   }
 }
+
+/**
+ * A tiny HTTP server that answers like the worker (DESIGN.md §3 routes), for the simulator's pod
+ * proxy to forward to: /livez, /readyz (200, or 503 with reasons when `ready` is false),
+ * /metrics (the worker's metric names and queue gauges), POST /v1/previews (bearer token checked
+ * when `token` is set) and GET /v1/previews/:jobId (queued, then completed after `pollsToComplete`).
+ */
+export interface FakeWorkerOptions {
+  ready?: boolean;
+  token?: string;
+  queue?: Partial<Record<'waiting' | 'active' | 'failed' | 'delayed' | 'completed' | 'prioritized', number>>;
+  activeJobs?: number;
+  pollsToComplete?: number;
+  /** Leave these metric names out of /metrics. */
+  omitMetrics?: string[];
+}
+
+export interface FakeWorker {
+  url: string;
+  options: FakeWorkerOptions;
+  /** Requests seen: method, path, authorization present. */
+  requests: Array<{ method: string; path: string; authorized: boolean }>;
+  submitted: unknown[];
+  close(): Promise<void>;
+}
+
+export async function startFakeWorker(options: FakeWorkerOptions = {}): Promise<FakeWorker> {
+  const { createServer } = await import('node:http');
+  const state: FakeWorker = { url: '', options, requests: [], submitted: [], close: async () => {} };
+  const polls = new Map<string, number>();
+  const server = createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    const auth = req.headers.authorization ?? '';
+    const authorized = !options.token || auth === `Bearer ${options.token}`;
+    state.requests.push({ method: req.method ?? 'GET', path, authorized: auth !== '' });
+    const json = (status: number, body: unknown) => {
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(body));
+    };
+    if (path === '/livez') return json(200, { status: 'ok' });
+    if (path === '/readyz') {
+      return options.ready === false
+        ? json(503, { status: 'not ready', reasons: ['redis: connect ECONNREFUSED 127.0.0.1:6379'] })
+        : json(200, { status: 'ready' });
+    }
+    if (path === '/metrics') {
+      const q = {
+        waiting: 0,
+        active: 0,
+        failed: 0,
+        delayed: 0,
+        completed: 0,
+        prioritized: 0,
+        ...options.queue,
+      };
+      const lines = [
+        '# TYPE preview_worker_jobs_total counter',
+        'preview_worker_jobs_total{outcome="completed"} 12',
+        '# TYPE preview_worker_job_duration_seconds histogram',
+        'preview_worker_job_duration_seconds_bucket{outcome="completed",le="+Inf"} 12',
+        'preview_worker_job_duration_seconds_sum{outcome="completed"} 3.5',
+        'preview_worker_job_duration_seconds_count{outcome="completed"} 12',
+        '# TYPE preview_worker_queue_jobs gauge',
+        ...Object.entries(q).map(([s, v]) => `preview_worker_queue_jobs{state="${s}"} ${v}`),
+        '# TYPE preview_worker_active_jobs gauge',
+        `preview_worker_active_jobs ${options.activeJobs ?? 0}`,
+        '# TYPE preview_worker_stalled_jobs_total counter',
+        'preview_worker_stalled_jobs_total 0',
+        '# TYPE preview_worker_build_info gauge',
+        'preview_worker_build_info{version="1.0.0",revision="abc123"} 1',
+      ].filter((l) => !(options.omitMetrics ?? []).some((m) => l.includes(m)));
+      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
+      return res.end(`${lines.join('\n')}\n`);
+    }
+    if (path.startsWith('/v1/') && !authorized) return json(401, { error: 'unauthorized' });
+    if (path === '/v1/previews' && req.method === 'POST') {
+      let body = '';
+      req.on('data', (c) => {
+        body += c;
+      });
+      req.on('end', () => {
+        const payload = JSON.parse(body);
+        state.submitted.push(payload);
+        polls.set(payload.jobId, 0);
+        json(202, { jobId: payload.jobId, state: 'queued' });
+      });
+      return;
+    }
+    const m = /^\/v1\/previews\/([^/]+)$/.exec(path);
+    if (m && req.method === 'GET') {
+      const id = decodeURIComponent(m[1]);
+      if (!polls.has(id)) return json(404, { error: 'not found' });
+      const n = (polls.get(id) ?? 0) + 1;
+      polls.set(id, n);
+      const done = n >= (options.pollsToComplete ?? 2);
+      return json(200, {
+        jobId: id,
+        state: done ? 'completed' : 'queued',
+        progress: done ? 100 : 0,
+        attemptsMade: done ? 1 : 0,
+        maxAttempts: 3,
+        dryRun: true,
+        artifacts: [],
+      });
+    }
+    json(404, { error: 'not found' });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  const address = server.address() as { port: number };
+  state.url = `http://127.0.0.1:${address.port}`;
+  state.close = () =>
+    new Promise<void>((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    });
+  return state;
+}
