@@ -13,7 +13,7 @@ import {
   type V1Deployment,
   Watch,
 } from '@kubernetes/client-node';
-import { type KubeSim, startKubeSim } from '../support/kube-sim/index.js';
+import { type KObj, type KubeSim, startKubeSim } from '../support/kube-sim/index.js';
 
 const NS = 'api-tests';
 
@@ -30,7 +30,7 @@ function deployment(name: string, image = 'example/app:1', replicas = 1): V1Depl
   };
 }
 
-async function apiError(p: Promise<unknown>): Promise<{ code: number; body: Record<string, any> }> {
+async function apiError(p: Promise<unknown>): Promise<{ code: number; body: KObj }> {
   try {
     await p;
   } catch (err) {
@@ -354,7 +354,9 @@ describe('kube-sim REST semantics through client-node', () => {
     assert.equal(sim.list('pods', NS, { labelSelector: 'app=cascade' }).length, 0);
     await core.createNamespace({ body: { metadata: { name: 'doomed' } } });
     await core.createNamespacedConfigMap({ namespace: 'doomed', body: { metadata: { name: 'inside' } } });
-    const nsDel = await core.deleteNamespace({ name: 'doomed' });
+    const nsDel = (await core.deleteNamespace({ name: 'doomed' })) as unknown as {
+      status?: { phase?: string };
+    };
     assert.equal(nsDel.status?.phase, 'Terminating');
     assert.equal(sim.list('configmaps', 'doomed').length, 0);
     assert.equal((await apiError(core.readNamespace({ name: 'doomed' }))).code, 404);

@@ -113,3 +113,57 @@ export function apiResourceList(group: string, version: string, filter: Resource
     resources,
   };
 }
+
+/** `/openapi/v3`: one entry per served group/version. */
+export function openApiV3Root(filter: ResourceFilter): KObj {
+  const paths: KObj = {};
+  for (const r of RESOURCES) {
+    if (!filter(r)) continue;
+    const gv = r.group ? `apis/${r.group}/${r.version}` : `api/${r.version}`;
+    paths[gv] = { serverRelativeURL: `/openapi/v3/${gv}?hash=${hash(gv).replace(/[^A-Za-z0-9]/g, '')}` };
+  }
+  return { paths };
+}
+
+/**
+ * `/openapi/v3/<gv>`: a skeleton with the PATCH operations and their query parameters (enough for
+ * kubectl to see that the server validates fields itself), without schemas.
+ */
+export function openApiV3GroupVersion(
+  group: string,
+  version: string,
+  filter: ResourceFilter,
+): KObj | undefined {
+  const rs = RESOURCES.filter(
+    (r) => r.group === group && r.version === version && filter(r) && r.verbs.includes('patch'),
+  );
+  if (!RESOURCES.some((r) => r.group === group && r.version === version && filter(r))) return undefined;
+  const prefix = group ? `/apis/${group}/${version}` : `/api/${version}`;
+  const query = (name: string) => ({ name, in: 'query', schema: { type: 'string', uniqueItems: true } });
+  const paths: KObj = {};
+  for (const r of rs) {
+    const path = r.namespaced
+      ? `${prefix}/namespaces/{namespace}/${r.plural}/{name}`
+      : `${prefix}/${r.plural}/{name}`;
+    paths[path] = {
+      patch: {
+        operationId: `patch${r.kind}`,
+        'x-kubernetes-action': 'patch',
+        'x-kubernetes-group-version-kind': { group, version, kind: r.kind },
+        parameters: [
+          query('dryRun'),
+          query('fieldManager'),
+          query('fieldValidation'),
+          { ...query('force'), schema: { type: 'boolean' } },
+        ],
+        responses: { '200': { description: 'OK' } },
+      },
+    };
+  }
+  return {
+    openapi: '3.0.0',
+    info: { title: 'Kubernetes', version: 'v1.32.4' },
+    paths,
+    components: { schemas: {} },
+  };
+}

@@ -8,7 +8,15 @@ import { request as httpsRequest } from 'node:https';
 import { parse as parseYaml } from 'yaml';
 import type { Api } from './api.js';
 import { isReady } from './controller.js';
-import { apiGroup, apiGroupList, apiResourceList, apiVersions, versionInfo } from './discovery.js';
+import {
+  apiGroup,
+  apiGroupList,
+  apiResourceList,
+  apiVersions,
+  openApiV3GroupVersion,
+  openApiV3Root,
+  versionInfo,
+} from './discovery.js';
 import type { LogBook, LogLine } from './logs.js';
 import { clone, isObj } from './patch.js';
 import { apiVersionOf, findResource, RESOURCES, type ResourceDef } from './resources.js';
@@ -318,6 +326,15 @@ export class SimServer {
       throw unauthorized();
     const segs = segmentsOf(pathname);
     if (pathname === '/version' || pathname === '/version/') return this.send(res, 200, versionInfo());
+    if (segs[0] === 'openapi' && segs[1] === 'v3') {
+      if (segs.length === 2) return this.send(res, 200, openApiV3Root(this.served));
+      const doc =
+        segs[2] === 'api'
+          ? openApiV3GroupVersion('', segs[3], this.served)
+          : openApiV3GroupVersion(segs[3], segs[4], this.served);
+      if (!doc) throw pathNotFound();
+      return this.send(res, 200, doc);
+    }
     if (segs[0] === 'openapi') throw pathNotFound();
     if (segs[0] === 'api' && segs.length === 1) return this.send(res, 200, apiVersions(this.host));
     if (segs[0] === 'api' && segs.length === 2) {
