@@ -309,6 +309,10 @@ describe('the other objects', () => {
       [['http', '/metrics']],
     );
     assert.deepEqual(sm.spec.selector, { matchLabels: get<V1Service>(objects, 'Service').spec!.selector });
+    for (const kind of ['ServiceMonitor', 'PrometheusRule']) {
+      assert.equal(get<ManifestObject>(objects, kind).metadata.labels.release, 'kube-prometheus-stack', kind);
+    }
+    assert.equal(get<ManifestObject>(objects, 'Deployment').metadata.labels.release, undefined);
   });
 
   it('the PrometheusRule holds every alert, each with severity, summary, description and a runbook link', () => {

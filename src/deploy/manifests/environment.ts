@@ -164,6 +164,10 @@ export const environmentSchema = z.strictObject({
     progressDeadlineSeconds: intRange(30, 3600),
     revisionHistoryLimit: intRange(1, 100),
   }),
+  monitoring: z.strictObject({
+    /** Extra labels on the ServiceMonitor and PrometheusRule, for Prometheus' serviceMonitorSelector/ruleSelector. */
+    labels: labelMap,
+  }),
   alerts: z.strictObject({
     /** Base of runbook_url: <runbookBaseUrl>#<anchor>, normally a GitHub blob URL of docs/RUNBOOKS.md. */
     runbookBaseUrl: httpsUrl,

@@ -363,11 +363,16 @@ export interface PrometheusRule {
   spec: { groups: AlertRuleGroup[] };
 }
 
+/** The labels of the Prometheus Operator objects: the environment's selector labels, then the common ones. */
+function monitoringLabels(env: Environment, labels: Record<string, string>): Record<string, string> {
+  return { ...env.monitoring.labels, ...labels };
+}
+
 export function buildServiceMonitor(env: Environment, labels: Record<string, string>): ServiceMonitor {
   return {
     apiVersion: 'monitoring.coreos.com/v1',
     kind: 'ServiceMonitor',
-    metadata: { name: APP_NAME, namespace: env.namespace, labels },
+    metadata: { name: APP_NAME, namespace: env.namespace, labels: monitoringLabels(env, labels) },
     spec: {
       selector: { matchLabels: selectorLabels(env) },
       namespaceSelector: { matchNames: [env.namespace] },
@@ -380,7 +385,7 @@ export function buildPrometheusRule(env: Environment, labels: Record<string, str
   return {
     apiVersion: 'monitoring.coreos.com/v1',
     kind: 'PrometheusRule',
-    metadata: { name: PROMETHEUS_RULE_NAME, namespace: env.namespace, labels },
+    metadata: { name: PROMETHEUS_RULE_NAME, namespace: env.namespace, labels: monitoringLabels(env, labels) },
     spec: { groups: buildAlertRuleGroups(env) },
   };
 }
