@@ -396,3 +396,55 @@ function lintDockerfile(text: string): string[] {
   }
   return out;
 }
+
+describe('the runtime image has what the worker imports', () => {
+  /** Bare package imports of the worker entry and everything it imports, relative imports followed. */
+  function workerPackageImports(entry: string): Set<string> {
+    const seen = new Set<string>();
+    const packages = new Set<string>();
+    const queue = [entry];
+    while (queue.length) {
+      const file = queue.pop()!;
+      if (seen.has(file)) continue;
+      seen.add(file);
+      const text = readFileSync(file, 'utf8');
+      for (const m of text.matchAll(
+        /(?:^|\s)(?:import|export)\s[^'"]*?from\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g,
+      )) {
+        const spec = (m[1] ?? m[2])!;
+        if (/^import type\b/.test(m[0].trim())) continue;
+        if (spec.startsWith('.')) {
+          const target = join(file, '..', spec.replace(/\.js$/, '.ts'));
+          if (existsSync(target)) queue.push(target);
+        } else if (!spec.startsWith('node:')) {
+          packages.add(spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0]!);
+        }
+      }
+    }
+    return packages;
+  }
+
+  it('every package the worker imports is a production dependency (npm ci --omit=dev installs it)', () => {
+    const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
+      dependencies: Record<string, string>;
+    };
+    const imported = workerPackageImports(join(root, 'src', 'worker', 'main.ts'));
+    assert.ok(imported.size >= 3, `found the worker's imports: ${[...imported].join(', ')}`);
+    const missing = [...imported].filter((p) => !(p in pkg.dependencies));
+    assert.deepEqual(
+      missing,
+      [],
+      'imported by the worker but not in dependencies (the image omits devDependencies)',
+    );
+  });
+
+  it('no production dependency needs its install script (the image installs with --ignore-scripts)', () => {
+    const lock = JSON.parse(readFileSync(join(root, 'package-lock.json'), 'utf8')) as {
+      packages: Record<string, { dev?: boolean; optional?: boolean; hasInstallScript?: boolean }>;
+    };
+    const needed = Object.entries(lock.packages)
+      .filter(([path, p]) => path && p.hasInstallScript && !p.dev && !p.optional)
+      .map(([path]) => path);
+    assert.deepEqual(needed, [], 'production packages with install scripts that are not optional');
+  });
+});
