@@ -264,6 +264,27 @@ describe('mobius-deploy logs (built CLI against kube-sim)', () => {
     }
   });
 
+  it('retries a failing log request (500) and gives exit 5 with a clear sentence when it keeps failing', async () => {
+    const transient = sim.injectFault({ path: '/log', status: 500, times: 2 });
+    try {
+      const r = await run(['logs', '-n', NS, '--tail', '1']);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stdout.trimEnd().split('\n').length, 3);
+      assert.equal(transient.hits(), 2);
+    } finally {
+      transient.clear();
+    }
+    const persistent = sim.injectFault({ path: '/log', status: 500, message: 'etcd is sad' });
+    try {
+      const r = await run(['logs', '-n', NS]);
+      assert.equal(r.code, 5, r.stderr);
+      assert.match(r.stderr, /The API server failed to return the log of pod \S+ \(HTTP 500: .*etcd is sad\)/);
+      assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+    } finally {
+      persistent.clear();
+    }
+  });
+
   it('no pods → a clear message and exit 1; missing deployment → exit 1', async () => {
     await sim.seedDeployment({ namespace: 'empty', name: 'preview-worker', replicas: 0 });
     const r = await run(['logs', '-n', 'empty']);

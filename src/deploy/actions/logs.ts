@@ -14,7 +14,7 @@
 import type { V1Deployment, V1LabelSelector, V1Pod, V1PodList } from '@kubernetes/client-node';
 import { ERROR_LEVEL, type LogRecord, parseKubeTime, parseLogLine } from '../analysis/log-record.js';
 import { LogTemplateMiner, type MinerOptions, type TemplateSummary } from '../analysis/log-templates.js';
-import { UnhealthyError, UsageError } from '../errors.js';
+import { ClusterUnreachableError, UnhealthyError, UsageError } from '../errors.js';
 import type { KubeClients } from '../kube/client.js';
 import { httpStatusOf, isNotFound, KubeApiError, statusOf } from '../kube/errors.js';
 import {
@@ -202,6 +202,9 @@ function sortKey(r: LogRecord): number {
 
 // ---- one-shot read -------------------------------------------------------------------------
 
+/** A one-shot read that gets no data for this long is given up (noted as incomplete). */
+const ONE_SHOT_IDLE_TIMEOUT_MS = 30_000;
+
 interface Target {
   pod: string;
   container: string;
@@ -263,14 +266,30 @@ async function readTarget(
     timestamps: true,
   };
   try {
-    await streamPodLog(
-      clients,
-      req.namespace,
-      t.pod,
-      query,
-      (line) => onRecord(parseLogLine(line, { kubeTimestamps: true })),
-      req.signal,
+    let lines = 0;
+    // Failures before the first byte (429, 5xx, a dropped connection) are retried with backoff;
+    // nothing was delivered yet, so a retry cannot repeat lines.
+    const end = await clients.retry(() =>
+      streamPodLog(
+        clients,
+        req.namespace,
+        t.pod,
+        query,
+        (line) => {
+          lines++;
+          onRecord(parseLogLine(line, { kubeTimestamps: true }));
+        },
+        req.signal,
+        { idleTimeoutMs: ONE_SHOT_IDLE_TIMEOUT_MS },
+      ),
     );
+    if (end.reason === 'error') {
+      notes.push({
+        kind: 'stream-error',
+        pod: t.pod,
+        message: `the log of ${t.pod} was cut after ${lines} line(s) (${end.error?.message ?? 'connection lost'}); it may be incomplete`,
+      });
+    }
   } catch (err) {
     const benign = benignLogError(err);
     if (benign === 'no-previous') {
@@ -297,14 +316,23 @@ async function readTarget(
       });
       return;
     }
-    throw mapLogError(clients, err, req.namespace);
+    throw mapLogError(clients, err, req.namespace, t.pod);
   }
 }
 
-function mapLogError(clients: KubeClients, err: unknown, namespace: string): Error {
-  if (err instanceof KubeApiError)
-    return clients.mapError(err, { verb: 'get', resource: 'pods/log', namespace });
-  return clients.mapError(err);
+function mapLogError(clients: KubeClients, err: unknown, namespace: string, pod?: string): Error {
+  const mapped =
+    err instanceof KubeApiError
+      ? clients.mapError(err, { verb: 'get', resource: 'pods/log', namespace })
+      : clients.mapError(err);
+  if (mapped instanceof KubeApiError) {
+    // The API server kept failing (5xx/429 after retries, or an unexpected status).
+    return new ClusterUnreachableError(
+      `The API server failed to return the log of pod ${pod ?? '?'} (HTTP ${mapped.statusCode}: ${mapped.message}).`,
+      { hint: 'Try again; if it persists, check the API server and the node the pod runs on.', cause: err },
+    );
+  }
+  return mapped;
 }
 
 /** Read every pod's log once and deliver the filtered lines merged in time order. */

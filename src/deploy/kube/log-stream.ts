@@ -120,12 +120,18 @@ export type Query = Record<string, string | number | boolean | undefined>;
  * Rejects with KubeApiError for a non-2xx answer, or a network error before the answer; resolves
  * when the body ends (eof), breaks (error) or `signal` aborts.
  */
+export interface StreamOptions {
+  /** Give up when no data arrives for this long (ms): before the answer → a network error, after → `error` end. */
+  idleTimeoutMs?: number;
+}
+
 export async function streamLines(
   clients: KubeClients,
   path: string,
   query: Query,
   onLine: (line: string) => void,
   signal?: AbortSignal,
+  options: StreamOptions = {},
 ): Promise<StreamEnd> {
   if (signal?.aborted) return { reason: 'aborted' };
   const { agent, headers, server } = await connection(clients);
@@ -157,6 +163,12 @@ export async function streamLines(
       finish({ reason: 'aborted' });
     };
     signal?.addEventListener('abort', onAbort, { once: true });
+    if (options.idleTimeoutMs) {
+      const ms = options.idleTimeoutMs;
+      req.setTimeout(ms, () => {
+        req.destroy(Object.assign(new Error(`no data for ${ms} ms`), { code: 'REQUEST_TIMEOUT' }));
+      });
+    }
     req.on('error', (err) => {
       if (signal?.aborted) finish({ reason: 'aborted' });
       else fail(err);
@@ -244,6 +256,7 @@ export function streamPodLog(
   query: PodLogQuery,
   onLine: (line: string) => void,
   signal?: AbortSignal,
+  options: StreamOptions = {},
 ): Promise<StreamEnd> {
   const path = `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods/${encodeURIComponent(pod)}/log`;
   return streamLines(
@@ -260,6 +273,7 @@ export function streamPodLog(
     },
     onLine,
     signal,
+    options,
   );
 }
 
