@@ -19,6 +19,7 @@ import {
 } from './discovery.js';
 import type { LogBook, LogLine } from './logs.js';
 import { clone, isObj } from './patch.js';
+import { decodeSelfSubjectAccessReview, isProtobufEnvelope } from './protobuf.js';
 import { apiVersionOf, findResource, RESOURCES, type ResourceDef } from './resources.js';
 import { labelSelectorToString, parseFieldSelector, parseLabelSelector } from './selectors.js';
 import {
@@ -981,7 +982,9 @@ export class SimServer {
     if (method !== 'POST') throw methodNotAllowed();
     let review: KObj;
     try {
-      review = JSON.parse(body.toString('utf8') || '{}');
+      review = isProtobufEnvelope(body)
+        ? decodeSelfSubjectAccessReview(body)
+        : JSON.parse(body.toString('utf8') || '{}');
     } catch (err) {
       throw badRequest(`error decoding request body: ${(err as Error).message}`);
     }
