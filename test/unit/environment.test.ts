@@ -150,6 +150,15 @@ describe('environment schema errors name the file, the key path and what is allo
     );
   });
 
+  it('label maps check their keys and values', () => {
+    assert.deepEqual(problemsFor(edit('    release: kube-prometheus-stack', '    "bad key!": x')), [
+      `${FILE}: monitoring.labels: the key "bad key!" is not valid: expected a label key ([prefix/]name; the name up to 63 letters, digits, "-", "_" and ".")`,
+    ]);
+    assert.deepEqual(problemsFor(edit('    release: kube-prometheus-stack', '    release: has space')), [
+      `${FILE}: monitoring.labels.release: expected a label value (up to 63 characters), got "has space"`,
+    ]);
+  });
+
   it('broken YAML reports the line', () => {
     assert.match(
       problemsFor(edit('replicas: 3', 'replicas: [')).join('\n'),

@@ -84,7 +84,10 @@ const imageTag = pattern(
 );
 const imageDigest = pattern(/^sha256:[a-f0-9]{64}$/, 'an image digest "sha256:<64 hex digits>"');
 const labelMap = z.record(
-  pattern(/^([a-z0-9.-]{1,253}\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/, 'a label key'),
+  pattern(
+    /^([a-z0-9.-]{1,253}\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/,
+    'a label key ([prefix/]name; the name up to 63 letters, digits, "-", "_" and ".")',
+  ),
   pattern(/^(([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9])?$/, 'a label value (up to 63 characters)'),
   { error: 'a map of label keys to label values' },
 );
@@ -299,7 +302,11 @@ function issueMessages(issue: z.core.$ZodIssue, input: unknown): string[] {
     );
   }
   if (issue.code === 'invalid_key') {
-    return [`${formatPath(issue.path)}: ${issue.message}`];
+    const key = issue.path[issue.path.length - 1];
+    const expected = issue.issues[0]?.message ?? issue.message;
+    return [
+      `${formatPath(issue.path.slice(0, -1))}: the key ${JSON.stringify(String(key))} is not valid: expected ${expected}`,
+    ];
   }
   const value = valueAt(input, issue.path);
   if (issue.code === 'invalid_type' && issue.expected === 'object') {
