@@ -123,6 +123,29 @@ describe('mobius-deploy logs (built CLI against kube-sim)', () => {
     assert.doesNotMatch(r.stdout, /\u001b\[/, 'no colour when not a terminal');
   });
 
+  it('colours each pod name (stable) when colour is on, and never with --no-color', async () => {
+    const coloured = await runCli(['logs', '-n', NS, '--tail', '1'], {
+      kubeconfig: sim.kubeconfigPath,
+      env: { NO_COLOR: undefined, FORCE_COLOR: '1' },
+    });
+    assert.equal(coloured.code, 0, coloured.stderr);
+    const prefixes = coloured.stdout
+      .trimEnd()
+      .split('\n')
+      .map((l) => /^(\u001b\[38;5;\d+m)(\S+)\u001b\[39m \| /.exec(l));
+    assert.ok(prefixes.every(Boolean), coloured.stdout);
+    const again = await runCli(['logs', '-n', NS, '--tail', '1'], {
+      kubeconfig: sim.kubeconfigPath,
+      env: { NO_COLOR: undefined, FORCE_COLOR: '1' },
+    });
+    assert.equal(again.stdout, coloured.stdout, 'the same colours every run');
+    const plain = await runCli(['logs', '-n', NS, '--tail', '1', '--no-color'], {
+      kubeconfig: sim.kubeconfigPath,
+      env: { NO_COLOR: undefined, FORCE_COLOR: '1' },
+    });
+    assert.doesNotMatch(plain.stdout, /\u001b\[/);
+  });
+
   it('applies --tail per pod', async () => {
     const r = await run(['logs', '-n', NS, '--tail', '2']);
     assert.equal(r.code, 0, r.stderr);
@@ -278,7 +301,10 @@ describe('mobius-deploy logs (built CLI against kube-sim)', () => {
     try {
       const r = await run(['logs', '-n', NS]);
       assert.equal(r.code, 5, r.stderr);
-      assert.match(r.stderr, /The API server failed to return the log of pod \S+ \(HTTP 500: .*etcd is sad\)/);
+      assert.match(
+        r.stderr,
+        /The API server failed to return the log of pod \S+ \(HTTP 500: .*etcd is sad\)/,
+      );
       assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
     } finally {
       persistent.clear();
@@ -340,6 +366,48 @@ describe('mobius-deploy logs (built CLI against kube-sim)', () => {
       );
     } finally {
       f.kill();
+      sim.mutate('deployments', NS, 'preview-worker', (d) => {
+        d.spec.replicas = 3;
+      });
+    }
+  });
+
+  it('--follow re-lists and re-watches when the pod watch drops', async () => {
+    await sim.waitFor(() => sim.podsOf(NS, 'preview-worker').length === 3, {
+      message: '3 pods',
+      timeoutMs: 20_000,
+    });
+    const drop = sim.injectFault({ path: '/pods', query: /watch=true/, drop: true, times: 2 });
+    const f = startFollow(['logs', '-n', NS, '-f', '--tail', '0', '--kubeconfig', sim.kubeconfigPath]);
+    try {
+      const deadline = Date.now() + 20_000;
+      while (drop.hits() < 2) {
+        if (Date.now() > deadline) throw new Error(`the watch was not retried\n${f.err()}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      sim.mutate('deployments', NS, 'preview-worker', (d) => {
+        d.spec.replicas = 4;
+      });
+      const known = sim.podsOf(NS, 'preview-worker').map((p) => p.metadata.name as string);
+      const newPod = await sim.waitFor(
+        () =>
+          sim
+            .podsOf(NS, 'preview-worker')
+            .find(
+              (p) => !known.includes(p.metadata.name) && p.status?.containerStatuses?.[0]?.state?.running,
+            ),
+        { message: 'a fourth running pod', timeoutMs: 20_000 },
+      );
+      const name = newPod.metadata.name as string;
+      while (!f.out().includes(`${name} | after the watch came back`)) {
+        sim.appendPodLog(NS, name, ['after the watch came back']);
+        if (Date.now() > deadline + 10_000) throw new Error(`new pod not followed\n${f.out()}\n${f.err()}`);
+        await new Promise((r) => setTimeout(r, 300));
+      }
+      assert.equal(await f.interrupt(), 0, f.err());
+    } finally {
+      f.kill();
+      drop.clear();
       sim.mutate('deployments', NS, 'preview-worker', (d) => {
         d.spec.replicas = 3;
       });
