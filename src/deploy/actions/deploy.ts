@@ -228,8 +228,9 @@ export async function runWithLockAndRecord<T>(
     await env.ledger.update<DeploymentRecord>(spec.kind, id, (current) => ({ ...current, ...record }));
   };
   try {
-    await env.ledger.create(record);
-    created = true;
+    // Signals are handled from before the record exists, so an interrupt in any window closes the
+    // record (once written) and releases the lock.
+    let creating: Promise<void> = Promise.resolve();
     if (env.handleSignals) {
       const handler = (signal: NodeJS.Signals) => {
         record.result = 'failed';
@@ -238,7 +239,9 @@ export async function runWithLockAndRecord<T>(
         finishRecord(record, now());
         const code = signal === 'SIGINT' ? 130 : 143;
         setTimeout(() => process.exit(code), 5000).unref();
-        save()
+        creating
+          .catch(() => undefined)
+          .then(() => save())
           .catch(() => undefined)
           .then(() => lock.release())
           .catch(() => undefined)
@@ -251,6 +254,10 @@ export async function runWithLockAndRecord<T>(
         process.removeListener('SIGTERM', handler);
       };
     }
+    creating = env.ledger.create(record).then(() => {
+      created = true;
+    });
+    await creating;
     try {
       const result = await body(record, phase);
       finishRecord(record, now());
@@ -383,13 +390,13 @@ function annotateDeployment(
   objects: KubeObject[],
   deployment: string,
   changeCause: string,
-  recordId: string,
+  recordId: string | undefined,
 ) {
   return objects.map((o) => {
     if (o.kind !== 'Deployment' || o.metadata.name !== deployment) return o;
     const annotations = { ...((o.metadata.annotations as Record<string, string> | undefined) ?? {}) };
     annotations[CHANGE_CAUSE_ANNOTATION] = changeCause;
-    annotations['mobius.dev/record-id'] = recordId;
+    if (recordId) annotations['mobius.dev/record-id'] = recordId;
     return { ...o, metadata: { ...o.metadata, annotations } };
   });
 }
@@ -412,8 +419,14 @@ export async function runDeploy(env: DeployEnvironment, input: DeployInput): Pro
     objects = [imageOnlyDeployment(live, namespace, image)];
   }
 
+  const changeCause = `mobius-deploy deploy ${image}${input.reason ? `: ${input.reason}` : ''}`;
   if (input.dryRun) {
-    const applied = await applyObjects(env.kube, objects, { dryRun: true });
+    // The annotations a real deploy would set; the record id is the live one, so the diff shows
+    // only real changes.
+    const live = await readDeployment(env.kube, namespace, deploymentName);
+    const liveRecordId = live?.metadata?.annotations?.['mobius.dev/record-id'];
+    const annotated = annotateDeployment(objects, deploymentName, changeCause, liveRecordId);
+    const applied = await applyObjects(env.kube, annotated, { dryRun: true });
     const changed = applied.filter((a) => a.action === 'created' || a.action === 'configured').length;
     return {
       dryRun: true,
@@ -440,8 +453,7 @@ export async function runDeploy(env: DeployEnvironment, input: DeployInput): Pro
         record.previousImage = templateImage(live.spec?.template);
         record.revisionBefore = deploymentRevision(live);
       }
-      const cause = `mobius-deploy deploy ${image}${input.reason ? `: ${input.reason}` : ''}`;
-      const toApply = annotateDeployment(objects, deploymentName, cause, record.id);
+      const toApply = annotateDeployment(objects, deploymentName, changeCause, record.id);
       env.progress?.update(`applying ${toApply.length} objects to namespace ${namespace}`);
       let applied: AppliedObject[];
       try {

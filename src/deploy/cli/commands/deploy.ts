@@ -39,11 +39,10 @@ export interface DeployCommandOptions {
 /** Options shared by deploy and rollback (waiting, verifying, locking, recording). */
 export function addSafeChangeOptions(cmd: Command): Command {
   return cmd
-    .option(
-      '--timeout <duration>',
-      'give up waiting for the rollout after this long',
-      durationParser('s'),
-      10 * 60_000,
+    .addOption(
+      new Option('--timeout <duration>', 'give up waiting for the rollout after this long')
+        .argParser(durationParser('s'))
+        .default(10 * 60_000, '10m'),
     )
     .option(
       '--max-restarts <n>',
@@ -51,18 +50,22 @@ export function addSafeChangeOptions(cmd: Command): Command {
       parseNonNegativeInt,
       2,
     )
-    .option(
-      '--grace-period <duration>',
-      'how long ImagePullBackOff, CreateContainerConfigError, Unschedulable… may last before the rollout fails',
-      durationParser('s'),
-      30_000,
+    .addOption(
+      new Option(
+        '--grace-period <duration>',
+        'how long ImagePullBackOff, CreateContainerConfigError, Unschedulable… may last before the rollout fails',
+      )
+        .argParser(durationParser('s'))
+        .default(30_000, '30s'),
     )
     .option('--log-lines <n>', "log lines to show from a failing pod's container", parseNonNegativeInt, 20)
-    .option(
-      '--lock-timeout <duration>',
-      'wait this long for the deploy lock (default 0: fail at once)',
-      durationParser('s'),
-      0,
+    .addOption(
+      new Option(
+        '--lock-timeout <duration>',
+        'wait this long for the deploy lock (0: fail at once when it is held)',
+      )
+        .argParser(durationParser('s'))
+        .default(0, '0'),
     )
     .addOption(
       new Option('--force-unlock', 'take the deploy lock even if someone holds it (a stale lock)').default(
