@@ -8,6 +8,7 @@ import {
   AppsV1Api,
   CoreV1Api,
   KubernetesObjectApi,
+  makeInformer,
   PatchStrategy,
   setHeaderOptions,
   type V1Deployment,
@@ -430,5 +431,105 @@ describe('kube-sim REST semantics through client-node', () => {
     assert.equal(ev.type, 'ERROR');
     assert.equal(ev.object.code, 410);
     assert.equal(ev.object.reason, 'Expired');
+  });
+
+  it('runs a bare pod created through the API to Running and Ready, and reports it through the scale subresource', async () => {
+    await core.createNamespacedPod({
+      namespace: NS,
+      body: {
+        metadata: { name: 'bare', labels: { kind: 'bare' } },
+        spec: { containers: [{ name: 'c', image: 'example/app:1' }] },
+      },
+    });
+    const pod = await sim.waitFor(() => {
+      const p = sim.get('pods', NS, 'bare');
+      return p?.status?.conditions?.some((c: KObj) => c.type === 'Ready' && c.status === 'True')
+        ? p
+        : undefined;
+    });
+    assert.equal(pod.status.phase, 'Running');
+    assert.match(pod.spec.nodeName, /^kube-sim-node-\d$/);
+    assert.match(pod.status.podIP, /^10\.244\./);
+    const running = await core.listNamespacedPod({
+      namespace: NS,
+      fieldSelector: 'status.phase=Running',
+      labelSelector: 'kind=bare',
+    });
+    assert.deepEqual(
+      running.items.map((p) => p.metadata?.name),
+      ['bare'],
+    );
+    await apps.createNamespacedDeployment({ namespace: NS, body: deployment('scaled', 'example/app:1', 1) });
+    const scale = await apps.readNamespacedDeploymentScale({ name: 'scaled', namespace: NS });
+    assert.equal(scale.spec?.replicas, 1);
+    assert.equal(scale.status?.selector, 'app=scaled');
+    await apps.patchNamespacedDeploymentScale(
+      { name: 'scaled', namespace: NS, body: { spec: { replicas: 2 } } },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
+    await sim.waitFor(() => sim.get('deployments', NS, 'scaled')?.status?.readyReplicas === 2);
+  });
+
+  it('orphans children with propagationPolicy=Orphan and deletes collections by selector', async () => {
+    await apps.createNamespacedDeployment({
+      namespace: NS,
+      body: deployment('orphaner', 'example/app:1', 1),
+    });
+    await sim.waitForRollout(NS, 'orphaner');
+    const [rs] = sim.replicaSetsOf(NS, 'orphaner');
+    await apps.deleteNamespacedDeployment({ name: 'orphaner', namespace: NS, propagationPolicy: 'Orphan' });
+    const kept = sim.get('replicasets', NS, rs.metadata.name);
+    assert.ok(kept, 'the ReplicaSet survives');
+    assert.equal(kept.metadata.ownerReferences, undefined, 'and no longer names its owner');
+    for (const name of ['dc-1', 'dc-2']) {
+      await core.createNamespacedConfigMap({
+        namespace: NS,
+        body: { metadata: { name, labels: { batch: 'dc' } } },
+      });
+    }
+    await core.deleteCollectionNamespacedConfigMap({ namespace: NS, labelSelector: 'batch=dc' });
+    assert.equal(sim.list('configmaps', NS, { labelSelector: 'batch=dc' }).length, 0);
+  });
+
+  it('feeds a client-node informer: initial list, then adds, updates and deletes', async () => {
+    const kc = sim.kubeConfig();
+    const informer = makeInformer(
+      kc,
+      `/api/v1/namespaces/${NS}/configmaps`,
+      () => core.listNamespacedConfigMap({ namespace: NS, labelSelector: 'informed=yes' }),
+      'informed=yes',
+    );
+    const seen: string[] = [];
+    informer.on('add', (o) => seen.push(`add:${o.metadata?.name}`));
+    informer.on('update', (o) =>
+      seen.push(`update:${o.metadata?.name}:${(o as { data?: Record<string, string> }).data?.v}`),
+    );
+    informer.on('delete', (o) => seen.push(`delete:${o.metadata?.name}`));
+    await core.createNamespacedConfigMap({
+      namespace: NS,
+      body: { metadata: { name: 'inf-0', labels: { informed: 'yes' } } },
+    });
+    await informer.start();
+    try {
+      await sim.waitFor(() => seen.includes('add:inf-0'));
+      await core.createNamespacedConfigMap({
+        namespace: NS,
+        body: { metadata: { name: 'inf-1', labels: { informed: 'yes' } }, data: { v: '1' } },
+      });
+      await sim.waitFor(() => seen.includes('add:inf-1'));
+      await core.patchNamespacedConfigMap(
+        { name: 'inf-1', namespace: NS, body: { data: { v: '2' } } },
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      );
+      await sim.waitFor(() => seen.includes('update:inf-1:2'));
+      await core.deleteNamespacedConfigMap({ name: 'inf-1', namespace: NS });
+      await sim.waitFor(() => seen.includes('delete:inf-1'));
+      assert.deepEqual(
+        informer.list(NS).map((o) => o.metadata?.name),
+        ['inf-0'],
+      );
+    } finally {
+      await informer.stop();
+    }
   });
 });

@@ -231,6 +231,58 @@ describe('kube-sim deployment controller', () => {
     });
     await sim.waitFor(() => sim.get('endpoints', ns, 'w') && !sim.get('endpoints', ns, 'w')?.subsets);
   });
+  it('replaces all pods at once with the Recreate strategy', async () => {
+    const ns = 'recreate';
+    await sim.seedDeployment({
+      namespace: ns,
+      name: 'w',
+      image: `${REPO}:1`,
+      replicas: 2,
+      hpa: false,
+      service: false,
+    });
+    sim.mutate('deployments', ns, 'w', (d) => {
+      d.spec.strategy = { type: 'Recreate' };
+    });
+    await sim.waitForRollout(ns, 'w');
+    let mixed = false;
+    const done = sim.waitFor(() => {
+      const images = new Set(sim.podsOf(ns, 'w').map((p) => p.spec.containers[0].image));
+      if (images.size > 1) mixed = true;
+      const d = sim.get('deployments', ns, 'w');
+      return (
+        d?.metadata.generation === d?.status?.observedGeneration &&
+        d?.status?.updatedReplicas === 2 &&
+        d?.status?.availableReplicas === 2 &&
+        images.size === 1 &&
+        images.has(`${REPO}:2`)
+      );
+    });
+    sim.setDeploymentImage(ns, 'w', `${REPO}:2`);
+    await done;
+    assert.equal(mixed, false, 'old and new pods never run together');
+  });
+
+  it('keeps an HPA status for its target, with ScalingActive False while metrics are absent', async () => {
+    const ns = 'hpa';
+    await sim.seedDeployment({ namespace: ns, name: 'w', image: `${REPO}:1`, replicas: 2 });
+    const hpa = await sim.waitFor(() => {
+      const h = sim.get('horizontalpodautoscalers', ns, 'w');
+      return h?.status?.currentReplicas === 2 ? h : undefined;
+    });
+    assert.equal(hpa.status.desiredReplicas, 2);
+    assert.equal(condition(hpa, 'ScalingActive')?.status, 'True');
+    sim.disableMetricsApi();
+    try {
+      const off = await sim.waitFor(() => {
+        const h = sim.get('horizontalpodautoscalers', ns, 'w');
+        return condition(h, 'ScalingActive')?.status === 'False' ? h : undefined;
+      });
+      assert.equal(condition(off, 'ScalingActive')?.reason, 'FailedGetResourceMetric');
+    } finally {
+      sim.enableMetricsApi();
+    }
+  });
 });
 
 describe('kube-sim pod behaviors per image', () => {

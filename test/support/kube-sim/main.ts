@@ -4,7 +4,7 @@
  * example commands, and runs until Ctrl-C.
  */
 import { parseArgs } from 'node:util';
-import { type KubeSim, startKubeSim } from './index.js';
+import { type BehaviorKind, type KubeSim, startKubeSim } from './index.js';
 
 const SCENARIOS = [
   'healthy',
@@ -108,7 +108,8 @@ async function main(): Promise<void> {
     const behavior = bad[scenario];
     if (behavior) {
       const image = `ghcr.io/mobius/preview-worker:2.0.0-${behavior}`;
-      sim.setImageBehavior(image, behavior as never);
+      // Slow enough to watch: a restart (or probe failure, or pull retry) every 5 s.
+      sim.setImageBehavior(image, { kind: behavior as BehaviorKind, restartIntervalMs: 5000 });
       sim.setDeploymentImage(ns, name, image);
     }
   }
