@@ -157,8 +157,11 @@ export async function startFakeWorker(options: FakeWorkerOptions = {}): Promise<
   const server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     const auth = req.headers.authorization ?? '';
-    const authorized = !options.token || auth === `Bearer ${options.token}`;
-    state.requests.push({ method: req.method ?? 'GET', path, authorized: auth !== '' });
+    // Like the worker: Authorization: Bearer, or X-Preview-Api-Token (which survives the pod proxy).
+    const alt = req.headers['x-preview-api-token'];
+    const presented = auth !== '' || typeof alt === 'string';
+    const authorized = !options.token || auth === `Bearer ${options.token}` || alt === options.token;
+    state.requests.push({ method: req.method ?? 'GET', path, authorized: presented && authorized });
     const json = (status: number, body: unknown) => {
       res.writeHead(status, { 'content-type': 'application/json' });
       res.end(JSON.stringify(body));

@@ -136,7 +136,8 @@ function describeFailure(err: unknown): string {
     return 'timed out';
   if (code) return `${code} (${(err as Error).message})`;
   if (status) return `HTTP ${status}: ${(err as Error).message}`;
-  return (err as Error)?.message ?? String(err);
+  const cause = (err as Error)?.cause as Error | undefined;
+  return `${(err as Error)?.message ?? String(err)}${cause?.message ? `: ${cause.message}` : ''}`;
 }
 
 /** /livez and /readyz of one worker, as one check. */
@@ -262,6 +263,8 @@ export async function checkSmokeJob(
   const headers: Record<string, string> = { 'Content-Type': 'application/json', Accept: 'application/json' };
   if (opts.token) {
     headers.Authorization = `Bearer ${opts.token}`;
+    // The API server's pod proxy strips Authorization; the worker also accepts this header.
+    headers['X-Preview-Api-Token'] = opts.token;
   }
   const sleep = opts.sleep ?? realSleep;
   const started = performance.now();
@@ -279,6 +282,11 @@ export async function checkSmokeJob(
     });
   } catch (err) {
     return fail(`POST /v1/previews failed: ${describeFailure(err)}`);
+  }
+  if (submit.fromApiServer) {
+    return fail(
+      `the Kubernetes API server refused the pod proxy request (${submit.statusCode}): ${shortBody(submit.body)}`,
+    );
   }
   if (submit.statusCode === 401) {
     return fail(

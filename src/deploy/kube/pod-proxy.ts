@@ -47,11 +47,17 @@ export function podProxyPath(
 export async function podProxyRequest(clients: KubeClients, req: PodProxyRequest): Promise<PodProxyResponse> {
   const started = performance.now();
   const [pathOnly, query] = req.path.split('?');
+  // Never send Authorization to the pod through the API server: it would replace our own
+  // credentials for the API server (which strips it before proxying anyway).
+  const headers: Record<string, string> = { Accept: '*/*' };
+  for (const [k, v] of Object.entries(req.headers ?? {})) {
+    if (k.toLowerCase() !== 'authorization' && k.toLowerCase() !== 'proxy-authorization') headers[k] = v;
+  }
   const res = await clients.request({
     method: req.method ?? 'GET',
     path: podProxyPath(req.namespace, req.pod, req.port, pathOnly, req.scheme) + (query ? `?${query}` : ''),
     body: req.body,
-    headers: { Accept: '*/*', ...req.headers },
+    headers,
     timeoutMs: req.timeoutMs ?? 5000,
     // Retry dropped connections only; a status code is the pod's (or the proxy's) answer.
     attempts: (req.method ?? 'GET') === 'GET' ? 3 : 1,
