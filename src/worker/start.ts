@@ -143,6 +143,14 @@ export class StartError extends Error {
 
 /** A private redis-server started for this run. */
 export class PrivateRedis {
+  /** redis-server processes started by this process and not yet exited (for last-resort cleanup). */
+  static readonly live = new Set<ChildProcess>();
+
+  /** Synchronous SIGTERM to every redis-server this process started (Redis shuts down cleanly on it). */
+  static killAll(): void {
+    for (const child of PrivateRedis.live) child.kill('SIGTERM');
+  }
+
   private exited = false;
   private exitInfo: { code: number | null; signal: NodeJS.Signals | null } | null = null;
   private readonly outputTail: string[] = [];
@@ -164,7 +172,9 @@ export class PrivateRedis {
     };
     child.stdout?.on('data', keep);
     child.stderr?.on('data', keep);
+    PrivateRedis.live.add(child);
     child.once('exit', (code, signal) => {
+      PrivateRedis.live.delete(child);
       this.exited = true;
       this.exitInfo = { code, signal };
       for (const w of this.exitWaiters.splice(0)) w();
@@ -319,11 +329,6 @@ export class PrivateRedis {
       }
     }
   }
-
-  /** Last resort on process exit: synchronous SIGTERM. */
-  killNow(): void {
-    if (!this.exited) this.child.kill('SIGTERM');
-  }
 }
 
 /** Quotes a path for a POSIX shell when it holds anything beyond plain characters. */
@@ -425,6 +430,22 @@ export async function main(): Promise<void> {
   if (!env.HOST) env.HOST = '127.0.0.1';
   const embedded = !env.REDIS_URL;
 
+  // One signal handler for the whole run (swapping handlers could drop a signal that arrives in
+  // between): until the worker runs, a signal just stops whatever was started so far; afterwards
+  // `onRunningSignal` shuts down gracefully.
+  let onRunningSignal: ((signal: NodeJS.Signals) => void) | undefined;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (onRunningSignal) {
+      onRunningSignal(signal);
+      return;
+    }
+    process.stderr.write(`\n${signal} during start-up: stopping.\n`);
+    PrivateRedis.killAll();
+    process.exit(130);
+  };
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, onSignal);
+  process.once('exit', () => PrivateRedis.killAll());
+
   // Validate every other variable before starting anything.
   try {
     loadConfig(embedded ? { ...env, REDIS_URL: 'redis://127.0.0.1:6379' } : env);
@@ -452,7 +473,6 @@ export async function main(): Promise<void> {
   const stopRedis = async () => {
     if (redis) await redis.stop();
   };
-  process.once('exit', () => redis?.killNow());
 
   let config: WorkerConfig;
   try {
@@ -504,7 +524,7 @@ export async function main(): Promise<void> {
   // A terminal's Ctrl-C reaches every process of the foreground group, and npm may forward it
   // too: a repeat within a second is the same Ctrl-C. A later one forces the exit.
   let firstSignalAt = 0;
-  const onSignal = (signal: NodeJS.Signals) => {
+  onRunningSignal = (signal: NodeJS.Signals) => {
     const now = Date.now();
     if (firstSignalAt === 0) {
       firstSignalAt = now;
@@ -513,12 +533,9 @@ export async function main(): Promise<void> {
     }
     if (now - firstSignalAt < 1000) return;
     process.stderr.write(`\n${signal} again: exiting now without waiting for running jobs.\n`);
-    redis?.killNow();
+    PrivateRedis.killAll();
     process.exit(1);
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  process.on('SIGHUP', onSignal);
 
   const samplePath = displayPath(sampleFile(), process.cwd());
   const tokenRequired = Boolean(config.apiToken);
