@@ -251,6 +251,8 @@ function driverContract(
           '2026-10-01T00:00:00.000Z',
         );
         const running = record({}, '2026-10-02T00:00:00.000Z');
+        const abandoned = record({}, '2026-09-02T00:00:00.000Z');
+        await ledger.create(abandoned);
         await ledger.create(good);
         await ledger.create(running);
         const failures: DeploymentRecord[] = [];
@@ -271,14 +273,15 @@ function driverContract(
           startedAt: '2026-09-01T00:00:00.000Z',
         };
         await ledger.create(incident);
-        const result = await ledger.prune(3);
+        const result = await ledger.prune(3, {}, Date.parse('2026-10-02T01:00:00.000Z'));
         const left = (await ledger.list()).records.map((s) => s.record.id);
         assert.ok(left.includes(good.id), 'last verified good kept');
         assert.ok(left.includes(running.id), 'in-progress kept');
         assert.ok(left.includes(incident.id), 'incidents are not pruned by --history-max');
         for (const f of failures.slice(-3)) assert.ok(left.includes(f.id));
         for (const f of failures.slice(0, 3)) assert.ok(!left.includes(f.id));
-        assert.equal(result.deleted.length, 3);
+        assert.ok(!left.includes(abandoned.id), 'an in_progress record from a dead process is pruned');
+        assert.equal(result.deleted.length, 4);
         await assert.rejects(ledger.prune(0), RangeError);
       } finally {
         await cleanup();

@@ -338,10 +338,10 @@ export function unifiedDiff(before: string, after: string, label: string, contex
   while (i < n || j < m) {
     if (i < n && j < m && a[i] === b[j]) {
       ops.push({ t: ' ', line: a[i]!, ai: i++, bi: j++ });
-    } else if (j < m && (i >= n || lcs[i]![j + 1]! >= lcs[i + 1]![j]!)) {
-      ops.push({ t: '+', line: b[j]!, ai: i, bi: j++ });
-    } else {
+    } else if (i < n && (j >= m || lcs[i + 1]![j]! >= lcs[i]![j + 1]!)) {
       ops.push({ t: '-', line: a[i]!, ai: i++, bi: j });
+    } else {
+      ops.push({ t: '+', line: b[j]!, ai: i, bi: j++ });
     }
   }
   const out = [`--- live ${label}`, `+++ desired ${label}`];
@@ -353,10 +353,11 @@ export function unifiedDiff(before: string, after: string, label: string, contex
     }
     const start = Math.max(0, k - context);
     let end = k;
-    // extend the hunk while changes are within 2*context lines of each other
+    // extend the hunk while the next change is within 2*context unchanged lines (like GNU diff)
     let lastChange = k;
-    while (end < ops.length && end - lastChange <= context * 2) {
+    while (end < ops.length) {
       if (ops[end]!.t !== ' ') lastChange = end;
+      else if (end - lastChange > context * 2) break;
       end++;
     }
     end = Math.min(ops.length, lastChange + context + 1);

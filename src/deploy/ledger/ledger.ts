@@ -27,6 +27,8 @@ import {
 export const DEFAULT_HISTORY_MAX = 50;
 /** Kinds that `--history-max` applies to. Incidents are kept by their own policy. */
 export const PRUNED_KINDS: RecordKind[] = ['deploy', 'rollback'];
+/** An in_progress record older than this belongs to a process that died; retention may delete it. */
+export const STALE_IN_PROGRESS_MS = 6 * 60 * 60 * 1000;
 
 export interface LedgerOptions {
   /** Attempts for a conflicting update before giving up (default 8). */
@@ -113,10 +115,14 @@ export class Ledger {
 
   /**
    * Keeps the newest `historyMax` records of the pruned kinds (deploy and rollback) in the filter's
-   * scope and deletes the rest, oldest first. Records still in progress and the newest verified-good
-   * record are always kept, so automatic rollback keeps its target.
+   * scope and deletes the rest, oldest first. Records in progress (for less than 6 hours) and the
+   * newest verified-good record are always kept, so automatic rollback keeps its target.
    */
-  async prune(historyMax: number, scope: Omit<RecordFilter, 'kind'> = {}): Promise<PruneResult> {
+  async prune(
+    historyMax: number,
+    scope: Omit<RecordFilter, 'kind'> = {},
+    now: number = Date.now(),
+  ): Promise<PruneResult> {
     if (!Number.isInteger(historyMax) || historyMax < 1) {
       throw new RangeError(`--history-max must be a whole number of at least 1 (got ${historyMax})`);
     }
@@ -128,7 +134,10 @@ export class Ledger {
     for (const stored of records.slice().reverse()) {
       const { record } = stored;
       if (keep.has(record.id)) continue;
-      if ((record as { result?: string }).result === 'in_progress') continue;
+      // A deploy still running is kept; one "in progress" for hours was killed and is fair game.
+      const started = Date.parse(record.startedAt);
+      if ((record as { result?: string }).result === 'in_progress' && now - started < STALE_IN_PROGRESS_MS)
+        continue;
       if (records.length - deleted.length <= historyMax) break;
       await this.driver.delete(record.kind, record.id);
       deleted.push({ kind: record.kind, id: record.id });
