@@ -3,7 +3,7 @@
 // deadline, the pod behaviors per image, events, and endpoints that follow ready pods.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { AppsV1Api, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { AppsV1Api, CoreV1Api, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { type KObj, type KubeSim, REVISION, startKubeSim } from '../support/kube-sim/index.js';
 
 const REPO = 'ghcr.io/mobius/preview-worker';
@@ -282,6 +282,74 @@ describe('kube-sim deployment controller', () => {
     } finally {
       sim.enableMetricsApi();
     }
+  });
+});
+
+describe('kube-sim pod termination and minReadySeconds', () => {
+  let sim: KubeSim;
+  before(async () => {
+    sim = await startKubeSim({ readyDelayMs: 30, podTerminationMs: 300 });
+  });
+  after(() => sim.close());
+
+  it('keeps a deleted pod Terminating for a while, replaces it at once and takes it out of the Endpoints', async () => {
+    const ns = 'terminating';
+    const seeded = await sim.seedDeployment({
+      namespace: ns,
+      name: 'w',
+      image: `${REPO}:1`,
+      replicas: 2,
+      hpa: false,
+    });
+    const victim = seeded.pods[0].metadata.name;
+    const core = sim.kubeConfig().makeApiClient(CoreV1Api);
+    const answer = await core.deleteNamespacedPod({ name: victim, namespace: ns });
+    assert.ok(answer.metadata?.deletionTimestamp, 'the DELETE answers with the Terminating pod');
+    assert.equal(answer.metadata?.deletionGracePeriodSeconds, 30);
+    const still = sim.get('pods', ns, victim);
+    assert.ok(still?.metadata.deletionTimestamp, 'the pod is still there, Terminating');
+    const killing = eventsFor(sim, ns, victim).find((e) => e.reason === 'Killing');
+    assert.equal(killing?.message, 'Stopping container worker');
+    const replaced = await sim.waitFor(() => {
+      const live = sim.podsOf(ns, 'w').filter((p) => !p.metadata.deletionTimestamp);
+      return live.length === 2 && sim.get('pods', ns, victim) ? live : undefined;
+    });
+    assert.ok(!replaced.some((p) => p.metadata.name === victim));
+    const ep = sim.get('endpoints', ns, 'w');
+    const listed = [
+      ...(ep?.subsets?.[0]?.addresses ?? []),
+      ...(ep?.subsets?.[0]?.notReadyAddresses ?? []),
+    ].map((a: KObj) => a.targetRef.name);
+    assert.ok(!listed.includes(victim), 'a Terminating pod is not an endpoint');
+    await sim.waitFor(() => !sim.get('pods', ns, victim), { message: 'the Terminating pod to go away' });
+  });
+
+  it('counts pods as available only after minReadySeconds', async () => {
+    const ns = 'minready';
+    sim.createNamespace(ns);
+    const apps = sim.kubeConfig().makeApiClient(AppsV1Api);
+    await apps.createNamespacedDeployment({
+      namespace: ns,
+      body: {
+        metadata: { name: 'slow' },
+        spec: {
+          replicas: 2,
+          minReadySeconds: 1,
+          selector: { matchLabels: { app: 'slow' } },
+          template: {
+            metadata: { labels: { app: 'slow' } },
+            spec: { containers: [{ name: 'c', image: `${REPO}:1` }] },
+          },
+        },
+      },
+    });
+    const firstReady = await sim.waitFor(() => {
+      const d = sim.get('deployments', ns, 'slow');
+      return d?.status?.readyReplicas === 2 ? d : undefined;
+    });
+    assert.notEqual(firstReady.status.availableReplicas, 2, 'ready is not yet available');
+    const d = await sim.waitForRollout(ns, 'slow');
+    assert.equal(d.status.availableReplicas, 2);
   });
 });
 

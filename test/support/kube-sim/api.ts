@@ -293,6 +293,12 @@ interface ManagedEntry {
 
 /** The operations the HTTP layer (and the TypeScript API) call. */
 export class Api {
+  /**
+   * Graceful pod deletion (set by the kubelet simulation when pods terminate over time): returns
+   * the pod marked Terminating, or undefined to delete at once.
+   */
+  podDeleter?: (pod: KObj) => KObj | undefined;
+
   constructor(private readonly store: Store) {}
 
   private ensureNamespace(r: ResourceDef, ns: string | undefined): void {
@@ -639,7 +645,12 @@ export class Api {
     r: ResourceDef,
     ns: string | undefined,
     name: string,
-    options: { propagationPolicy?: string; dryRun?: boolean; preconditions?: KObj } = {},
+    options: {
+      propagationPolicy?: string;
+      dryRun?: boolean;
+      preconditions?: KObj;
+      gracePeriodSeconds?: number;
+    } = {},
   ): KObj {
     const old = this.mustGet(r, ns, name);
     const pre = options.preconditions ?? {};
@@ -672,6 +683,10 @@ export class Api {
       return o;
     };
     if (options.dryRun) return returnsObject ? decorate(old) : successStatus(r, name, old.metadata.uid);
+    if (r.group === '' && r.plural === 'pods' && this.podDeleter && options.gracePeriodSeconds !== 0) {
+      const terminating = this.podDeleter(old);
+      if (terminating) return terminating;
+    }
     const gone = this.store.remove(r, ns, name, options.propagationPolicy === 'Orphan');
     return returnsObject ? decorate(gone) : successStatus(r, name, old.metadata.uid);
   }

@@ -41,6 +41,8 @@ export interface ControllerOptions {
   now: () => number;
   /** Whether metrics.k8s.io is served (affects the HPA's ScalingActive condition). */
   metricsAvailable: () => boolean;
+  /** How long a deleted pod stays Terminating before it is gone (0: at once). */
+  podTerminationMs: number;
 }
 
 interface ContainerRuntime {
@@ -123,6 +125,10 @@ export class Controllers {
   private readonly progressMark = new Map<string, number>();
   private readonly deadlineTimers = new Map<string, NodeJS.Timeout>();
   private readonly managedEndpoints = new Set<string>();
+  private readonly terminationTimers = new Map<string, NodeJS.Timeout>();
+  /** When each pod became Ready (ms), for minReadySeconds. */
+  private readonly readyAt = new Map<string, number>();
+  private readonly availabilityTimers = new Map<string, NodeJS.Timeout>();
   private scheduled: NodeJS.Immediate | undefined;
   private closed = false;
   private ipCounter = 10;
@@ -147,6 +153,8 @@ export class Controllers {
     if (this.scheduled) clearImmediate(this.scheduled);
     for (const p of this.pods.values()) for (const t of p.timers) clearTimeout(t);
     for (const t of this.deadlineTimers.values()) clearTimeout(t);
+    for (const t of this.terminationTimers.values()) clearTimeout(t);
+    for (const t of this.availabilityTimers.values()) clearTimeout(t);
     this.pods.clear();
   }
 
@@ -187,6 +195,10 @@ export class Controllers {
         const rt = this.pods.get(key);
         if (rt) for (const t of rt.timers) clearTimeout(t);
         this.pods.delete(key);
+        this.readyAt.delete(key);
+        const tt = this.terminationTimers.get(key);
+        if (tt) clearTimeout(tt);
+        this.terminationTimers.delete(key);
         this.logs.dropPod(ev.namespace, ev.object.metadata.name);
       }
     }
@@ -613,13 +625,56 @@ export class Controllers {
     this.deadlineTimers.set(uid, t);
   }
 
+  /**
+   * Deletes a pod the way the kubelet does when podTerminationMs > 0: the pod is marked
+   * Terminating (deletionTimestamp, deletionGracePeriodSeconds), a Killing event is recorded and
+   * the object goes away later. Returns the Terminating pod, or undefined to delete at once.
+   */
+  terminatePod(pod: KObj): KObj | undefined {
+    const delay = this.opts.podTerminationMs;
+    if (!(delay > 0) || this.closed) return undefined;
+    const ns = pod.metadata.namespace;
+    const name = pod.metadata.name;
+    const key = `${ns}/${name}`;
+    if (pod.metadata.deletionTimestamp) return this.store.get(R.pods, ns, name);
+    const grace = pod.spec?.terminationGracePeriodSeconds ?? 30;
+    const marked = this.store.mutate(R.pods, ns, name, (o) => {
+      o.metadata.deletionTimestamp = this.store.timestamp(this.opts.now() + grace * 1000);
+      o.metadata.deletionGracePeriodSeconds = grace;
+    });
+    for (const c of (pod.spec?.containers ?? []) as KObj[]) {
+      this.events.record({
+        involvedObject: marked ?? pod,
+        reason: 'Killing',
+        message: `Stopping container ${c.name}`,
+        component: 'kubelet',
+        host: pod.spec?.nodeName,
+        fieldPath: `spec.containers{${c.name}}`,
+      });
+    }
+    const t = setTimeout(() => {
+      this.terminationTimers.delete(key);
+      if (!this.closed && this.store.peek(R.pods, ns, name)) this.store.remove(R.pods, ns, name);
+    }, delay);
+    this.terminationTimers.set(key, t);
+    return marked;
+  }
+
+  private deletePod(ns: string, name: string): void {
+    const pod = this.store.peek(R.pods, ns, name);
+    if (!pod) return;
+    if (!this.terminatePod(pod)) this.store.remove(R.pods, ns, name);
+  }
+
   // ------------------------------------------------------------------------------------------
   // ReplicaSets
 
   private syncReplicaSet(rs: KObj): void {
     const ns = rs.metadata.namespace;
     if (!this.store.peek(R.namespaces, undefined, ns)) return;
-    const pods = this.store.list(R.pods, ns).filter((p) => ownedBy(p, rs.metadata.uid));
+    const pods = this.store
+      .list(R.pods, ns)
+      .filter((p) => ownedBy(p, rs.metadata.uid) && !p.metadata.deletionTimestamp);
     const want = num(rs.spec.replicas);
     if (pods.length < want) {
       for (let i = pods.length; i < want; i++) {
@@ -680,7 +735,7 @@ export class Controllers {
         )
         .slice(0, pods.length - want);
       for (const v of victims) {
-        if (this.store.peek(R.pods, ns, v.metadata.name)) this.store.remove(R.pods, ns, v.metadata.name);
+        this.deletePod(ns, v.metadata.name);
         this.events.record({
           involvedObject: rs,
           reason: 'SuccessfulDelete',
@@ -689,13 +744,30 @@ export class Controllers {
         });
       }
     }
-    const live = this.store.list(R.pods, ns).filter((p) => ownedBy(p, rs.metadata.uid));
-    const ready = live.filter(isReady).length;
+    const live = this.store
+      .list(R.pods, ns)
+      .filter((p) => ownedBy(p, rs.metadata.uid) && !p.metadata.deletionTimestamp);
+    const ready = live.filter(isReady);
+    const minReadyMs = num(rs.spec.minReadySeconds) * 1000;
+    const now = this.opts.now();
+    let available = 0;
+    let nextCheck = Number.POSITIVE_INFINITY;
+    for (const p of ready) {
+      const since = this.readyAt.get(`${ns}/${p.metadata.name}`) ?? 0;
+      if (now - since >= minReadyMs) available++;
+      else nextCheck = Math.min(nextCheck, since + minReadyMs);
+    }
+    if (Number.isFinite(nextCheck)) {
+      const prev = this.availabilityTimers.get(rs.metadata.uid);
+      if (prev) clearTimeout(prev);
+      const t = setTimeout(() => this.kick(), Math.max(1, nextCheck - now + 2));
+      this.availabilityTimers.set(rs.metadata.uid, t);
+    }
     const status: KObj = {
       replicas: live.length,
       fullyLabeledReplicas: live.length,
-      readyReplicas: ready,
-      availableReplicas: ready,
+      readyReplicas: ready.length,
+      availableReplicas: available,
       observedGeneration: rs.metadata.generation,
     };
     for (const k of ['fullyLabeledReplicas', 'readyReplicas', 'availableReplicas'])
@@ -996,6 +1068,9 @@ export class Controllers {
       }
       pod.spec.nodeName = rt.node;
       const allReady = rt.containers.every((c) => c.ready);
+      const key = `${rt.ns}/${rt.name}`;
+      if (allReady && !this.readyAt.has(key)) this.readyAt.set(key, this.opts.now());
+      if (!allReady) this.readyAt.delete(key);
       const notReady = rt.containers.filter((c) => !c.ready).map((c) => c.name);
       const anyStarted = rt.containers.some((c) => c.started);
       const notReadyMsg = `containers with unready status: [${notReady.join(' ')}]`;
@@ -1061,14 +1136,15 @@ export class Controllers {
       nodeName: p.spec.nodeName,
       targetRef: { kind: 'Pod', namespace: ns, name: p.metadata.name, uid: p.metadata.uid },
     });
-    const readyPods = pods.filter(isReady);
-    const notReadyPods = pods.filter((p) => !isReady(p));
+    const active = pods.filter((p) => !p.metadata.deletionTimestamp);
+    const readyPods = active.filter(isReady);
+    const notReadyPods = active.filter((p) => !isReady(p));
     const ep: KObj = {
       apiVersion: 'v1',
       kind: 'Endpoints',
       metadata: { name: svc.metadata.name, namespace: ns, labels: { ...(svc.metadata.labels ?? {}) } },
     };
-    if (pods.length) {
+    if (active.length) {
       const subset: KObj = {};
       if (readyPods.length) subset.addresses = readyPods.map(addr);
       if (notReadyPods.length) subset.notReadyAddresses = notReadyPods.map(addr);
@@ -1114,7 +1190,11 @@ export class Controllers {
       addressType: 'IPv4',
       endpoints: pods.map((p) => ({
         addresses: [p.status.podIP],
-        conditions: { ready: isReady(p), serving: isReady(p), terminating: false },
+        conditions: {
+          ready: isReady(p) && !p.metadata.deletionTimestamp,
+          serving: isReady(p),
+          terminating: !!p.metadata.deletionTimestamp,
+        },
         targetRef: { kind: 'Pod', namespace: ns, name: p.metadata.name, uid: p.metadata.uid },
         nodeName: p.spec.nodeName,
       })),

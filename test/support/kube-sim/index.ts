@@ -72,6 +72,12 @@ export interface KubeSimOptions {
   user?: string;
   /** Namespace of the kubeconfig's context (default `default`). */
   contextNamespace?: string;
+  /**
+   * How long a deleted pod stays Terminating (deletionTimestamp set, Killing event) before it is
+   * gone, like the kubelet's graceful shutdown (default 0: pods vanish at once). Applies to API
+   * deletes and ReplicaSet scale-downs; gracePeriodSeconds=0 deletes at once.
+   */
+  podTerminationMs?: number;
   /** Serve metrics.k8s.io (default true). */
   metrics?: boolean;
   /** Clock (ms since epoch) for timestamps, log times and deadlines (default Date.now). */
@@ -264,7 +270,9 @@ export async function startKubeSim(options: KubeSimOptions = {}): Promise<KubeSi
     progressDeadlineScale: options.progressDeadlineScale ?? 1,
     now,
     metricsAvailable: () => state.metricsEnabled,
+    podTerminationMs: options.podTerminationMs ?? 0,
   });
+  api.podDeleter = (pod) => controllers.terminatePod(pod);
   if (options.scenario) controllers.setDefaultBehavior(normalizeBehavior(options.scenario));
   const sim = new SimServer(store, api, logs, state, now);
   const server: Server = createServer(sim.handle);

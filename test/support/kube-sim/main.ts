@@ -73,7 +73,12 @@ async function main(): Promise<void> {
     return;
   }
   const readyDelayMs = values['ready-delay'] ? Number(values['ready-delay']) : 800;
-  const sim: KubeSim = await startKubeSim({ port, readyDelayMs, contextNamespace: 'production' });
+  const sim: KubeSim = await startKubeSim({
+    port,
+    readyDelayMs,
+    contextNamespace: 'production',
+    podTerminationMs: 1500,
+  });
   const stop = async () => {
     await sim.close();
     process.exit(0);

@@ -495,10 +495,12 @@ export class SimServer {
         return this.send(res, 200, this.listOf(r, deleted));
       }
       this.checkAccess('delete', p);
+      const graceParam = query.get('gracePeriodSeconds') ?? opts.gracePeriodSeconds;
       const out = this.api.delete(r, namespace, name, {
         propagationPolicy,
         dryRun: dry,
         preconditions: opts.preconditions,
+        gracePeriodSeconds: graceParam === undefined || graceParam === null ? undefined : Number(graceParam),
       });
       return this.send(res, 200, out);
     }
