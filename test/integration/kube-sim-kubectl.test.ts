@@ -2,7 +2,7 @@
 // logs, rollout undo/history, server-side apply, scale, auth can-i) works against the simulator
 // and reports what the simulator holds. Skipped, saying why, only where kubectl is not installed.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { accessSync, constants, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
@@ -120,6 +120,35 @@ describe('kubectl agrees with kube-sim', { skip }, () => {
     const prev = await kubectl(sim, ['logs', '-n', NS, pod, '--previous']);
     assert.notEqual(prev.code, 0);
     assert.match(prev.stderr, new RegExp(`previous terminated container "worker" in pod "${pod}" not found`));
+  });
+
+  it('kubectl logs -f streams appended lines and ends when the pod is deleted', async () => {
+    const pod = sim.podsOf(NS, 'preview-worker')[1].metadata.name;
+    sim.setPodLogs(NS, pod, ['before follow']);
+    const child = spawn(KUBECTL as string, ['logs', '-f', '-n', NS, pod], {
+      env: { ...process.env, KUBECONFIG: sim.kubeconfigPath },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (c) => {
+      out += c.toString();
+    });
+    const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    try {
+      await sim.waitFor(() => out.includes('before follow'), {
+        message: 'kubectl to print the existing line',
+      });
+      sim.appendPodLog(NS, pod, ['appended while following']);
+      await sim.waitFor(() => out.includes('appended while following'), {
+        message: 'kubectl to print the appended line',
+      });
+      sim.delete('pods', NS, pod);
+      assert.equal(await exited, 0);
+      assert.equal(out, 'before follow\nappended while following\n');
+    } finally {
+      if (child.exitCode === null) child.kill();
+    }
+    await sim.waitForRollout(NS, 'preview-worker');
   });
 
   it('kubectl rollout undo reuses the old ReplicaSet and kubectl rollout history agrees with the revisions', async () => {
