@@ -13,6 +13,12 @@ import {
   prepareSvgSource,
 } from '../../src/worker/render/assets.js';
 import {
+  acquireCanvas,
+  idleCanvasCount,
+  MAX_IDLE_CANVASES,
+  releaseCanvas,
+} from '../../src/worker/render/canvas-pool.js';
+import {
   FONT_FAMILY,
   findPackageRoot,
   loadRenderFonts,
@@ -326,5 +332,29 @@ describe('artifact paths', () => {
     );
     assert.ok(json.endsWith('\n'));
     assert.equal(comparePaths('a', 'b'), -1);
+  });
+});
+
+describe('canvas pool', () => {
+  it('hands back a released canvas of the same size, and a new one otherwise', () => {
+    const a = acquireCanvas(123, 45);
+    releaseCanvas(a);
+    assert.equal(acquireCanvas(123, 45), a);
+    const b = acquireCanvas(123, 45);
+    assert.notEqual(b, a, 'an acquired canvas is not handed out twice');
+    releaseCanvas(a);
+    releaseCanvas(b);
+    assert.notEqual(acquireCanvas(124, 45), a);
+  });
+
+  it('keeps at most MAX_IDLE_CANVASES and frees what it does not keep', () => {
+    const many = Array.from({ length: MAX_IDLE_CANVASES + 3 }, (_, i) => acquireCanvas(50 + i, 20));
+    for (const c of many) releaseCanvas(c);
+    assert.equal(idleCanvasCount(), MAX_IDLE_CANVASES);
+    assert.equal(many[0]!.width, 0, 'the oldest idle canvas was freed');
+    const dirty = acquireCanvas(77, 77);
+    releaseCanvas(dirty, false);
+    assert.equal(dirty.width, 0);
+    assert.notEqual(acquireCanvas(77, 77), dirty);
   });
 });

@@ -16,6 +16,12 @@ import {
   wrapText,
 } from './layout.js';
 
+/**
+ * The canvas text language. Set explicitly: the default ('inherit') follows the host's language,
+ * which would make shaping and line metrics depend on the machine.
+ */
+export const TEXT_LANG = 'en';
+
 export const COLORS = {
   background: '#f8fafc',
   titleBar: '#0f172a',
@@ -78,6 +84,7 @@ export function drawFrame(
   measurer: TextMeasurer,
 ): void {
   const { width, height, margin } = layout;
+  ctx.lang = TEXT_LANG;
   ctx.textAlign = 'left';
   ctx.textBaseline = 'alphabetic';
 
@@ -190,6 +197,7 @@ export function drawSheetHeader(
   coverage: ReadonlySet<number>,
   measurer: TextMeasurer,
 ): void {
+  ctx.lang = TEXT_LANG;
   ctx.textAlign = 'left';
   ctx.textBaseline = 'alphabetic';
   ctx.fillStyle = COLORS.sheetBackground;

@@ -32,7 +32,7 @@ import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { Canvas } from '@napi-rs/canvas';
+import type { Canvas } from '@napi-rs/canvas';
 import { parseResolution } from '../payload.js';
 import type { ArtifactEntry } from '../service-types.js';
 import {
@@ -46,6 +46,7 @@ import {
   sha256File,
 } from './artifacts.js';
 import { type PreparedImage, prepareImage } from './assets.js';
+import { acquireCanvas, freeCanvas, releaseCanvas } from './canvas-pool.js';
 import { drawFrame, drawSheetHeader, drawThumbnail, TextMeasurer } from './draw.js';
 import { loadRenderFonts } from './fonts.js';
 import { computeContactSheetLayout, computeFrameLayout } from './layout.js';
@@ -141,16 +142,19 @@ export const renderPreview: RenderPreview = async (payload, options) => {
   await mkdir(join(paths.tempDir, FRAMES_DIR), { recursive: true });
   timings.writeMs += performance.now() - t;
 
+  const canvases: Canvas[] = [];
+  const images = new Map<string, PreparedImage>();
+  let canvasesClean = false;
   try {
     // decode and pre-scale the images the steps use (fails before any frame is drawn)
     t = performance.now();
-    const frameCanvas = new Canvas(width, height);
+    const frameCanvas = acquireCanvas(width, height);
+    canvases.push(frameCanvas);
     const frameEncoder = new PngEncoder(width, height);
     const ctx = frameCanvas.getContext('2d');
     const measurer = new TextMeasurer(ctx);
     const plainLayout = computeFrameLayout(width, height, false);
     const imageLayout = computeFrameLayout(width, height, true);
-    const images = new Map<string, PreparedImage>();
     const assetsById = new Map(req.assets.map((a) => [a.id, a]));
     for (const step of steps) {
       if (step.assetId === undefined || images.has(step.assetId)) continue;
@@ -161,7 +165,8 @@ export const renderPreview: RenderPreview = async (payload, options) => {
     }
 
     const sheetLayout = computeContactSheetLayout(width, height, steps.length);
-    const sheet = new Canvas(sheetLayout.width, sheetLayout.height);
+    const sheet = acquireCanvas(sheetLayout.width, sheetLayout.height);
+    canvases.push(sheet);
     const sheetCtx = sheet.getContext('2d');
     const totalDurationSec = Math.round(steps.reduce((s, st) => s + st.durationSec, 0) * 1000) / 1000;
     drawSheetHeader(
@@ -212,6 +217,7 @@ export const renderPreview: RenderPreview = async (payload, options) => {
 
     t = performance.now();
     const sheetPixels = sheet.data();
+    canvasesClean = true; // all drawing done, every save() restored
     timings.rasterMs += performance.now() - t;
     t = performance.now();
     const sheetPng = await encodePng(sheetPixels, sheetLayout.width, sheetLayout.height);
@@ -289,6 +295,10 @@ export const renderPreview: RenderPreview = async (payload, options) => {
   } catch (err) {
     await rm(paths.tempDir, { recursive: true, force: true });
     throw err;
+  } finally {
+    // a canvas from a render that stopped half-way may hold a transform or clip: free it instead
+    for (const c of canvases) releaseCanvas(c, canvasesClean);
+    for (const img of images.values()) freeCanvas(img.canvas);
   }
 };
 
