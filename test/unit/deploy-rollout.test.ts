@@ -278,7 +278,12 @@ function progressing(revision: number): DeploymentObject {
 
 function clock() {
   let t = 1_000_000;
-  return { now: () => t, sleep: async (ms: number) => void (t += ms) };
+  return {
+    now: () => t,
+    sleep: async (ms: number) => {
+      t += ms;
+    },
+  };
 }
 
 describe('waiting for a rollout', () => {

@@ -51,7 +51,7 @@ export interface ReplicaSetObject {
   };
   spec?: {
     replicas?: number;
-    template?: Record<string, unknown> & { spec?: { containers?: { image?: string }[] } };
+    template?: Record<string, unknown> & { spec?: { containers?: { name?: string; image?: string }[] } };
   };
   status?: { replicas?: number; readyReplicas?: number; availableReplicas?: number };
 }
