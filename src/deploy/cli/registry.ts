@@ -7,12 +7,15 @@
  * Do not reuse the global short flags in a command: -n -e -o -q -v (and --context, --kubeconfig).
  */
 import type { Command } from 'commander';
+import { applyManifestsCommand } from './commands/apply-manifests.js';
+import { buildPushCommand } from './commands/build-push.js';
 import { deployCommand } from './commands/deploy.js';
 import { historyCommand } from './commands/history.js';
 import { logsCommand } from './commands/logs.js';
 import { renderCommand } from './commands/render.js';
 import { rollbackCommand } from './commands/rollback.js';
 import { statusCommand } from './commands/status.js';
+import { updateManifestsCommand } from './commands/update-manifests.js';
 import { verifyCommand } from './commands/verify.js';
 
 export interface CommandModule {
@@ -27,4 +30,7 @@ export const commands: CommandModule[] = [
   deployCommand,
   rollbackCommand,
   historyCommand,
+  buildPushCommand,
+  updateManifestsCommand,
+  applyManifestsCommand,
 ];
