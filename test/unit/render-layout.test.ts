@@ -150,6 +150,13 @@ describe('computeFrameLayout', () => {
     assert.equal(b.margin, Math.round(a.margin * 1.5));
   });
 
+  it('keeps a readable line length on large frames, and the full width on small ones', () => {
+    assert.equal(computeFrameLayout(1280, 720, false).body.w, 1000);
+    assert.equal(computeFrameLayout(1920, 1080, false).body.w, 1500);
+    const tiny = computeFrameLayout(160, 90, false);
+    assert.equal(tiny.body.w, 160 - 2 * tiny.margin);
+  });
+
   it('puts the image beside the text in landscape and above it in portrait', () => {
     const land = computeFrameLayout(1280, 720, true);
     assert.ok(land.image!.x > land.body.x + land.body.w);

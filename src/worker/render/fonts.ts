@@ -15,7 +15,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { GlobalFonts } from '@napi-rs/canvas';
+import { GlobalFonts, getTextRenderer } from '@napi-rs/canvas';
 import { RenderInputError } from './types.js';
 
 /** The private family every drawing call uses. Never a system family name. */
@@ -65,6 +65,11 @@ export function resolveFontDir(env: NodeJS.ProcessEnv = process.env): string {
  */
 export function loadRenderFonts(): RenderFonts {
   if (loaded) return loaded;
+  if (getTextRenderer() !== 'portable') {
+    throw new RenderInputError(
+      `the canvas text renderer is "${getTextRenderer()}"; deterministic previews need "portable" (do not call setTextRenderer)`,
+    );
+  }
   const dir = resolveFontDir();
   const files = [join(dir, FONT_FILES.regular), join(dir, FONT_FILES.bold)];
   const coverages: Set<number>[] = [];

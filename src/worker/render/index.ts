@@ -13,10 +13,13 @@
  * payload on every machine with the same package versions (@napi-rs/canvas, the Node.js zlib build,
  * ffmpeg/x264). Text is drawn only with the bundled DejaVu Sans under a private family name, with
  * characters the font lacks replaced (never a system-font fallback); nothing in the pixels depends
- * on the clock, the locale or the machine. preview.json is NOT covered: it carries render timings
- * (and the runtime versions), which vary run to run, so its bytes and its container.json hash vary.
- * One caveat we cannot control: Skia picks CPU-specific raster code (SSE/AVX) at run time; its
- * paths are designed to agree, and the container image pins one build.
+ * on the clock, the locale or the machine (the canvas text language is pinned to `en`, and the
+ * canvas library's "portable" text renderer draws with FreeType the same way on every OS).
+ * preview.json is NOT covered: it carries render timings (and the runtime versions), which vary
+ * run to run, so its bytes and its container.json hash vary. Limits we cannot remove: the canvas
+ * library documents that x64 and arm64 builds can differ by one colour level on some edge pixels,
+ * and the FREETYPE_PROPERTIES environment variable (if set) changes glyph rendering, so the
+ * container must not set it.
  *
  * Atomicity: everything is written into `<dataDir>/previews/<projectId>/.tmp-<jobId>-<random>/`
  * and renamed into place, so a job directory that exists is complete. A repeated jobId whose

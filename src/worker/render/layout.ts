@@ -231,6 +231,9 @@ export function computeFrameLayout(width: number, height: number, hasImage: bool
     }
     textX = contentLeft;
   }
+  // Full-width body text on a large frame makes lines of 90+ characters; keep a readable measure
+  // (about 75 characters). Small frames need every pixel, so only from half the base size up.
+  const bodyW = !hasImage && scale >= 0.5 ? Math.min(textW, Math.round(1000 * scale)) : textW;
   const available = Math.max(0, contentBottom - textTop);
   const titleLines = Math.max(1, Math.min(3, Math.floor((available * 0.45) / stepTitleLine)));
 
@@ -257,7 +260,7 @@ export function computeFrameLayout(width: number, height: number, hasImage: bool
     rule: { w: px(56, 12), h: px(5, 2), gapAbove: px(18, 3), gapBelow: px(26, 4) },
     body: {
       x: textX,
-      w: Math.max(1, textW),
+      w: Math.max(1, bodyW),
       bottom: contentBottom,
       fontSize: bodyFont,
       lineHeight: bodyLine,
