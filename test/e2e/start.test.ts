@@ -10,13 +10,29 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
+import {
+  displayPath,
+  findOnPath,
+  REDIS_INSTALL_HELP,
+  shellQuote,
+  tryItCommand,
+} from '../../src/worker/start.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const START_JS = join(ROOT, 'dist', 'worker', 'start.js');
@@ -38,19 +54,43 @@ function newestMtime(dir: string, ext: string): number {
   return newest;
 }
 
-/** Builds dist/ when start.js is missing or any worker source is newer than it. */
-function ensureBuilt(): void {
+function isFresh(): boolean {
   const srcNewest = newestMtime(join(ROOT, 'src', 'worker'), '.ts');
-  if (existsSync(START_JS) && newestMtime(join(ROOT, 'dist', 'worker'), '.js') >= srcNewest) return;
-  // tsc emits even when unrelated files have type errors; what matters is that start.js exists.
-  spawnSync(
-    process.execPath,
-    [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'],
-    {
-      cwd: ROOT,
-      stdio: 'ignore',
-    },
-  );
+  return existsSync(START_JS) && newestMtime(join(ROOT, 'dist', 'worker'), '.js') >= srcNewest;
+}
+
+/**
+ * Builds dist/ when start.js is missing or older than a worker source. A lock directory keeps
+ * two e2e files running at once from compiling into dist/ at the same time.
+ */
+function ensureBuilt(): void {
+  if (isFresh()) return;
+  const lock = join(ROOT, 'dist', '.e2e-build.lock');
+  mkdirSync(join(ROOT, 'dist'), { recursive: true });
+  const deadline = Date.now() + 180_000;
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      break;
+    } catch {
+      if (Date.now() > deadline) rmSync(lock, { recursive: true, force: true });
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 200);
+    }
+  }
+  try {
+    if (isFresh()) return;
+    // tsc emits even when unrelated files have type errors; what matters is that the entry exists.
+    spawnSync(
+      process.execPath,
+      [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'],
+      {
+        cwd: ROOT,
+        stdio: 'ignore',
+      },
+    );
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
   assert.ok(existsSync(START_JS), `npm run build did not produce ${START_JS}`);
 }
 
@@ -362,5 +402,66 @@ describe('npm start (dist/worker/start.js)', () => {
       redisCheck.disconnect();
       rmSync(cwd, { recursive: true, force: true });
     }
+  });
+});
+
+describe('start.ts helpers', () => {
+  test('the pasted command references the token by variable, never by value', () => {
+    const command = tryItCommand({
+      apiUrl: 'http://127.0.0.1:3000',
+      samplePath: 'examples/sample-preview.json',
+      jobId: 'sample-tutorial-001',
+      tokenRequired: true,
+    });
+    const lines = command.split('\n').filter((l) => l.includes('curl '));
+    assert.equal(lines.length, 3);
+    for (const line of lines) assert.ok(line.includes('-H "Authorization: Bearer $PREVIEW_API_TOKEN"'), line);
+    assert.match(
+      command,
+      /--data-binary @examples\/sample-preview\.json http:\/\/127\.0\.0\.1:3000\/v1\/previews/,
+    );
+    assert.match(command, /\/v1\/previews\/sample-tutorial-001\/artifacts\/contact-sheet\.png/);
+    const open = tryItCommand({
+      apiUrl: 'http://127.0.0.1:3000',
+      samplePath: 'examples/sample-preview.json',
+      jobId: 'x',
+      tokenRequired: false,
+    });
+    assert.ok(!open.includes('Authorization'));
+  });
+
+  test('paths with spaces or quotes are shell-quoted in the printed command', () => {
+    assert.equal(shellQuote('examples/sample-preview.json'), 'examples/sample-preview.json');
+    assert.equal(shellQuote('/home/a b/x.json'), "'/home/a b/x.json'");
+    assert.equal(shellQuote("/tmp/it's.json"), "'/tmp/it'\\''s.json'");
+    assert.equal(shellQuote('/tmp/$(rm -rf x).json'), "'/tmp/$(rm -rf x).json'");
+  });
+
+  test('displayPath is relative inside the working directory, absolute outside', () => {
+    assert.equal(displayPath('/repo/examples/s.json', '/repo'), 'examples/s.json');
+    assert.equal(displayPath('/repo/examples/s.json', '/tmp/elsewhere'), '/repo/examples/s.json');
+    assert.equal(displayPath('/repo2/x', '/repo'), '/repo2/x');
+  });
+
+  test('findOnPath finds only executables, in PATH order', () => {
+    const a = mkdtempSync(join(tmpdir(), 'mobius-path-a-'));
+    const b = mkdtempSync(join(tmpdir(), 'mobius-path-b-'));
+    try {
+      writeFileSync(join(a, 'redis-server'), 'not executable');
+      writeFileSync(join(b, 'redis-server'), '#!/bin/sh\n', { mode: 0o755 });
+      assert.equal(findOnPath('redis-server', [a, b].join(delimiter)), join(b, 'redis-server'));
+      assert.equal(findOnPath('redis-server', a), null);
+      assert.equal(findOnPath('redis-server', ''), null);
+      assert.equal(findOnPath('redis-server', undefined), null);
+    } finally {
+      rmSync(a, { recursive: true, force: true });
+      rmSync(b, { recursive: true, force: true });
+    }
+  });
+
+  test('the install help names both package managers and REDIS_URL', () => {
+    assert.match(REDIS_INSTALL_HELP, /apt-get install redis-server/);
+    assert.match(REDIS_INSTALL_HELP, /brew install redis/);
+    assert.match(REDIS_INSTALL_HELP, /REDIS_URL=/);
   });
 });
