@@ -85,10 +85,17 @@ describe('kube-sim REST semantics through client-node', () => {
   it('rejects a wrong token with 401 and a duplicate create with 409 AlreadyExists', async () => {
     const res = await fetch(`${sim.url}/api/v1/namespaces`, { headers: { Authorization: 'Bearer wrong' } });
     assert.equal(res.status, 401);
-    await core.createNamespacedSecret({
+    const secret = await core.createNamespacedSecret({
       namespace: NS,
       body: { metadata: { name: 'dup' }, stringData: { a: 'b' } },
     });
+    assert.deepEqual(
+      secret.data,
+      { a: Buffer.from('b').toString('base64') },
+      'stringData is folded into data',
+    );
+    assert.equal(secret.stringData, undefined);
+    assert.equal(secret.type, 'Opaque');
     const e = await apiError(
       core.createNamespacedSecret({ namespace: NS, body: { metadata: { name: 'dup' } } }),
     );

@@ -176,6 +176,12 @@ function defaultObject(r: ResourceDef, o: KObj): void {
       break;
     case '/secrets':
       o.type ??= 'Opaque';
+      if (isObj(o.stringData)) {
+        o.data = { ...(o.data ?? {}) };
+        for (const [k, v] of Object.entries(o.stringData))
+          o.data[k] = Buffer.from(String(v)).toString('base64');
+        delete o.stringData;
+      }
       break;
     case 'autoscaling/horizontalpodautoscalers':
       if (isObj(spec)) spec.minReplicas ??= 1;
@@ -366,12 +372,10 @@ export class Api {
     }
     this.ensureNamespace(r, ns);
     const o = this.store.prepareCreate(r, stripNulls(body), ns);
+    // status is not settable on create for resources with a status subresource
+    if (r.hasStatus) delete o.status;
     defaultObject(r, o);
     validate(r, o);
-    if (!r.hasStatus || r.plural === 'deployments' || r.plural === 'replicasets') {
-      // status is never set by a create on resources with a status subresource
-      if (r.hasStatus && r.plural !== 'pods') delete o.status;
-    }
     this.recordUpdate(r, o, undefined, opts.fieldManager ?? 'unknown');
     if (opts.dryRun) {
       if (this.store.peek(r, ns, o.metadata.name)) throw alreadyExists(r, o.metadata.name);
@@ -544,9 +548,9 @@ export class Api {
       const body = stripNulls(applied);
       body.metadata = { ...(body.metadata ?? {}), name };
       const o = this.store.prepareCreate(r, body, ns);
+      if (r.hasStatus) delete o.status;
       defaultObject(r, o);
       validate(r, o);
-      if (r.hasStatus && r.plural !== 'pods') delete o.status;
       o.metadata.managedFields = [entry()];
       if (opts.dryRun) return o;
       return this.store.insert(r, o);
