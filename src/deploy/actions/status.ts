@@ -558,30 +558,45 @@ export async function runStatus(clients: KubeClients, options: StatusOptions): P
   const notes: string[] = [];
   const eventsSince = now - (options.eventsSinceMs ?? 60 * 60_000);
 
-  const deployment = await findDeployment(clients, ns, options.deployment, options.selector);
+  // Independent reads start together; pods are fetched with the selector the Deployment will most
+  // likely have (our manifests' label) and fetched again only if its real selector differs.
+  const guessSelector = `app.kubernetes.io/name=${options.deployment ?? DEFAULT_DEPLOYMENT}`;
+  const podsByName = (labelSelector: string) =>
+    clients.getJson<KList<Json>>(`/api/v1/namespaces/${enc(ns)}/pods`, { labelSelector });
+  const guessedPods = podsByName(guessSelector);
+  guessedPods.catch(() => {}); // awaited below only when the guess was right
+  const eventsP = optional('Events', notes, () =>
+    clients.getJson<KList<Json>>(`/api/v1/namespaces/${enc(ns)}/events`, { fieldSelector: 'type=Warning' }),
+  );
+  const hpasP = optional('HorizontalPodAutoscalers', notes, async () => {
+    try {
+      return await clients.getJson<KList<Json>>(
+        `/apis/autoscaling/v2/namespaces/${enc(ns)}/horizontalpodautoscalers`,
+      );
+    } catch (err) {
+      if (isNotFound(err)) return { items: [] };
+      throw err;
+    }
+  });
+  let deployment: Json;
+  try {
+    deployment = await findDeployment(clients, ns, options.deployment, options.selector);
+  } catch (err) {
+    await Promise.allSettled([eventsP, hpasP]);
+    throw err;
+  }
   const depName: string = deployment.metadata.name;
   const selector = labelSelectorToString(deployment.spec?.selector);
 
   const [podList, rsList, eventList, hpaList, metricsList] = await Promise.all([
-    clients.getJson<KList<Json>>(`/api/v1/namespaces/${enc(ns)}/pods`, { labelSelector: selector }),
+    selector === guessSelector ? guessedPods : podsByName(selector),
     optional('ReplicaSets', notes, () =>
       clients.getJson<KList<Json>>(`/apis/apps/v1/namespaces/${enc(ns)}/replicasets`, {
         labelSelector: selector,
       }),
     ),
-    optional('Events', notes, () =>
-      clients.getJson<KList<Json>>(`/api/v1/namespaces/${enc(ns)}/events`, { fieldSelector: 'type=Warning' }),
-    ),
-    optional('HorizontalPodAutoscalers', notes, async () => {
-      try {
-        return await clients.getJson<KList<Json>>(
-          `/apis/autoscaling/v2/namespaces/${enc(ns)}/horizontalpodautoscalers`,
-        );
-      } catch (err) {
-        if (isNotFound(err)) return { items: [] };
-        throw err;
-      }
-    }),
+    eventsP,
+    hpasP,
     (async (): Promise<KList<Json> | undefined> => {
       try {
         return await clients.getJson<KList<Json>>(
