@@ -662,11 +662,8 @@ export async function createDeployEnvironment(
   const provenance = ledgerMod.resolveProvenance(options.provenance ?? {}, ctx);
   const v = options.verify ?? {};
   const verify: VerifyRunner = async ({ namespace, deployment, smoke }) => {
-    const verifyModule = './verify.js';
-    const { runVerify } = (await import(verifyModule)) as {
-      runVerify: (kube: KubeClients, options: Record<string, unknown>) => Promise<unknown>;
-    };
-    const result = await runVerify(kube, {
+    const { runVerify } = await import('./verify.js');
+    return runVerify(kube, {
       namespace,
       deployment,
       smoke,
@@ -679,7 +676,6 @@ export async function createDeployEnvironment(
       workerPort: v.workerPort ?? 3000,
       now: options.now,
     });
-    return result as { passed: boolean; checks: VerifyCheckLike[] };
   };
   return {
     kube,
