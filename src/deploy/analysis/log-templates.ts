@@ -11,8 +11,9 @@
 //    its template then gets <*> wherever it differs from the line. Otherwise a new cluster starts.
 //
 // Lines of different levels never share a template (a warn and an error with the same text are
-// two findings). A cache maps each already-seen masked token sequence straight to its cluster, so a
-// repeated shape (the common case once variable parts are masked) costs one Map lookup.
+// two findings). A cache (a trie over masked tokens) maps each already-seen masked token sequence
+// straight to its cluster, so a repeated shape (the common case once variable parts are masked)
+// costs one Map lookup per token and no allocation.
 
 import { tokenizeAndMask, WILDCARD } from './log-mask.js';
 import { ERROR_LEVEL, LOG_LEVELS, type LogLevelName, type LogRecord } from './log-record.js';
@@ -86,7 +87,13 @@ function isErrorLevel(level: LogLevelName): boolean {
   return level !== 'unknown' && LOG_LEVELS[level] >= ERROR_LEVEL;
 }
 
-const MAX_CACHE = 200_000;
+/** Nodes of the sequence → cluster cache (a trie over masked tokens) before it starts afresh. */
+const MAX_CACHE_NODES = 500_000;
+
+interface CacheNode {
+  next: Map<string, CacheNode> | undefined;
+  cluster: Cluster | undefined;
+}
 const MAX_MESSAGE_CACHE = 20_000;
 
 export class LogTemplateMiner {
@@ -95,7 +102,8 @@ export class LogTemplateMiner {
   private readonly maxChildren: number;
   private readonly exampleLength: number;
   private readonly root = new Map<string, TreeNode>();
-  private readonly cache = new Map<string, Cluster>();
+  private readonly cacheRoots = new Map<string, CacheNode>();
+  private cacheNodes = 0;
   private readonly clusters: Cluster[] = [];
   private readonly scratch: string[] = [];
   private readonly messageCache = new Map<string, string[]>();
@@ -140,12 +148,32 @@ export class LogTemplateMiner {
   ): number {
     if (tokens.length === 0) return 0;
     this.lineCount++;
-    const key = level + '\u0001' + tokens.join(' ');
-    let cluster = this.cache.get(key);
+    // Cache walk: one Map lookup per token. Masked tokens of JSON lines are mostly the same string
+    // objects every time (memoised), so this allocates nothing on a hit.
+    if (this.cacheNodes >= MAX_CACHE_NODES) {
+      this.cacheRoots.clear();
+      this.cacheNodes = 0;
+    }
+    let node: CacheNode | undefined = this.cacheRoots.get(level);
+    if (node === undefined) {
+      node = { next: undefined, cluster: undefined };
+      this.cacheRoots.set(level, node);
+    }
+    for (let i = 0; i < tokens.length; i++) {
+      const token = tokens[i];
+      let next: CacheNode | undefined = node.next?.get(token);
+      if (next === undefined) {
+        next = { next: undefined, cluster: undefined };
+        if (node.next === undefined) node.next = new Map();
+        node.next.set(token, next);
+        this.cacheNodes++;
+      }
+      node = next;
+    }
+    let cluster = node.cluster;
     if (cluster === undefined) {
       cluster = this.match(tokens, level, example);
-      if (this.cache.size >= MAX_CACHE) this.cache.clear();
-      this.cache.set(key, cluster);
+      node.cluster = cluster;
     }
     cluster.count++;
     if (time !== undefined) {

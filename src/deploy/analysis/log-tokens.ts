@@ -8,6 +8,26 @@ import { classifyValue, isIdKey, MASK_ID, MASK_NUM, tokenizeAndMask, WILDCARD } 
 
 const errScratch: string[] = [];
 
+// `key=<MASK>` strings, memoised: the same few keys and masks repeat on every line, and reusing
+// the same string objects keeps the miner's cache walk allocation-free.
+const keyValueMemo = new Map<string, Map<string, string>>();
+
+function keyValue(key: string, masked: string): string {
+  let byMask = keyValueMemo.get(key);
+  if (byMask === undefined) {
+    if (keyValueMemo.size >= 10_000) keyValueMemo.clear();
+    byMask = new Map();
+    keyValueMemo.set(key, byMask);
+  }
+  let s = byMask.get(masked);
+  if (s === undefined) {
+    if (byMask.size >= 100) byMask.clear();
+    s = `${key}=${masked}`;
+    byMask.set(masked, s);
+  }
+  return s;
+}
+
 function maskFieldValue(key: string, value: unknown): string {
   if (typeof value === 'number') return isIdKey(key) ? MASK_ID : MASK_NUM;
   if (typeof value === 'string') {
@@ -51,10 +71,10 @@ export function fieldTokens(fields: Record<string, unknown>, out: string[]): str
       errKey = key;
       continue;
     }
-    out.push(`${key}=${maskFieldValue(key, fields[key])}`);
+    out.push(keyValue(key, maskFieldValue(key, fields[key])));
   }
   if (errKey !== undefined && !appendError(errKey, fields[errKey], out)) {
-    out.push(`${errKey}=${maskFieldValue(errKey, fields[errKey])}`);
+    out.push(keyValue(errKey, maskFieldValue(errKey, fields[errKey])));
   }
   return out;
 }
