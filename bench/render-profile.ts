@@ -5,7 +5,8 @@
  *   npm run bench:render -- --runs 50 --mp4    # also time format mp4 (needs ffmpeg)
  *   taskset -c 0 npm run bench:render          # pinned to one core
  *
- * Prints p50/p95 of the whole render and the share of raster / PNG encode / write, then the PNG
+ * Prints p50/p95 of the whole render (wall clock and this process's CPU time, which a busy machine
+ * inflates less) and the share of raster / PNG encode / write, then the PNG
  * encoder comparison on one rendered frame as a ratio against the canvas library's own encoder
  * measured in the same run (DESIGN.md: benchmarks print ratios against an in-run baseline).
  */
@@ -52,11 +53,16 @@ async function profile(format: 'png' | 'mp4', runs: number): Promise<void> {
     // warm-up: font registration, JIT, first canvas allocation
     await renderPreview(loadSample(format, 'warmup'), { dataDir });
     const all: RenderTimings[] = [];
+    const cpu: number[] = [];
     for (let i = 0; i < runs; i++) {
+      const before = process.cpuUsage();
       const r = await renderPreview(loadSample(format, `bench-${i}`), { dataDir });
+      const used = process.cpuUsage(before);
+      cpu.push((used.user + used.system) / 1000);
       all.push(r.timings);
       rmSync(r.dir, { recursive: true, force: true });
     }
+    cpu.sort((a, b) => a - b);
     const totals = all.map((t) => t.totalMs).sort((a, b) => a - b);
     const sum = (k: keyof RenderTimings) => all.reduce((s, t) => s + t[k], 0);
     const total = sum('totalMs');
@@ -65,7 +71,8 @@ async function profile(format: 'png' | 'mp4', runs: number): Promise<void> {
     console.log(
       `render ${format} (${p.previewRequest.steps.length} steps, ${p.previewRequest.options.resolution}, ${runs} runs): ` +
         `p50 ${percentile(totals, 50).toFixed(1)} ms, p95 ${percentile(totals, 95).toFixed(1)} ms; ` +
-        `raster ${share('rasterMs')}, png encode ${share('encodeMs')}, video ${share('videoMs')}, write ${share('writeMs')}`,
+        `raster ${share('rasterMs')}, png encode ${share('encodeMs')}, video ${share('videoMs')}, write ${share('writeMs')}; ` +
+        `CPU time of this process (all threads, not ffmpeg) p50 ${percentile(cpu, 50).toFixed(1)} ms, p95 ${percentile(cpu, 95).toFixed(1)} ms`,
     );
   } finally {
     rmSync(dataDir, { recursive: true, force: true });
