@@ -152,6 +152,15 @@ describe('LogTemplateMiner', () => {
     ]);
   });
 
+  it('mines only the first 120 tokens of a huge line, so two huge lines differing at the end share a template', () => {
+    const miner = new LogTemplateMiner();
+    const words = Array.from({ length: 500 }, (_, i) => `w${String.fromCharCode(97 + (i % 26))}`);
+    const a = miner.addMessage(`${words.join(' ')} tail-one`);
+    const b = miner.addMessage(`${words.join(' ')} tail-two`);
+    assert.equal(a, b);
+    assert.equal(miner.templates()[0].template.split(' ').length, 120);
+  });
+
   it('ignores empty lines and counts the rest', () => {
     const miner = new LogTemplateMiner();
     assert.equal(miner.addMessage('   '), 0);

@@ -88,7 +88,10 @@ function isErrorLevel(level: LogLevelName): boolean {
 }
 
 /** Nodes of the sequence → cluster cache (a trie over masked tokens) before it starts afresh. */
-const MAX_CACHE_NODES = 500_000;
+const MAX_CACHE_NODES = 200_000;
+
+/** Tokens of a line beyond this are not mined (a huge line would otherwise cost as much as hundreds). */
+const MAX_TOKENS = 120;
 
 interface CacheNode {
   next: Map<string, CacheNode> | undefined;
@@ -138,7 +141,7 @@ export class LogTemplateMiner {
     return this.addTokens(tokenizeAndMask(message, this.scratch), level, time, pod, message);
   }
 
-  /** Add an already masked token sequence (the array is not kept). */
+  /** Add an already masked token sequence (the array is not kept; it is cut to 120 tokens). */
   addTokens(
     tokens: string[],
     level: LogLevelName,
@@ -147,6 +150,7 @@ export class LogTemplateMiner {
     example: string,
   ): number {
     if (tokens.length === 0) return 0;
+    if (tokens.length > MAX_TOKENS) tokens.length = MAX_TOKENS;
     this.lineCount++;
     // Cache walk: one Map lookup per token. Masked tokens of JSON lines are mostly the same string
     // objects every time (memoised), so this allocates nothing on a hit.
