@@ -365,6 +365,39 @@ describe('HTTP server (fake service)', () => {
     assert.equal((await send(port, { path: '/livez' })).status, 200);
   });
 
+  test('Expect: 100-continue: an oversized body is refused before it is sent, a fitting one invited', async () => {
+    const ask = (length: number) =>
+      new Promise<{ status: number; continued: boolean }>((resolve, reject) => {
+        let continued = false;
+        const req = httpRequest(
+          {
+            host: '127.0.0.1',
+            port,
+            method: 'POST',
+            path: '/v1/previews',
+            headers: {
+              'Content-Type': 'application/json',
+              'Content-Length': String(length),
+              Expect: '100-continue',
+            },
+            agent: false,
+          },
+          (res) => {
+            res.resume();
+            res.on('end', () => resolve({ status: res.statusCode ?? 0, continued }));
+          },
+        );
+        req.on('continue', () => {
+          continued = true;
+          req.end('x'.repeat(length));
+        });
+        req.on('error', reject);
+        req.flushHeaders();
+      });
+    assert.deepEqual(await ask(10 * 1024 * 1024), { status: 413, continued: false });
+    assert.deepEqual(await ask(10), { status: 400, continued: true });
+  });
+
   test('POST /v1/previews: 429 with Retry-After when the queue is full', async () => {
     service.full = true;
     const r = await send(port, {

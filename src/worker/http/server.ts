@@ -66,6 +66,13 @@ export function createHttpServer(deps: HttpDeps): Server {
       void handleRequest(deps, req, res);
     },
   );
+  // `Expect: 100-continue` (curl sends it for larger bodies): invite the body only when its
+  // declared size is within the limit; otherwise the handler answers 413 before any of it is sent.
+  server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
+    const declared = Number(req.headers['content-length']);
+    if (!(Number.isFinite(declared) && declared > deps.maxBodyBytes)) res.writeContinue();
+    void handleRequest(deps, req, res);
+  });
   server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
     if (err.code === 'ECONNRESET' || !socket.writable) {
       socket.destroy();
