@@ -534,14 +534,20 @@ export class KubeClients {
       }
       return res;
     };
+    const debug = this.options.debug;
+    const t0 = debug ? performance.now() : 0;
     try {
-      return await withRetry(statusAsError, {
+      const res = await withRetry(statusAsError, {
         ...DEFAULT_RETRY,
         ...this.options.retry,
         attempts,
         shouldRetry,
         onRetry: this.onRetry,
       });
+      debug?.(
+        `${method} ${req.path} → ${res.statusCode} in ${Math.round(performance.now() - t0)} ms (at ${Math.round(performance.now())} ms)`,
+      );
+      return res;
     } catch (err) {
       if (err instanceof KubeApiError) {
         // Retries exhausted on a retryable status: surface it as the response it was.
