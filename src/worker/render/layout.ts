@@ -3,8 +3,9 @@
  * is unit-tested directly. Text widths come from a `measure` function the caller supplies (the
  * canvas in production, a fixed-width stub in tests).
  *
- * Frames are designed at 1280x720 and scaled by `min(width/1280, height/720)`, with minimum sizes
- * so that the smallest allowed frame (160x90) still has legible text and margins.
+ * Frames are designed at 1280x720 and scaled by `min(width/1280, height/720)` (portrait frames
+ * against 720x1280), with minimum sizes so that the smallest allowed frame (160x90) still has
+ * legible text and margins.
  */
 
 export type Measure = (text: string) => number;
@@ -192,7 +193,9 @@ const BASE_H = 720;
 
 /** Computes where everything goes on a frame of `width` x `height`. */
 export function computeFrameLayout(width: number, height: number, hasImage: boolean): FrameLayout {
-  const scale = Math.min(width / BASE_W, height / BASE_H);
+  // designed at 1280x720; portrait frames scale against the same design turned upright
+  const [baseW, baseH] = width >= height ? [BASE_W, BASE_H] : [BASE_H, BASE_W];
+  const scale = Math.min(width / baseW, height / baseH);
   const px = (v: number, min: number) => Math.max(min, Math.round(v * scale));
 
   const margin = px(56, 6);
