@@ -215,6 +215,48 @@ describe('kubectl agrees with kube-sim', { skip }, () => {
     await sim.waitFor(() => sim.get('deployments', NS, 'preview-worker')?.status?.readyReplicas === 4);
   });
 
+  it('kubectl create (protobuf bodies) makes namespaces, secrets and deployments the simulator runs', async () => {
+    const ns = await kubectl(sim, ['create', 'namespace', 'scratch']);
+    assert.equal(ns.code, 0, ns.stderr);
+    assert.equal(sim.get('namespaces', undefined, 'scratch')?.status.phase, 'Active');
+    const secret = await kubectl(sim, [
+      'create',
+      'secret',
+      'generic',
+      'creds',
+      '--from-literal=token=abc',
+      '-n',
+      'scratch',
+    ]);
+    assert.equal(secret.code, 0, secret.stderr);
+    assert.equal(sim.get('secrets', 'scratch', 'creds')?.data.token, Buffer.from('abc').toString('base64'));
+    const dep = await kubectl(sim, [
+      'create',
+      'deployment',
+      'web',
+      '--image=example/web:1',
+      '--replicas=2',
+      '--port=8080',
+      '-n',
+      'scratch',
+    ]);
+    assert.equal(dep.code, 0, dep.stderr);
+    const created = sim.get('deployments', 'scratch', 'web');
+    assert.equal(created?.spec.replicas, 2);
+    assert.deepEqual(created?.spec.selector, { matchLabels: { app: 'web' } });
+    assert.equal(created?.spec.template.spec.containers[0].image, 'example/web:1');
+    assert.equal(created?.spec.template.spec.containers[0].ports[0].containerPort, 8080);
+    const status = await kubectl(sim, [
+      'rollout',
+      'status',
+      'deployment/web',
+      '-n',
+      'scratch',
+      '--timeout=20s',
+    ]);
+    assert.equal(status.code, 0, status.stderr);
+  });
+
   it('kubectl auth can-i honours the simulator denials', async () => {
     const undo = sim.deny({ verb: 'delete', resource: 'deployments', namespace: NS });
     const no = await kubectl(sim, ['auth', 'can-i', 'delete', 'deployments', '-n', NS]);

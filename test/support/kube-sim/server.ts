@@ -19,7 +19,7 @@ import {
 } from './discovery.js';
 import type { LogBook, LogLine } from './logs.js';
 import { clone, isObj } from './patch.js';
-import { decodeSelfSubjectAccessReview, isProtobufEnvelope } from './protobuf.js';
+import { decodeProtobufObject, decodeSelfSubjectAccessReview, isProtobufEnvelope } from './protobuf.js';
 import { apiVersionOf, findResource, RESOURCES, type ResourceDef } from './resources.js';
 import { labelSelectorToString, parseFieldSelector, parseLabelSelector } from './selectors.js';
 import {
@@ -384,6 +384,8 @@ export class SimServer {
     const text = body.toString('utf8');
     if (text.trim() === '') return undefined;
     if (ct.includes('protobuf')) {
+      const decoded = isProtobufEnvelope(body) ? decodeProtobufObject(body) : undefined;
+      if (decoded) return decoded;
       throw new StatusError(
         415,
         'UnsupportedMediaType',
@@ -482,7 +484,12 @@ export class SimServer {
       return this.send(res, existed ? 200 : 201, out);
     }
     if (method === 'DELETE') {
-      const opts = (this.parseBody(req, body) ?? {}) as KObj;
+      let opts: KObj = {};
+      try {
+        opts = (this.parseBody(req, body) ?? {}) as KObj;
+      } catch {
+        // DeleteOptions in a format we cannot read (protobuf): the query parameters still apply
+      }
       const propagationPolicy = query.get('propagationPolicy') ?? opts.propagationPolicy;
       const dry = dryRun || (Array.isArray(opts.dryRun) && opts.dryRun.includes('All'));
       if (!name) {
