@@ -57,7 +57,7 @@ export function createProcessor(deps: ProcessorDeps): (job: PreviewJob) => Promi
 
     metrics.activeJobs.inc();
     try {
-      logger.debug({ ...fields, durationMs: 0 }, 'job started');
+      if (logger.isLevelEnabled('debug')) logger.debug({ ...fields, durationMs: 0 }, 'job started');
       const parsed = parsePreviewPayload(job.data);
       if (!parsed.ok) {
         const problems = parsed.issues.map((i) => i.message);

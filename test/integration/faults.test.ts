@@ -266,6 +266,25 @@ describe('faults (worker child processes, private redis-server)', { timeout: 240
     assertCompleteArtifacts(join(ctx.dataDir, 'previews', p.projectId, p.jobId));
   });
 
+  it('a second signal during the drain forces an immediate exit (code 1)', async () => {
+    const w = spawnWorker(ctx, { PREVIEW_WORKER_CONCURRENCY: '1', SHUTDOWN_TIMEOUT_SECONDS: '300' });
+    const url = await w.ready();
+    const p = payload(100, '1920x1080');
+    await submit(url, p);
+    await poll(
+      async () => (await api(url, `/v1/previews/${p.jobId}`)).body?.state === 'running',
+      60_000,
+      'the job to be running',
+    );
+    w.kill('SIGTERM');
+    await w.waitForLog((l) => String(l.msg).startsWith('shutdown started'), 10_000, 'shutdown start');
+    w.kill('SIGINT');
+    const exit = await w.exited;
+    assert.equal(exit.code, 1);
+    assert.ok(w.logs.some((l) => String(l.msg).startsWith('second signal')));
+    assert.equal(completionLines([w], p.jobId).length, 0, 'the forced exit did not wait for the job');
+  });
+
   it('/readyz turns 503 when Redis stops and 200 when it returns; /livez stays 200', async () => {
     const w = spawnWorker(ctx);
     const url = await w.ready();
