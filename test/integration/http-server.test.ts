@@ -487,6 +487,33 @@ describe('HTTP server (fake service)', () => {
     assert.equal(head.body.length, 0);
   });
 
+  test('artifact byte ranges: 206 with Content-Range, 416 past the end', async () => {
+    const path = '/v1/previews/done-1/artifacts/contact-sheet.png';
+    const full = await send(port, { path });
+    assert.equal(full.headers['accept-ranges'], 'bytes');
+    const head = await send(port, { path, headers: { Range: 'bytes=0-3' } });
+    assert.equal(head.status, 206);
+    assert.equal(head.headers['content-range'], 'bytes 0-3/7');
+    assert.equal(head.headers['content-length'], '4');
+    assert.deepEqual([...head.body], [0x89, 0x50, 0x4e, 0x47]);
+    const tail = await send(port, { path, headers: { Range: 'bytes=-2' } });
+    assert.equal(tail.status, 206);
+    assert.deepEqual([...tail.body], [2, 3]);
+    const big = await send(port, {
+      path: '/v1/previews/done-1/artifacts/frames/step-001.png',
+      headers: { Range: 'bytes=299990-' },
+    });
+    assert.equal(big.status, 206);
+    assert.equal(big.body.length, 10);
+    const past = await send(port, { path, headers: { Range: 'bytes=7-' } });
+    assert.equal(past.status, 416);
+    assert.equal(past.headers['content-range'], 'bytes */7');
+    assert.equal(past.json().error, 'range_not_satisfiable');
+    const multi = await send(port, { path, headers: { Range: 'bytes=0-1,3-4' } });
+    assert.equal(multi.status, 200);
+    assert.equal(multi.body.length, 7);
+  });
+
   test('artifact traversal attempts never return data from outside the job', async () => {
     const attempts: [string, number][] = [
       ['/v1/previews/done-1/artifacts/../../../secret.txt', 400],

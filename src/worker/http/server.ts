@@ -22,6 +22,7 @@ import { type PreviewService, QueueFullError } from '../service-types.js';
 import { openArtifact, parseArtifactPath } from './artifact-path.js';
 import { isAuthorized } from './auth.js';
 import { readBody } from './body.js';
+import { parseRange } from './range.js';
 import { HttpError, isRedisUnavailableError, sendError, sendJson, setCommonHeaders } from './respond.js';
 import { matchRoute, type RouteName, rawPathOf } from './routes.js';
 
@@ -422,24 +423,35 @@ async function handleArtifact(
     );
   }
   const { handle, size, contentType } = opened.artifact;
-  res.statusCode = 200;
+  const range = parseRange(typeof req.headers.range === 'string' ? req.headers.range : undefined, size);
+  if (range.kind === 'unsatisfiable') {
+    await handle.close();
+    throw new HttpError(
+      416,
+      'range_not_satisfiable',
+      `the requested range is outside the ${size}-byte artifact`,
+      { size },
+      { 'Content-Range': `bytes */${size}`, 'Accept-Ranges': 'bytes' },
+    );
+  }
+  const start = range.kind === 'partial' ? range.start : 0;
+  const end = range.kind === 'partial' ? range.end : size - 1;
+  const length = size === 0 ? 0 : end - start + 1;
+  res.statusCode = range.kind === 'partial' ? 206 : 200;
   res.setHeader('Content-Type', contentType);
-  res.setHeader('Content-Length', size);
+  res.setHeader('Content-Length', length);
+  res.setHeader('Accept-Ranges', 'bytes');
+  if (range.kind === 'partial') res.setHeader('Content-Range', `bytes ${start}-${end}/${size}`);
   // A job's directory only appears once complete and a jobId never renders twice, so the bytes
   // never change; still private because the API may need a token.
   res.setHeader('Cache-Control', 'private, max-age=3600');
-  if (req.method === 'HEAD') {
+  if (req.method === 'HEAD' || length === 0) {
     await handle.close();
     res.end();
     return;
   }
-  if (size === 0) {
-    await handle.close();
-    res.end();
-    return;
-  }
-  // Exactly `size` bytes, matching the Content-Length already promised.
-  const stream = handle.createReadStream({ start: 0, end: size - 1, autoClose: false });
+  // Exactly the bytes promised in Content-Length.
+  const stream = handle.createReadStream({ start, end, autoClose: false });
   try {
     await pipeline(stream, res);
   } catch (err) {
