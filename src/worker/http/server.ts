@@ -6,8 +6,8 @@
  * for a service that must be hard to break are exactly the parts a framework hides: refusing a
  * body the moment it crosses `maxBodyBytes` (413) instead of buffering it, matching the artifact
  * route on the raw, un-normalised path so traversal attempts are seen and refused, streaming
- * files with an exact Content-Length, the server's header/request/keep-alive timeouts, and
- * closing idle keep-alive connections on shutdown. node:http gives direct control of all of it
+ * files with an exact Content-Length (and single byte ranges), the server's header, request and
+ * keep-alive timeouts, and closing idle keep-alive connections on shutdown. node:http gives direct control of all of it
  * with no extra dependency surface to audit and update.
  *
  * The HTTP layer depends only on `PreviewService` (service-types.ts), so it is tested with a
