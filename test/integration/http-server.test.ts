@@ -448,6 +448,15 @@ describe('HTTP server (fake service)', () => {
     assert.equal(wrong.status, 401);
     assert.match(String(wrong.headers['www-authenticate']), /invalid_token/);
     assert.ok(!wrong.body.toString().includes('tok-123456'));
+    // the same token in X-Preview-Api-Token (the Kubernetes pod proxy strips Authorization)
+    assert.equal(
+      (await send(port, { path: '/v1/queue', headers: { 'X-Preview-Api-Token': 'tok-123456' } })).status,
+      200,
+    );
+    assert.equal(
+      (await send(port, { path: '/v1/queue', headers: { 'X-Preview-Api-Token': 'tok-12345' } })).status,
+      401,
+    );
     const ok = await send(port, { path: '/v1/queue', headers: { Authorization: 'Bearer tok-123456' } });
     assert.equal(ok.status, 200);
     assert.equal(ok.json().redis.aofEnabled, true);
