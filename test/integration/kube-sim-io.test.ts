@@ -6,7 +6,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { PassThrough } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
-import { ApiException, AuthorizationV1Api, CoreV1Api, Log, Metrics } from '@kubernetes/client-node';
+import { ApiException, AuthorizationV1Api, CoreV1Api, Log, Metrics, Watch } from '@kubernetes/client-node';
 import { type KubeSim, startKubeSim } from '../support/kube-sim/index.js';
 
 const NS = 'production';
@@ -178,6 +178,29 @@ describe('kube-sim logs, metrics, proxy, RBAC and faults', () => {
     );
     await core.deleteNamespacedPod({ name: pods[1], namespace: NS });
     assert.match(await done, /third\n$/);
+  });
+
+  it('ends open watches on cutWatchStreams, so clients see the server close them', async () => {
+    let closedWith: unknown = 'open';
+    const ended = new Promise<void>((resolve) => {
+      new Watch(sim.kubeConfig())
+        .watch(
+          `/api/v1/namespaces/${NS}/pods`,
+          {},
+          () => {},
+          (err) => {
+            closedWith = err;
+            resolve();
+          },
+        )
+        .then((ctl) => after(() => ctl.abort()));
+    });
+    await sim.waitFor(() =>
+      sim.requests().some((r) => r.path.endsWith('/pods') && r.query.includes('watch=true')),
+    );
+    await sim.waitFor(() => sim.cutWatchStreams() > 0 || undefined);
+    await ended;
+    assert.equal(closedWith, null, 'a clean end, as after a server-side timeout');
   });
 
   it('serves metrics.k8s.io pod metrics, settable per pod, and 404 once switched off', async () => {

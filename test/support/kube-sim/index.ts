@@ -211,6 +211,8 @@ export interface KubeSim {
   ): void;
   /** Ends every open `follow` log stream: `destroy` (default) cuts the socket, `end` closes cleanly. */
   cutLogStreams(mode?: 'destroy' | 'end'): number;
+  /** Ends every open watch stream (`destroy` cuts the socket, `end` (default) closes it as a server timeout does). */
+  cutWatchStreams(mode?: 'destroy' | 'end'): number;
   /** Sets a pod's usage in metrics.k8s.io (quantities like "12345678n", "250m", "150Mi", "104857600"). */
   setPodMetrics(namespace: string, pod: string, usage: ContainerUsage | ContainerUsage[]): void;
   /** Removes metrics.k8s.io (404 and gone from discovery, like an absent metrics-server). */
@@ -623,6 +625,15 @@ export async function startKubeSim(options: KubeSimOptions = {}): Promise<KubeSi
     cutLogStreams(mode = 'destroy') {
       const streams = [...state.logStreams];
       state.logStreams.clear();
+      for (const s of streams) {
+        if (mode === 'destroy') s.destroy();
+        else s.end();
+      }
+      return streams.length;
+    },
+    cutWatchStreams(mode = 'end') {
+      const streams = [...state.watchStreams];
+      state.watchStreams.clear();
       for (const s of streams) {
         if (mode === 'destroy') s.destroy();
         else s.end();

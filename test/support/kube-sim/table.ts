@@ -143,6 +143,64 @@ const COLUMNS: Record<string, Col[]> = {
     },
     { name: 'Message', type: 'string', cell: (e) => e.message },
   ],
+  'autoscaling/horizontalpodautoscalers': [
+    NAME,
+    {
+      name: 'Reference',
+      type: 'string',
+      cell: (h) => `${h.spec?.scaleTargetRef?.kind}/${h.spec?.scaleTargetRef?.name}`,
+    },
+    {
+      name: 'Targets',
+      type: 'string',
+      cell: (h) =>
+        ((h.spec?.metrics ?? []) as KObj[])
+          .map((m) => `cpu: <unknown>/${m.resource?.target?.averageUtilization ?? '?'}%`)
+          .join(', ') || '<none>',
+    },
+    { name: 'MinPods', type: 'integer', cell: (h) => h.spec?.minReplicas ?? 1 },
+    { name: 'MaxPods', type: 'integer', cell: (h) => h.spec?.maxReplicas ?? 0 },
+    { name: 'Replicas', type: 'integer', cell: (h) => h.status?.currentReplicas ?? 0 },
+    AGE,
+  ],
+  '/endpoints': [
+    NAME,
+    {
+      name: 'Endpoints',
+      type: 'string',
+      cell: (e) => {
+        const eps = ((e.subsets ?? []) as KObj[]).flatMap((s) =>
+          ((s.addresses ?? []) as KObj[]).flatMap((a) =>
+            ((s.ports ?? []) as KObj[]).map((p) => `${a.ip}:${p.port}`),
+          ),
+        );
+        return eps.length
+          ? eps.slice(0, 3).join(',') + (eps.length > 3 ? ` + ${eps.length - 3} more...` : '')
+          : '<none>';
+      },
+    },
+    AGE,
+  ],
+  '/configmaps': [
+    NAME,
+    {
+      name: 'Data',
+      type: 'integer',
+      cell: (c) => Object.keys(c.data ?? {}).length + Object.keys(c.binaryData ?? {}).length,
+    },
+    AGE,
+  ],
+  '/secrets': [
+    NAME,
+    { name: 'Type', type: 'string', cell: (s) => s.type ?? 'Opaque' },
+    { name: 'Data', type: 'integer', cell: (s) => Object.keys(s.data ?? {}).length },
+    AGE,
+  ],
+  'coordination.k8s.io/leases': [
+    NAME,
+    { name: 'Holder', type: 'string', cell: (l) => l.spec?.holderIdentity ?? '' },
+    AGE,
+  ],
   '/namespaces': [NAME, { name: 'Status', type: 'string', cell: (n) => n.status?.phase ?? 'Active' }, AGE],
 };
 
