@@ -11,6 +11,7 @@ import {
   inspectSvg,
   prepareImage,
   prepareSvgSource,
+  replaceUncoveredInCharacterData,
 } from '../../src/worker/render/assets.js';
 import {
   acquireCanvas,
@@ -178,6 +179,22 @@ describe('asset inspection', () => {
     assert.doesNotMatch(out, /Arial|Comic|Times|serif/);
     assert.equal(out.match(new RegExp(FONT_FAMILY, 'g'))?.length, 3);
     assert.match(out, /fill: red/);
+    const styled =
+      '<svg xmlns="http://www.w3.org/2000/svg" style="font-family: Georgia; color: red" width="10" height="10"/>';
+    const styledInfo = inspectSvg(styled);
+    assert.ok(typeof styledInfo !== 'string');
+    const styledOut = prepareSvgSource(styled, styledInfo, 20, 20);
+    assert.doesNotMatch(styledOut, /Georgia/);
+    assert.match(styledOut, /color: red/);
+  });
+
+  it('replaces characters the font lacks in SVG text, leaving markup alone', () => {
+    const { coverage } = loadRenderFonts();
+    const svg = '<svg><text x="1">Hi 中文 🚀 é</text><style>.a{fill:red}</style></svg>';
+    assert.equal(
+      replaceUncoveredInCharacterData(svg, coverage),
+      '<svg><text x="1">Hi \uFFFD\uFFFD \uFFFD é</text><style>.a{fill:red}</style></svg>',
+    );
   });
 
   it('prepareImage names the asset when it does not decode, and refuses huge pixel counts', async () => {

@@ -7,13 +7,13 @@
  * a huge image: at most MAX_ASSET_PIXELS), a PNG must end in IEND and a JPEG must hold an EOI
  * marker (the decoder would otherwise draw a truncated file half grey). SVG is rendered as vector
  * at the target size; XML entity declarations are refused, images it embeds as data: URIs must be
- * PNG or JPEG within the same pixel limit, and every font-family is rewritten to
- * the bundled font so SVG text cannot pull in a system font. Skia's SVG renderer loads no
+ * PNG or JPEG within the same pixel limit, every font-family is rewritten to the bundled font and
+ * characters it lacks in the SVG's text are replaced, so SVG text cannot pull in a system font. Skia's SVG renderer loads no
  * external resources (no network, no files), which we rely on and the tests check.
  */
 import { Canvas, Image } from '@napi-rs/canvas';
 import { decodeDataUri } from '../payload.js';
-import { FONT_FAMILY } from './fonts.js';
+import { FONT_FAMILY, loadRenderFonts } from './fonts.js';
 import { fitRect, type Rect } from './layout.js';
 import { RenderInputError } from './types.js';
 
@@ -171,17 +171,38 @@ export function prepareSvgSource(text: string, info: SvgInfo, w: number, h: numb
   const keep: string[] = [];
   for (const [name, value] of info.attrs) {
     if (name === 'width' || name === 'height' || name === 'viewbox' || name === 'font-family') continue;
-    keep.push(`${name}="${value.replace(/"/g, '&quot;')}"`);
+    keep.push(`${name}="${rewriteCssFonts(value).replace(/"/g, '&quot;')}"`);
   }
   const viewBox = info.viewBox ?? `0 0 ${info.width} ${info.height}`;
   const selfClosing = /\/\s*>$/.test(info.rootTag);
   const root = `<svg ${keep.join(' ')} width="${w}" height="${h}" viewBox="${viewBox}" font-family="${FONT_FAMILY}"${selfClosing ? '/>' : '>'}`;
   const before = text.slice(0, info.rootIndex);
-  const after = text
-    .slice(info.rootIndex + info.rootTag.length)
-    .replace(/font-family\s*=\s*("[^"]*"|'[^']*')/gi, `font-family="${FONT_FAMILY}"`)
-    .replace(/font-family\s*:\s*(?:"[^"]*"|'[^']*'|[^;}"'<>])+/gi, `font-family:${FONT_FAMILY}`);
-  return before + root + after;
+  const after = rewriteCssFonts(
+    text
+      .slice(info.rootIndex + info.rootTag.length)
+      .replace(/font-family\s*=\s*("[^"]*"|'[^']*')/gi, `font-family="${FONT_FAMILY}"`),
+  );
+  return before + root + replaceUncoveredInCharacterData(after, loadRenderFonts().coverage);
+}
+
+/**
+ * In an SVG's character data (between tags: the text it draws), replaces characters the bundled
+ * font has no glyph for with U+FFFD, so SVG text never falls back to a system font either.
+ */
+export function replaceUncoveredInCharacterData(svg: string, coverage: ReadonlySet<number>): string {
+  return svg.replace(/>([^<]+)</g, (_m, data: string) => {
+    let out = '';
+    for (const ch of data) {
+      const cp = ch.codePointAt(0)!;
+      out += cp < 0x80 || coverage.has(cp) ? ch : '\uFFFD';
+    }
+    return `>${out}<`;
+  });
+}
+
+/** Rewrites CSS `font-family:` declarations (style attributes, <style>) to the bundled family. */
+function rewriteCssFonts(text: string): string {
+  return text.replace(/font-family\s*:\s*(?:"[^"]*"|'[^']*'|[^;}"'<>])+/gi, `font-family:${FONT_FAMILY}`);
 }
 
 function loadImage(bytes: Buffer): Promise<Image> {
