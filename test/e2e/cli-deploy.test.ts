@@ -57,6 +57,7 @@ describe('mobius-deploy deploy (built CLI against the simulator)', () => {
     assert.equal(record.reason, 'faster contact sheets');
     assert.deepEqual(record.git, { commit: 'abc123def' });
     assert.equal((record.verify as { passed: boolean }).passed, true);
+    assert.match(String(record.digest), /^sha256:[a-f0-9]{64}$/, 'digest from the pods imageID');
     assert.equal(liveImage(c.sim, NS), `${REPO}:1.1.0`);
     // The record in the cluster is the one printed.
     const stored = ledgerRecords(c.sim, NS);

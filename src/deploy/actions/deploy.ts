@@ -298,8 +298,9 @@ export async function waitAndVerify(
   env: DeployEnvironment,
   record: DeploymentRecord,
   settings: WatchSettings,
-  rolloutPhase: string,
-  verifyPhase: string,
+  /** Phase names to time into the record; undefined when the caller times the whole. */
+  rolloutPhase: string | undefined,
+  verifyPhase: string | undefined,
   deployment: string,
 ): Promise<WaitAndVerifyOutcome> {
   const now = env.now ?? Date.now;
@@ -314,7 +315,7 @@ export async function waitAndVerify(
     pollIntervalMs: settings.pollIntervalMs,
     onProgress: (p) => env.progress?.update(describeProgress(p)),
   });
-  record.phases[rolloutPhase] = (record.phases[rolloutPhase] ?? 0) + (now() - t0);
+  if (rolloutPhase) record.phases[rolloutPhase] = (record.phases[rolloutPhase] ?? 0) + (now() - t0);
   if (!rollout.ok) {
     env.progress?.fail(`rollout failed: ${rollout.failure?.message ?? rollout.status.message}`);
     return { rollout };
@@ -330,7 +331,7 @@ export async function waitAndVerify(
     smoke: settings.smoke ?? false,
   });
   const verifyMs = now() - v0;
-  record.phases[verifyPhase] = (record.phases[verifyPhase] ?? 0) + verifyMs;
+  if (verifyPhase) record.phases[verifyPhase] = (record.phases[verifyPhase] ?? 0) + verifyMs;
   const verify = summarizeVerify(result, verifyMs);
   if (verify.passed) env.progress?.succeed(`verified: ${verify.total} checks passed`);
   else env.progress?.fail(`verification failed: ${verify.failedChecks.join('; ')}`);
@@ -467,13 +468,17 @@ export async function runDeploy(env: DeployEnvironment, input: DeployInput): Pro
           cause: err,
         });
       }
-      const changed = applied.filter((a) => a.action === 'created' || a.action === 'configured');
+      const counts = new Map<string, number>();
+      for (const a of applied) counts.set(a.action, (counts.get(a.action) ?? 0) + 1);
+      const dep = applied.find((a) => a.kind === 'Deployment' && a.name === deploymentName);
       env.progress?.info(
-        `applied: ${changed.length ? changed.map((a) => `${a.ref} ${a.action}`).join(', ') : 'no changes'}`,
+        `applied ${applied.length} objects (${[...counts].map(([k, v]) => `${v} ${k}`).join(', ')})` +
+          (dep ? `; Deployment/${deploymentName} ${dep.action}` : ''),
       );
 
       const first = await waitAndVerify(env, record, input, 'rollout', 'verify', deploymentName);
       record.revisionAfter = first.rollout.revision;
+      if (!record.digest && first.rollout.digest) record.digest = first.rollout.digest;
       if (first.verify) record.verify = first.verify;
       if (first.rollout.ok && first.verify?.passed) {
         record.result = 'succeeded';
@@ -588,7 +593,8 @@ async function autoRollback(
     target,
     `mobius-deploy automatic rollback to revision ${target.revision} after ${record.failureClass}`,
   );
-  const second = await waitAndVerify(env, record, input, 'rollbackRollout', 'rollbackVerify', deploymentName);
+  // Timed as a whole under the `rollback` phase by the caller.
+  const second = await waitAndVerify(env, record, input, undefined, undefined, deploymentName);
   record.revisionAfter = second.rollout.revision;
   if (second.verify) record.rollback.verify = second.verify;
   if (second.rollout.ok && second.verify?.passed) {
@@ -655,9 +661,6 @@ export async function createDeployEnvironment(
 ): Promise<DeployEnvironment> {
   const ledgerMod = await import('../ledger/index.js');
   const { leaseApiFromTransport } = await import('../kube/lease-lock.js');
-  const driver = options.ledgerDir
-    ? new ledgerMod.FileLedgerDriver(options.ledgerDir)
-    : new ledgerMod.ConfigMapLedgerDriver(ledgerMod.configMapApiFromTransport(kube), options.namespace);
   const ctx = await ledgerMod.processProvenanceContext();
   const provenance = ledgerMod.resolveProvenance(options.provenance ?? {}, ctx);
   const v = options.verify ?? {};
@@ -679,7 +682,11 @@ export async function createDeployEnvironment(
   };
   return {
     kube,
-    ledger: new ledgerMod.Ledger(driver),
+    ledger: ledgerMod.openLedger({
+      namespace: options.namespace,
+      transport: kube,
+      ledgerDir: options.ledgerDir,
+    }),
     leases: leaseApiFromTransport(kube),
     verify,
     provenance,

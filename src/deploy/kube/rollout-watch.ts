@@ -104,6 +104,8 @@ export interface RolloutOutcome {
   status: RolloutStatus;
   revision?: number;
   image?: string;
+  /** `sha256:…` the new pods run, from their containers' imageID (when the runtime reports one). */
+  digest?: string;
   durationMs: number;
   failure?: RolloutFailure;
   pods: PodSummary[];
@@ -297,7 +299,18 @@ export async function waitForRollout(
       return { ok: false, status, revision, image, durationMs: now() - started, failure: f, pods };
     };
 
-    if (status.done) return { ok: true, status, revision, image, durationMs: at - started, pods };
+    if (status.done) {
+      const digest = newPodDigest(podList.items ?? [], newHash);
+      return {
+        ok: true,
+        status,
+        revision,
+        image,
+        durationMs: at - started,
+        pods,
+        ...(digest ? { digest } : {}),
+      };
+    }
     if (failure) return finish(failure);
     if (status.phase === 'failed') {
       // Name the pod that kept it from progressing, if one is visibly failing.
@@ -327,6 +340,17 @@ export async function waitForRollout(
     }
     await sleep(Math.min(poll, Math.max(1, timeoutMs - (at - started))));
   }
+}
+
+/** The image digest a ready pod of the new ReplicaSet runs (containerStatuses[0].imageID). */
+function newPodDigest(pods: PodLike[], hash: string | undefined): string | undefined {
+  for (const pod of pods) {
+    if (hash && pod.metadata?.labels?.['pod-template-hash'] !== hash) continue;
+    const id = (pod.status?.containerStatuses?.[0] as { imageID?: string } | undefined)?.imageID;
+    const m = id ? /@(sha256:[a-f0-9]{64})$/.exec(id) : null;
+    if (m) return m[1];
+  }
+  return undefined;
 }
 
 /** One line for live progress: counts and the pods that are not ready yet. */

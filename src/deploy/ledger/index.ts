@@ -43,8 +43,10 @@ export {
   type LedgerOptions,
   type NewDeploymentRecord,
   newDeploymentRecord,
+  openLedger,
   PRUNED_KINDS,
   type PruneResult,
+  STALE_IN_PROGRESS_MS,
 } from './ledger.js';
 export { MemoryLedgerDriver } from './memory-driver.js';
 export {

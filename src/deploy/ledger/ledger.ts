@@ -8,6 +8,7 @@
  *   deploy, which automatic rollback needs, nor a record still in progress);
  * - `lastVerifiedGood(...)`: the newest deploy or rollback whose version rolled out and verified.
  */
+import { ConfigMapLedgerDriver, configMapApiFromTransport, type JsonTransport } from './configmap-driver.js';
 import {
   LedgerConflictError,
   type LedgerDriver,
@@ -15,6 +16,7 @@ import {
   type RecordFilter,
   type StoredRecord,
 } from './driver.js';
+import { FileLedgerDriver } from './file-driver.js';
 import {
   type DeploymentRecord,
   isDeploymentRecord,
@@ -167,4 +169,24 @@ export class Ledger {
     }
     return undefined;
   }
+}
+
+/**
+ * The ledger a command should use: files under `ledgerDir` when given (--ledger-dir, local use),
+ * else ConfigMaps in `namespace` through the CLI's JSON transport (`await ctx.kube()`).
+ *
+ *   const ledger = openLedger({ namespace: ctx.globals.namespace, transport: await ctx.kube() });
+ */
+export function openLedger(options: {
+  namespace: string;
+  transport?: JsonTransport;
+  ledgerDir?: string;
+  ledgerOptions?: LedgerOptions;
+}): Ledger {
+  if (options.ledgerDir) return new Ledger(new FileLedgerDriver(options.ledgerDir), options.ledgerOptions);
+  if (!options.transport) throw new Error('openLedger needs a transport (the kube clients) or a ledgerDir');
+  return new Ledger(
+    new ConfigMapLedgerDriver(configMapApiFromTransport(options.transport), options.namespace),
+    options.ledgerOptions,
+  );
 }

@@ -123,13 +123,12 @@ Examples:
             import('../../output/table.js'),
           ]);
           const kube = await ctx.kube();
-          const driver = opts.ledgerDir
-            ? new ledgerMod.FileLedgerDriver(opts.ledgerDir)
-            : new ledgerMod.ConfigMapLedgerDriver(
-                ledgerMod.configMapApiFromTransport(kube),
-                ctx.globals.namespace,
-              );
-          const result = await runHistory(kube, new ledgerMod.Ledger(driver), {
+          const ledger = ledgerMod.openLedger({
+            namespace: ctx.globals.namespace,
+            transport: kube,
+            ledgerDir: opts.ledgerDir,
+          });
+          const result = await runHistory(kube, ledger, {
             namespace: ctx.globals.namespace,
             deployment: opts.deployment,
             limit: opts.limit,
