@@ -414,6 +414,49 @@ describe('mobius-deploy logs (built CLI against kube-sim)', () => {
     }
   });
 
+  it('--follow polls the pod list when watching pods is denied', async () => {
+    await sim.waitFor(() => sim.podsOf(NS, 'preview-worker').length === 3, {
+      message: '3 pods',
+      timeoutMs: 20_000,
+    });
+    const undo = sim.deny({ verb: 'watch', resource: 'pods', namespace: NS });
+    const f = startFollow(['logs', '-n', NS, '-f', '--tail', '0', '--kubeconfig', sim.kubeconfigPath]);
+    try {
+      await f.waitFor(
+        /cannot watch pods \(RBAC verb watch, resource pods\); polling/,
+        'the polling note',
+        'stderr',
+      );
+      const known = sim.podsOf(NS, 'preview-worker').map((p) => p.metadata.name as string);
+      sim.mutate('deployments', NS, 'preview-worker', (d) => {
+        d.spec.replicas = 4;
+      });
+      const newPod = await sim.waitFor(
+        () =>
+          sim
+            .podsOf(NS, 'preview-worker')
+            .find(
+              (p) => !known.includes(p.metadata.name) && p.status?.containerStatuses?.[0]?.state?.running,
+            ),
+        { message: 'a fourth running pod', timeoutMs: 20_000 },
+      );
+      const name = newPod.metadata.name as string;
+      const deadline = Date.now() + 20_000;
+      while (!f.out().includes(`${name} | found by polling`)) {
+        sim.appendPodLog(NS, name, ['found by polling']);
+        if (Date.now() > deadline) throw new Error(`new pod not followed\n${f.out()}\n${f.err()}`);
+        await new Promise((r) => setTimeout(r, 300));
+      }
+      assert.equal(await f.interrupt(), 0, f.err());
+    } finally {
+      f.kill();
+      undo();
+      sim.mutate('deployments', NS, 'preview-worker', (d) => {
+        d.spec.replicas = 3;
+      });
+    }
+  });
+
   it('--follow during a rollout follows the new pods and drops the deleted ones', async () => {
     // The previous test scaled 4 → 3: wait until the removed pod is gone.
     await sim.waitFor(() => sim.podsOf(NS, 'preview-worker').length === 3, {
@@ -446,6 +489,12 @@ describe('mobius-deploy logs (built CLI against kube-sim)', () => {
       for (const p of before)
         await f.waitFor(new RegExp(`pod ${p} (was deleted|is gone)`), `${p} dropped`, 'stderr');
       assert.equal(await f.interrupt(), 0, f.err());
+      // A terminating pod is followed once: none of its lines is printed twice.
+      const oldLines = f
+        .out()
+        .split('\n')
+        .filter((l) => before.some((p) => l.startsWith(`${p} | `)));
+      assert.equal(new Set(oldLines).size, oldLines.length, oldLines.join('\n'));
     } finally {
       f.kill();
     }

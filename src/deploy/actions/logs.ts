@@ -202,6 +202,9 @@ function sortKey(r: LogRecord): number {
 
 // ---- one-shot read -------------------------------------------------------------------------
 
+/** How often the pod list is polled in follow mode when watching pods is not allowed. */
+const POLL_INTERVAL_MS = 5000;
+
 /** A one-shot read that gets no data for this long is given up (noted as incomplete). */
 const ONE_SHOT_IDLE_TIMEOUT_MS = 30_000;
 
@@ -420,6 +423,8 @@ interface PodFollower {
   lastTime?: string;
   atLast: Set<string>;
   terminating: boolean;
+  /** The follower loop finished (pod terminated or gone); kept to avoid following it twice. */
+  ended: boolean;
   done: Promise<void>;
 }
 
@@ -495,6 +500,7 @@ export async function followDeploymentLogs(
       controller: new AbortController(),
       atLast: new Set(),
       terminating: Boolean(pod.metadata?.deletionTimestamp),
+      ended: false,
       done: Promise.resolve(),
     };
     followers.set(name, f);
@@ -575,7 +581,9 @@ export async function followDeploymentLogs(
         }
         await sleep(delay, podSignal);
       }
-      if (followers.get(name) === f) followers.delete(name);
+      // The entry stays (ended) until the pod is deleted, so later events for a terminating pod
+      // do not start a second follower that would print its whole log again.
+      f.ended = true;
     })();
   };
 
@@ -606,47 +614,59 @@ export async function followDeploymentLogs(
   // Watch loop: pods added, changed (container started, terminating) and deleted.
   const podsPath = `${nsPath(req.namespace)}/pods`;
   let watchAttempt = 0;
+  let pollOnly = false;
   while (!signal.aborted) {
-    let end: StreamEnd;
+    let end: StreamEnd = { reason: 'eof' };
     try {
-      end = await watchCollection<V1Pod>(
-        clients,
-        podsPath,
-        { labelSelector: selector, resourceVersion },
-        (ev) => {
-          watchAttempt = 0;
-          const pod = ev.object;
-          const rv = pod?.metadata?.resourceVersion;
-          if (ev.type === 'ERROR') {
-            resourceVersion = undefined; // 410 Gone and friends: re-list
-            return;
-          }
-          if (rv) resourceVersion = rv;
-          if (ev.type === 'BOOKMARK') return;
-          const name = pod.metadata?.name ?? '';
-          if (ev.type === 'DELETED') {
-            stopFollower(name, `pod ${name} was deleted; no longer following it`);
-            return;
-          }
-          const f = followers.get(name);
-          if (f) {
-            if (pod.metadata?.deletionTimestamp) f.terminating = true;
-            return;
-          }
-          startFollower(pod, false);
-        },
-        signal,
-      );
+      if (!pollOnly)
+        end = await watchCollection<V1Pod>(
+          clients,
+          podsPath,
+          { labelSelector: selector, resourceVersion },
+          (ev) => {
+            watchAttempt = 0;
+            const pod = ev.object;
+            const rv = pod?.metadata?.resourceVersion;
+            if (ev.type === 'ERROR') {
+              resourceVersion = undefined; // 410 Gone and friends: re-list
+              return;
+            }
+            if (rv) resourceVersion = rv;
+            if (ev.type === 'BOOKMARK') return;
+            const name = pod.metadata?.name ?? '';
+            if (ev.type === 'DELETED') {
+              stopFollower(name, `pod ${name} was deleted; no longer following it`);
+              return;
+            }
+            const f = followers.get(name);
+            if (f) {
+              if (pod.metadata?.deletionTimestamp) f.terminating = true;
+              return;
+            }
+            startFollower(pod, false);
+          },
+          signal,
+        );
     } catch (err) {
       const status = httpStatusOf(err);
-      if (status === 403 || status === 401) {
+      if (status === 403) {
+        // Allowed to list but not to watch: poll the list instead of giving up.
+        pollOnly = true;
+        note({
+          kind: 'stream-error',
+          message: `cannot watch pods (RBAC verb watch, resource pods); polling the pod list every ${POLL_INTERVAL_MS / 1000} s instead`,
+        });
+      } else if (status === 401) {
         fail(clients.mapError(err));
         break;
+      } else {
+        end = { reason: 'error', error: err as Error };
       }
-      end = { reason: 'error', error: err as Error };
     }
     if (signal.aborted) break;
-    const delay = Math.min(backoff.maxMs, backoff.initialMs * 2 ** watchAttempt);
+    const delay = pollOnly
+      ? POLL_INTERVAL_MS
+      : Math.min(backoff.maxMs, backoff.initialMs * 2 ** watchAttempt);
     watchAttempt++;
     await sleep(delay, signal);
     if (signal.aborted) break;
