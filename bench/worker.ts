@@ -16,7 +16,7 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -297,8 +297,13 @@ async function rssRound(
 ) {
   const prefix = `bench-rss-${randomUUID().slice(0, 8)}`;
   const dist = join(ROOT, 'dist', 'worker', 'main.js');
-  const useDist =
-    existsSync(dist) && statSync(dist).mtimeMs >= statSync(join(ROOT, 'src', 'worker', 'main.ts')).mtimeMs;
+  // The built entry when it is newer than every worker source file, else the sources through tsx.
+  const newestSource = Math.max(
+    ...readdirSync(join(ROOT, 'src', 'worker'), { recursive: true, encoding: 'utf8' })
+      .filter((f) => f.endsWith('.ts'))
+      .map((f) => statSync(join(ROOT, 'src', 'worker', f)).mtimeMs),
+  );
+  const useDist = existsSync(dist) && statSync(dist).mtimeMs >= newestSource;
   const args = useDist ? [dist] : ['--import', 'tsx', join(ROOT, 'src', 'worker', 'main.ts')];
   const child = spawn(process.execPath, args, {
     cwd: ROOT,
