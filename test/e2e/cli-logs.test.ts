@@ -275,6 +275,27 @@ describe('mobius-deploy logs (built CLI against kube-sim)', () => {
       assert.match(healthy.stderr, new RegExp(`note: pod ${p} has no previous terminated container worker`));
   });
 
+  it('--since keeps only recent lines; --container names a container (unknown one → exit 2)', async () => {
+    await sim.seedDeployment({ namespace: 'since', name: 'preview-worker', replicas: 1 });
+    const pod = sim.podsOf('since', 'preview-worker')[0].metadata.name as string;
+    const now = Date.now();
+    sim.setPodLogs('since', pod, [
+      { time: now - 2 * 3600_000, text: 'two hours ago' },
+      { time: now - 60_000, text: 'a minute ago' },
+    ]);
+    const recent = await run(['logs', '-n', 'since', '--since', '30m']);
+    assert.equal(recent.code, 0, recent.stderr);
+    assert.equal(recent.stdout, `${pod} | a minute ago\n`);
+    const all = await run(['logs', '-n', 'since', '--since', '3h', '--container', 'worker']);
+    assert.equal(all.stdout, `${pod} | two hours ago\n${pod} | a minute ago\n`);
+    const badSince = await run(['logs', '-n', 'since', '--since', 'yesterday']);
+    assert.equal(badSince.code, 2);
+    assert.match(badSince.stderr, /expected a duration such as 10s, 30m, 1h/);
+    const badContainer = await run(['logs', '-n', 'since', '--container', 'sidecar']);
+    assert.equal(badContainer.code, 2, badContainer.stderr);
+    assert.match(badContainer.stderr, /No pod of deployment preview-worker has a container named sidecar/);
+  });
+
   it('denied pods/log → exit 5 naming verb get and resource pods/log', async () => {
     const undo = sim.deny({ verb: 'get', resource: 'pods/log', namespace: NS });
     try {
