@@ -90,6 +90,14 @@ describe('kubectl agrees with kube-sim', { skip }, () => {
     assert.match(rows[0], /^NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE$/);
     assert.equal(rows.length, 4);
     for (const row of rows.slice(1)) assert.match(row, /^preview-worker-\S+\s+1\/1\s+Running\s+0\s+/);
+    const nodes = await kubectl(sim, ['get', 'nodes', '-o', 'name']);
+    assert.equal(nodes.code, 0, nodes.stderr);
+    const nodeNames = nodes.stdout
+      .trim()
+      .split('\n')
+      .map((n) => n.replace('node/', ''));
+    for (const p of mine)
+      assert.ok(nodeNames.includes(p.spec.nodeName), `pod ${p.metadata.name} runs on a node kubectl lists`);
   });
 
   it('kubectl rollout status exits 0 when a rollout completes, watching it progress', async () => {

@@ -577,13 +577,6 @@ export class Controllers {
               'ProgressDeadlineExceeded',
               `ReplicaSet "${rsName}" has timed out progressing.`,
             );
-            this.events.record({
-              involvedObject: d,
-              reason: 'ProgressDeadlineExceeded',
-              message: `Deployment "${d.metadata.name}" has timed out progressing.`,
-              type: 'Warning',
-              component: 'deployment-controller',
-            });
           } else {
             this.armDeadline(uid, due - this.opts.now() + 5);
           }
@@ -1085,8 +1078,8 @@ export class Controllers {
             : cond('ContainersReady', 'False', 'ContainersNotReady', notReadyMsg),
           cond('PodScheduled', 'True'),
         ],
-        hostIP: '192.168.49.2',
-        hostIPs: [{ ip: '192.168.49.2' }],
+        hostIP: `192.168.49.${NODES.indexOf(rt.node ?? '') + 2}`,
+        hostIPs: [{ ip: `192.168.49.${NODES.indexOf(rt.node ?? '') + 2}` }],
         podIP: rt.ip,
         podIPs: [{ ip: rt.ip }],
         startTime: rt.startTime,

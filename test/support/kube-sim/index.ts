@@ -319,6 +319,68 @@ export async function startKubeSim(options: KubeSimOptions = {}): Promise<KubeSi
   for (const ns of ['default', 'kube-system', 'kube-public']) {
     store.insert(NS, apiPrepared(api, store, NS, ns));
   }
+  const NODES = findResource('', 'v1', 'nodes')!;
+  ['kube-sim-node-1', 'kube-sim-node-2', 'kube-sim-node-3'].forEach((name, i) => {
+    const node = store.prepareCreate(
+      NODES,
+      {
+        metadata: {
+          name,
+          labels: {
+            'kubernetes.io/hostname': name,
+            'kubernetes.io/os': 'linux',
+            'kubernetes.io/arch': 'amd64',
+            'topology.kubernetes.io/zone': `zone-${String.fromCharCode(97 + i)}`,
+          },
+        },
+        spec: { podCIDR: `10.244.${i}.0/24` },
+      },
+      undefined,
+    );
+    node.status = {
+      capacity: { cpu: '4', memory: '16374584Ki', pods: '110', 'ephemeral-storage': '102350Mi' },
+      allocatable: { cpu: '3920m', memory: '15220536Ki', pods: '110', 'ephemeral-storage': '94303002500' },
+      conditions: [
+        {
+          type: 'MemoryPressure',
+          status: 'False',
+          reason: 'KubeletHasSufficientMemory',
+          message: 'kubelet has sufficient memory available',
+        },
+        {
+          type: 'DiskPressure',
+          status: 'False',
+          reason: 'KubeletHasNoDiskPressure',
+          message: 'kubelet has no disk pressure',
+        },
+        {
+          type: 'PIDPressure',
+          status: 'False',
+          reason: 'KubeletHasSufficientPID',
+          message: 'kubelet has sufficient PID available',
+        },
+        { type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'kubelet is posting ready status' },
+      ].map((c) => ({
+        ...c,
+        lastHeartbeatTime: node.metadata.creationTimestamp,
+        lastTransitionTime: node.metadata.creationTimestamp,
+      })),
+      addresses: [
+        { type: 'InternalIP', address: `192.168.49.${i + 2}` },
+        { type: 'Hostname', address: name },
+      ],
+      nodeInfo: {
+        kubeletVersion: 'v1.32.4',
+        kubeProxyVersion: 'v1.32.4',
+        containerRuntimeVersion: 'containerd://1.7.24',
+        operatingSystem: 'linux',
+        architecture: 'amd64',
+        osImage: 'kube-sim',
+        kernelVersion: '6.1.0',
+      },
+    };
+    store.insert(NODES, node);
+  });
   store.insert(
     findResource('', 'v1', 'services')!,
     store.prepareCreate(

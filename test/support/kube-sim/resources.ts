@@ -56,6 +56,11 @@ export const RESOURCES: ResourceDef[] = [
     hasStatus: true,
     verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'],
   }),
+  def('', 'v1', 'nodes', 'Node', false, {
+    shortNames: ['no'],
+    subresources: ['status', 'proxy'],
+    hasStatus: true,
+  }),
   def('', 'v1', 'pods', 'Pod', true, {
     shortNames: ['po'],
     categories: ['all'],

@@ -153,7 +153,7 @@ export class Store {
     else delete m.namespace;
     m.uid = randomUUID();
     m.creationTimestamp = this.timestamp();
-    if (r.hasStatus && r.plural !== 'namespaces') m.generation = 1;
+    if (r.hasStatus && r.plural !== 'namespaces' && r.plural !== 'nodes') m.generation = 1;
     delete m.resourceVersion;
     delete m.deletionTimestamp;
     return o;

@@ -201,6 +201,20 @@ const COLUMNS: Record<string, Col[]> = {
     { name: 'Holder', type: 'string', cell: (l) => l.spec?.holderIdentity ?? '' },
     AGE,
   ],
+  '/nodes': [
+    NAME,
+    {
+      name: 'Status',
+      type: 'string',
+      cell: (n) =>
+        ((n.status?.conditions ?? []) as KObj[]).find((c) => c.type === 'Ready')?.status === 'True'
+          ? 'Ready'
+          : 'NotReady',
+    },
+    { name: 'Roles', type: 'string', cell: () => '<none>' },
+    AGE,
+    { name: 'Version', type: 'string', cell: (n) => n.status?.nodeInfo?.kubeletVersion ?? '' },
+  ],
   '/namespaces': [NAME, { name: 'Status', type: 'string', cell: (n) => n.status?.phase ?? 'Active' }, AGE],
 };
 
