@@ -19,7 +19,7 @@ import { closeHttpServer, createHttpServer } from './http/server.js';
 import { createLogger, type Logger } from './logger.js';
 import { WorkerMetrics } from './metrics.js';
 import { createProcessor } from './processor.js';
-import { createPreviewQueue } from './queue.js';
+import { createPreviewQueue, type PreviewJob } from './queue.js';
 import { checkRedisSafety, RedisConnections, waitForRedis } from './redis.js';
 import { renderPreview } from './render/index.js';
 import type { RenderPreview } from './render/types.js';
@@ -88,6 +88,7 @@ export async function startApp(config: WorkerConfig, opts: StartOptions = {}): P
     metrics,
     logger,
     name: opts.workerName ?? `preview-worker:${hostname()}:${process.pid}`,
+    lookupJob: async (jobId) => (await queue.getJob(jobId)) as PreviewJob | undefined,
   });
 
   // Exponential moving average of job time, for the Retry-After estimate of a full queue.

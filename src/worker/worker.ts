@@ -8,7 +8,7 @@
 import { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { WorkerConfig } from './config.js';
-import type { Logger } from './logger.js';
+import { type Logger, loggableId } from './logger.js';
 import type { WorkerMetrics } from './metrics.js';
 import type { PreviewPayload } from './payload.js';
 import type { JOB_NAME, PreviewJob, PreviewJobResult } from './queue.js';
@@ -26,6 +26,8 @@ export interface WorkerDeps {
   logger: Logger;
   /** Worker name stored on the jobs it processes and shown by queue.getWorkers(). */
   name?: string;
+  /** Reads a job (for the projectId and attempt of a stalled job's log line). */
+  lookupJob?: (jobId: string) => Promise<PreviewJob | undefined>;
 }
 
 export function createPreviewWorker(deps: WorkerDeps): PreviewWorker {
@@ -46,9 +48,18 @@ export function createPreviewWorker(deps: WorkerDeps): PreviewWorker {
   );
   worker.on('stalled', (jobId) => {
     metrics.stalledJobsTotal.inc();
-    logger.warn(
-      { jobId, projectId: null, attempt: null, durationMs: null },
-      'job stalled (its worker stopped); moved back to wait',
+    const line = (projectId: string | null, attempt: number | null) =>
+      logger.warn(
+        { jobId, projectId, attempt, durationMs: null },
+        'job stalled (its worker stopped); moved back to wait',
+      );
+    if (!deps.lookupJob) {
+      line(null, null);
+      return;
+    }
+    deps.lookupJob(jobId).then(
+      (job) => line(loggableId(job?.data?.projectId), job ? job.attemptsMade + 1 : null),
+      () => line(null, null),
     );
   });
   worker.on('failed', (job, err) => {

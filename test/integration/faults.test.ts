@@ -212,7 +212,13 @@ describe('faults (worker child processes, private redis-server)', { timeout: 240
 
     const b = spawnWorker(ctx, { PREVIEW_WORKER_CONCURRENCY: '1' });
     const urlB = await b.ready();
-    await b.waitForLog((l) => l.msg?.toString().includes('stalled') === true, 30_000, 'stalled recovery');
+    const stalledLine = await b.waitForLog(
+      (l) => String(l.msg).includes('stalled') && l.jobId === p.jobId,
+      30_000,
+      'stalled recovery',
+    );
+    assert.equal(stalledLine.projectId, p.projectId);
+    assert.equal(typeof stalledLine.attempt, 'number');
     const status = await poll(
       async () => {
         const s = (await api(urlB, `/v1/previews/${p.jobId}`)).body;
