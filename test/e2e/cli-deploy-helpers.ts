@@ -63,10 +63,13 @@ export interface DeployTestCluster {
 /** A simulator with the namespace created and every pod proxied to a fake worker. */
 export async function startDeployTestCluster(
   namespace: string,
-  readyDelayMs = 40,
+  options: { readyDelayMs?: number; progressDeadlineScale?: number } = {},
 ): Promise<DeployTestCluster> {
   const [good, bad] = await Promise.all([startFakeWorker(true), startFakeWorker(false)]);
-  const sim = await startKubeSim({ readyDelayMs });
+  const sim = await startKubeSim({
+    readyDelayMs: options.readyDelayMs ?? 40,
+    progressDeadlineScale: options.progressDeadlineScale ?? 1,
+  });
   sim.createNamespace(namespace);
   sim.setProxyTarget('*', '*', good.url);
   const unhealthyImages = new Set<string>();

@@ -116,6 +116,21 @@ describe('mobius-deploy deploy (built CLI against the simulator)', () => {
     assert.equal((record.rollback as { verify: { passed: boolean } }).verify.passed, true);
   });
 
+  it('OOMKilled and Unschedulable pods fail the rollout (after the grace period): exit 3 each', async () => {
+    assert.equal((await deploy('1.0.0')).code, 0);
+    c.sim.setImageBehavior(`${REPO}:1.4.0`, 'oomkilled');
+    const oom = await deploy('1.4.0', '-o', 'json');
+    assert.equal(oom.code, 3, oom.stderr);
+    assert.equal(parseJsonOutput<{ failureClass: string }>(oom).failureClass, 'OOMKilled');
+    c.sim.setImageBehavior(`${REPO}:1.5.0`, 'pending');
+    const pending = await deploy('1.5.0', '-o', 'json');
+    assert.equal(pending.code, 3, pending.stderr);
+    const record = parseJsonOutput<{ failureClass: string; failureMessage: string }>(pending);
+    assert.equal(record.failureClass, 'Unschedulable');
+    assert.match(record.failureMessage, /Insufficient memory/);
+    assert.equal(liveImage(c.sim, NS), `${REPO}:1.0.0`);
+  });
+
   it('--no-rollback: a failed deploy stays, exit 4 with what to do', async () => {
     assert.equal((await deploy('1.0.0')).code, 0);
     c.sim.setImageBehavior(`${REPO}:1.3.0`, 'crashloop');
@@ -303,5 +318,29 @@ describe('mobius-deploy deploy (built CLI against the simulator)', () => {
     });
     assert.equal(usage.code, 2);
     assert.match(usage.stderr, /--image-tag needs -e\/--env/);
+  });
+});
+
+describe('mobius-deploy deploy: a rollout that stops progressing', () => {
+  before(() => ensureBuilt());
+  it('ProgressDeadlineExceeded (pods never ready) is rolled back: exit 3', async () => {
+    // progressDeadlineSeconds 300 in the environment file, scaled to 1.5 s by the simulator.
+    const c = await startDeployTestCluster(NS, { progressDeadlineScale: 0.005 });
+    try {
+      const deploy = (tag: string, ...extra: string[]) =>
+        runCli(['deploy', '-e', 'production', '--image-tag', tag, ...FAST, ...extra], {
+          kubeconfig: c.sim.kubeconfigPath,
+        });
+      assert.equal((await deploy('1.0.0')).code, 0);
+      c.sim.setImageBehavior(`${REPO}:1.6.0`, 'readiness-failing');
+      const r = await deploy('1.6.0', '-o', 'json');
+      assert.equal(r.code, 3, r.stderr);
+      const record = parseJsonOutput<{ failureClass: string; failureMessage: string }>(r);
+      assert.equal(record.failureClass, 'ProgressDeadlineExceeded');
+      assert.match(record.failureMessage, /exceeded its progress deadline/);
+      assert.equal(liveImage(c.sim, NS), `${REPO}:1.0.0`);
+    } finally {
+      await c.close();
+    }
   });
 });
