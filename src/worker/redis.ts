@@ -195,9 +195,13 @@ export async function readPersistence(client: Redis): Promise<RedisPersistence> 
   const info = parseInfo(await client.info('persistence'));
   const lastSave = Number(info.get('rdb_last_save_time') ?? '');
   const status = info.get('rdb_last_bgsave_status') ?? null;
-  // The last successful save: rdb_last_save_time, when set and the last bgsave succeeded.
+  // The last successful save: rdb_last_save_time, when set and the last bgsave succeeded. Redis also
+  // sets rdb_last_save_time to its start time when it never saved, so where Redis reports rdb_saves
+  // (7.0+), a process that has not saved since it started has no "last save" to show.
+  const saves = info.has('rdb_saves') ? Number(info.get('rdb_saves')) : null;
+  const savedSinceStart = saves === null || saves > 0;
   const lastRdbSaveAt =
-    Number.isFinite(lastSave) && lastSave > 0 && status === 'ok'
+    Number.isFinite(lastSave) && lastSave > 0 && status === 'ok' && savedSinceStart
       ? new Date(lastSave * 1000).toISOString()
       : null;
   return {

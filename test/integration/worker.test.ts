@@ -202,6 +202,22 @@ describe('worker app (in-process, private redis-server)', { timeout: 120_000 }, 
     }
   });
 
+  it('readPersistence shows no RDB save for a Redis that never saved (its start time is not a save)', async () => {
+    const fresh = await startPrivateRedis({ extraArgs: ['--appendonly', 'no', '--save', ''] });
+    const c = new Redis(fresh.url, { maxRetriesPerRequest: 1 });
+    try {
+      const p = await readPersistence(c);
+      assert.equal(p.aofEnabled, false);
+      assert.equal(p.lastRdbSaveAt, null);
+      await c.save();
+      const after = await readPersistence(c);
+      assert.ok(after.lastRdbSaveAt && Math.abs(Date.parse(after.lastRdbSaveAt) - Date.now()) < 120_000);
+    } finally {
+      c.disconnect();
+      await fresh.destroy();
+    }
+  });
+
   it('readPersistence reports AOF and the last successful RDB save', async () => {
     const c = new Redis(redis.url, { maxRetriesPerRequest: 1 });
     try {
