@@ -88,6 +88,12 @@ export interface DeployEnvironment {
   now?: () => number;
   /** Release the lock and close the record on SIGINT/SIGTERM (the CLI sets it). */
   handleSignals?: boolean;
+  /**
+   * Called with every completed deploy/rollback record, after it is stored and before the lock is
+   * released (for example to open an incident for a production deploy that could not be restored).
+   * Its errors are reported as progress warnings and never change the deploy's outcome.
+   */
+  onRecordFinished?: (record: DeploymentRecord) => Promise<void>;
 }
 
 export interface LockSettings {
@@ -227,6 +233,14 @@ export async function runWithLockAndRecord<T>(
     if (!created) return;
     await env.ledger.update<DeploymentRecord>(spec.kind, id, (current) => ({ ...current, ...record }));
   };
+  const notifyFinished = async () => {
+    if (!created || !env.onRecordFinished) return;
+    try {
+      await env.onRecordFinished(structuredClone(record));
+    } catch (err) {
+      env.progress?.info(`warning: after-deploy hook failed: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  };
   try {
     // Signals are handled from before the record exists, so an interrupt in any window closes the
     // record (once written) and releases the lock.
@@ -262,6 +276,7 @@ export async function runWithLockAndRecord<T>(
       const result = await body(record, phase);
       finishRecord(record, now());
       await save();
+      await notifyFinished();
       return result;
     } catch (err) {
       if (err instanceof UsageError) {
@@ -275,6 +290,7 @@ export async function runWithLockAndRecord<T>(
       record.failureMessage ??= err instanceof Error ? err.message : String(err);
       finishRecord(record, now());
       await save().catch(() => undefined);
+      await notifyFinished();
       throw err;
     }
   } finally {
@@ -436,7 +452,7 @@ export async function runDeploy(env: DeployEnvironment, input: DeployInput): Pro
     };
   }
 
-  return runWithLockAndRecord(
+  const outcome = await runWithLockAndRecord(
     env,
     {
       kind: 'deploy',
@@ -520,6 +536,13 @@ export async function runDeploy(env: DeployEnvironment, input: DeployInput): Pro
       return { ...restore, applied, rollout: first.rollout };
     },
   );
+  // A production deploy that ends failed (exit 4) opens a level-2 incident; never masks the result.
+  if (outcome.record?.result === 'failed') {
+    const { openIncidentForFailedDeploy } = await import('../incidents/auto.js');
+    const auto = await openIncidentForFailedDeploy(env.ledger, outcome.record, now());
+    if (auto.note) outcome.nextSteps = [...(outcome.nextSteps ?? []), auto.note];
+  }
+  return outcome;
 }
 
 async function autoRollback(

@@ -11,6 +11,7 @@ import { applyManifestsCommand } from './commands/apply-manifests.js';
 import { buildPushCommand } from './commands/build-push.js';
 import { deployCommand } from './commands/deploy.js';
 import { historyCommand } from './commands/history.js';
+import { incidentCommand } from './commands/incident.js';
 import { logsCommand } from './commands/logs.js';
 import { renderCommand } from './commands/render.js';
 import { rollbackCommand } from './commands/rollback.js';
@@ -33,4 +34,5 @@ export const commands: CommandModule[] = [
   buildPushCommand,
   updateManifestsCommand,
   applyManifestsCommand,
+  incidentCommand,
 ];
