@@ -150,6 +150,12 @@ describe('mobius-deploy deploy (built CLI against the simulator)', () => {
   });
 
   it('--dry-run shows a diff and changes nothing: no resourceVersion moves, no record, no lock', async () => {
+    const empty = c.sim.resourceVersion();
+    const install = await deploy('1.0.0', '--dry-run');
+    assert.equal(install.code, 0, install.stderr);
+    assert.match(install.stdout, /\+ would create Deployment\/preview-worker/);
+    assert.equal(c.sim.resourceVersion(), empty, 'a dry-run first install creates nothing');
+    assert.equal(c.sim.get('deployments', NS, 'preview-worker'), undefined);
     assert.equal((await deploy('1.0.0')).code, 0);
     const before = c.sim.resourceVersion();
     const records = ledgerRecords(c.sim, NS).length;

@@ -158,8 +158,14 @@ describe('deploy, rollback and history actions against the simulator', () => {
       message: 'Error: REDIS_URL is not set',
       crashLogLines: ['{"level":"fatal","msg":"config invalid: REDIS_URL is not set"}'],
     });
+    const finished: string[] = [];
+    env.onRecordFinished = async (rec) => {
+      finished.push(`${rec.result}:${rec.failureClass}`);
+      throw new Error('hook errors never change the outcome');
+    };
     const result = await runDeploy(env, deployInput('1.1.0-bad'));
     const r = result.record as DeploymentRecord;
+    assert.deepEqual(finished, ['rolled_back:CrashLoopBackOff']);
     assert.equal(r.result, 'rolled_back', result.message);
     assert.equal(r.failureClass, 'CrashLoopBackOff');
     assert.match(r.failureMessage ?? '', /REDIS_URL is not set/);

@@ -238,7 +238,9 @@ export async function runWithLockAndRecord<T>(
     try {
       await env.onRecordFinished(structuredClone(record));
     } catch (err) {
-      env.progress?.info(`warning: after-deploy hook failed: ${err instanceof Error ? err.message : String(err)}`);
+      env.progress?.info(
+        `warning: after-deploy hook failed: ${err instanceof Error ? err.message : String(err)}`,
+      );
     }
   };
   try {
