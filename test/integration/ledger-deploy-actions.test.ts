@@ -214,6 +214,23 @@ describe('deploy, rollback and history actions against the simulator', () => {
     );
   });
 
+  it('does not roll the image back when the pod template did not change', async () => {
+    const env = await environment();
+    await runDeploy(env, deployInput('1.0.0'));
+    await runDeploy(env, deployInput('1.1.0'));
+    badImages.push(`${REPO}:1.1.0`); // the running version turns unhealthy (say, a config change)
+    const result = await runDeploy(env, deployInput('1.1.0'));
+    assert.equal(result.record?.result, 'failed', result.message);
+    assert.equal(result.record?.failureClass, 'VerifyFailed');
+    assert.equal(result.record?.revisionAfter, 2);
+    assert.match(result.message, /pod template did not change/);
+    assert.equal(result.record?.rollback, undefined);
+    assert.equal(
+      sim.get('deployments', NS, 'preview-worker')?.spec.template.spec.containers[0].image,
+      `${REPO}:1.1.0`,
+    );
+  });
+
   it('rollback: previous revision, a named revision, skipped, missing revision', async () => {
     const env = await environment();
     for (const tag of ['1.0.0', '1.1.0', '1.2.0']) {

@@ -571,6 +571,20 @@ async function autoRollback(
       ],
     };
   }
+  if (record.revisionAfter !== undefined && record.revisionAfter === record.revisionBefore) {
+    // The pod template did not change (only other objects did): rolling the image back would
+    // undo a version that is not the one that changed.
+    record.result = 'failed';
+    return {
+      record,
+      message: `deploy of ${image} failed (${failureText}); the Deployment's pod template did not change (still revision ${record.revisionBefore}), so there is no new revision to roll back: the failure comes from the other objects applied or from the cluster`,
+      nextSteps: [
+        investigate,
+        `compare what changed: mobius-deploy deploy -n ${namespace} --dry-run with the previous tag`,
+        'revert the configuration change and deploy again',
+      ],
+    };
+  }
   const replicaSets = await listOwnedReplicaSets(env.kube, namespace, deployment);
   const good = await env.ledger.lastVerifiedGood({
     namespace,
