@@ -578,13 +578,11 @@ export async function runStatus(clients: KubeClients, options: StatusOptions): P
       throw err;
     }
   });
-  let deployment: Json;
-  try {
-    deployment = await findDeployment(clients, ns, options.deployment, options.selector);
-  } catch (err) {
-    await Promise.allSettled([eventsP, hpasP]);
-    throw err;
-  }
+  // Mark the early reads handled now: if the Deployment read fails first, their rejections
+  // (the same unreachable cluster) must not crash the process as unhandled.
+  eventsP.catch(() => {});
+  hpasP.catch(() => {});
+  const deployment: Json = await findDeployment(clients, ns, options.deployment, options.selector);
   const depName: string = deployment.metadata.name;
   const selector = labelSelectorToString(deployment.spec?.selector);
 

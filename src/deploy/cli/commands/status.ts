@@ -105,11 +105,12 @@ Examples:
       )
       .action(
         runCommand<StatusCommandOptions>(async (ctx, opts) => {
-          const [{ runStatus }, { renderStatus }] = await Promise.all([
+          // Load the action, the renderer and the kubeconfig at the same time.
+          const [{ runStatus }, { renderStatus }, clients] = await Promise.all([
             import('../../actions/status.js'),
             import('../../output/status.js'),
+            ctx.kube(),
           ]);
-          const clients = await ctx.kube();
           const result = await runStatus(clients, {
             namespace: ctx.globals.namespace,
             deployment: opts.deployment,
