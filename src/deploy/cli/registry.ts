@@ -13,7 +13,9 @@ import { deployCommand } from './commands/deploy.js';
 import { historyCommand } from './commands/history.js';
 import { incidentCommand } from './commands/incident.js';
 import { logsCommand } from './commands/logs.js';
+import { registrySecretCommand } from './commands/registry-secret.js';
 import { renderCommand } from './commands/render.js';
+import { reportCommand } from './commands/report.js';
 import { rollbackCommand } from './commands/rollback.js';
 import { statusCommand } from './commands/status.js';
 import { updateManifestsCommand } from './commands/update-manifests.js';
@@ -35,4 +37,5 @@ export const commands: CommandModule[] = [
   updateManifestsCommand,
   applyManifestsCommand,
   incidentCommand,
+  reportCommand,
 ];
