@@ -31,11 +31,56 @@ export interface LogRecord {
   time?: number;
   /** The JSON `msg` (or `message`), else the raw line. */
   msg: string;
-  /** JSON keys other than level, time, msg, pid, hostname and v. */
-  fields: Record<string, unknown>;
+  /** JSON keys other than level, time, msg, message, pid, hostname and v (built on first use). */
+  readonly fields: Record<string, unknown>;
+  /** The parsed JSON object itself (JSON lines only); read it with isBaseKey to skip the base keys. */
+  readonly source?: Record<string, unknown>;
 }
 
+/** The (shared, frozen) fields of a line that is not JSON. */
+const NO_FIELDS: Record<string, unknown> = Object.freeze({});
+
 const BASE_KEYS = new Set(['level', 'time', 'msg', 'message', 'pid', 'hostname', 'v']);
+
+/** True for the pino keys that are not shown as fields. */
+export function isBaseKey(key: string): boolean {
+  return BASE_KEYS.has(key);
+}
+
+/**
+ * A parsed JSON line. `fields` is built lazily: the template miner reads `source` directly, and
+ * copying the keys of every line costs more than parsing it.
+ */
+class JsonLogRecord implements LogRecord {
+  readonly json = true;
+  private fieldsCache?: Record<string, unknown>;
+  constructor(
+    readonly raw: string,
+    readonly kubeTime: string | undefined,
+    readonly level: number | undefined,
+    readonly levelName: LogLevelName,
+    readonly time: number | undefined,
+    readonly msg: string,
+    readonly source: Record<string, unknown>,
+  ) {}
+
+  get fields(): Record<string, unknown> {
+    if (this.fieldsCache === undefined) {
+      const fields: Record<string, unknown> = {};
+      const o = this.source;
+      for (const key in o) {
+        if (!BASE_KEYS.has(key)) fields[key] = o[key];
+      }
+      this.fieldsCache = fields;
+    }
+    return this.fieldsCache;
+  }
+
+  toJSON(): Omit<LogRecord, 'source'> {
+    const { raw, kubeTime, json, level, levelName, time, msg, fields } = this;
+    return { raw, kubeTime, json, level, levelName, time, msg, fields };
+  }
+}
 
 export function levelName(level: number | undefined): LogLevelName {
   if (level === undefined) return 'unknown';
@@ -128,21 +173,16 @@ export function parseLogLine(line: string, options: ParseOptions = {}): LogRecor
       const o = obj as Record<string, unknown>;
       const level = levelFromJson(o.level);
       const m = o.msg ?? o.message;
-      const fields: Record<string, unknown> = {};
-      for (const key in o) {
-        if (!BASE_KEYS.has(key)) fields[key] = o[key];
-      }
-      return {
+      return new JsonLogRecord(
         raw,
         kubeTime,
-        json: true,
         level,
-        levelName: levelName(level),
-        time: timeFromJson(o.time) ?? kubeMs,
-        msg: typeof m === 'string' ? m : m === undefined ? '' : JSON.stringify(m),
-        fields,
-      };
+        levelName(level),
+        timeFromJson(o.time) ?? kubeMs,
+        typeof m === 'string' ? m : m === undefined ? '' : JSON.stringify(m),
+        o,
+      );
     }
   }
-  return { raw, kubeTime, json: false, levelName: 'unknown', time: kubeMs, msg: raw, fields: {} };
+  return { raw, kubeTime, json: false, levelName: 'unknown', time: kubeMs, msg: raw, fields: NO_FIELDS };
 }

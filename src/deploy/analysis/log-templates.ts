@@ -132,7 +132,7 @@ export class LogTemplateMiner {
   /** Add a parsed log record: a JSON line is mined as its msg plus its keys (masked values). */
   addRecord(record: LogRecord, pod = ''): number {
     const tokens = this.maskMessage(record.msg);
-    if (record.json) fieldTokens(record.fields, tokens);
+    if (record.json) fieldTokens(record.source ?? record.fields, tokens);
     return this.addTokens(tokens, record.levelName, record.time, pod, record.raw);
   }
 

@@ -5,6 +5,7 @@
 // first line of its message, because that is what tells one failure from another.
 
 import { classifyValue, isIdKey, MASK_ID, MASK_NUM, tokenizeAndMask, WILDCARD } from './log-mask.js';
+import { isBaseKey } from './log-record.js';
 
 const errScratch: string[] = [];
 
@@ -63,10 +64,14 @@ function appendError(key: string, value: unknown, out: string[]): boolean {
   return false;
 }
 
-/** Append the masked key=value tokens of `fields` (in their own order) to `out`; returns `out`. */
+/**
+ * Append the masked key=value tokens of `fields` (in their own order) to `out`; returns `out`.
+ * `fields` may be the whole parsed JSON line: pino's base keys (level, time, msg, ...) are skipped.
+ */
 export function fieldTokens(fields: Record<string, unknown>, out: string[]): string[] {
   let errKey: string | undefined;
   for (const key in fields) {
+    if (isBaseKey(key)) continue;
     if (errKey === undefined && (key === 'err' || key === 'error')) {
       errKey = key;
       continue;
