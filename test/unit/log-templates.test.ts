@@ -99,6 +99,22 @@ describe('LogTemplateMiner', () => {
     );
   });
 
+  it('keeps the key when key=value tokens differ (key=<*>, not a bare <*>)', () => {
+    const miner = new LogTemplateMiner();
+    const line = (url: string) =>
+      parseLogLine(pino(30, T0, 'request completed', { method: 'GET', url, status: 200, ms: 3 }));
+    const a = miner.addRecord(line('/readyz'));
+    const b = miner.addRecord(line('/v1/previews/job-42'));
+    const c = miner.addRecord(line('/v1/queue'));
+    assert.equal(a, b);
+    assert.equal(b, c);
+    assert.equal(miner.templates()[0].template, 'request completed method=<*> url=<*> status=<NUM> ms=<NUM>');
+    const plain = new LogTemplateMiner();
+    plain.addMessage('cache lookup result=hit took 5ms');
+    plain.addMessage('cache lookup result=<NUM> took 7ms');
+    assert.equal(plain.templates()[0].template, 'cache lookup result=<*> took <DUR>');
+  });
+
   it('keeps the same text at different levels as different templates and carries the level', () => {
     const miner = new LogTemplateMiner();
     const w = miner.addRecord(parseLogLine(pino(40, T0, 'redis slow', { ms: 50 })));

@@ -73,6 +73,20 @@ function hasDigit(s: string): boolean {
   return false;
 }
 
+const KEY_WILDCARD_SUFFIX = `=${WILDCARD}`;
+
+function isKeyWildcard(t: string): boolean {
+  return t.endsWith(KEY_WILDCARD_SUFFIX);
+}
+
+/** The position of '=' when both tokens are key=value with the same key, else 0. */
+function sameKey(a: string, b: string): number {
+  const eq = a.indexOf('=');
+  if (eq <= 0 || b.length <= eq || b.charCodeAt(eq) !== 61) return 0;
+  for (let i = 0; i < eq; i++) if (a.charCodeAt(i) !== b.charCodeAt(i)) return 0;
+  return eq;
+}
+
 const LEVEL_RANK: Record<LogLevelName, number> = {
   fatal: 6,
   error: 5,
@@ -313,6 +327,7 @@ export class LogTemplateMiner {
         const t = tpl[i];
         if (t === WILDCARD) params++;
         else if (t === tokens[i]) same++;
+        else if (isKeyWildcard(t) && sameKey(t, tokens[i])) params++;
       }
       const sim = same / n;
       if (sim > bestSim || (sim === bestSim && params > bestParams)) {
@@ -327,7 +342,11 @@ export class LogTemplateMiner {
   private mergeInto(cluster: Cluster, tokens: string[]): void {
     const tpl = cluster.tokens;
     for (let i = 0; i < tpl.length; i++) {
-      if (tpl[i] !== tokens[i] && tpl[i] !== WILDCARD) tpl[i] = WILDCARD;
+      const t = tpl[i];
+      if (t === tokens[i] || t === WILDCARD) continue;
+      // key=a vs key=b keeps the key: `key=<*>` reads better than a bare <*>.
+      const eq = sameKey(t, tokens[i]);
+      tpl[i] = eq > 0 ? `${t.slice(0, eq)}=${WILDCARD}` : WILDCARD;
     }
   }
 }
