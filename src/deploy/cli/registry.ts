@@ -13,6 +13,7 @@ import { deployCommand } from './commands/deploy.js';
 import { historyCommand } from './commands/history.js';
 import { incidentCommand } from './commands/incident.js';
 import { logsCommand } from './commands/logs.js';
+import { registrySecretCommand } from './commands/registry-secret.js';
 import { renderCommand } from './commands/render.js';
 import { reportCommand } from './commands/report.js';
 import { rollbackCommand } from './commands/rollback.js';
@@ -36,5 +37,6 @@ export const commands: CommandModule[] = [
   updateManifestsCommand,
   applyManifestsCommand,
   incidentCommand,
+  registrySecretCommand,
   reportCommand,
 ];

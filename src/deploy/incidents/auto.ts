@@ -8,7 +8,7 @@
  */
 import type { Ledger } from '../ledger/ledger.js';
 import type { DeploymentRecord } from '../ledger/record.js';
-import { newIncidentRecord } from './record.js';
+import { listIncidents, newIncidentRecord } from './record.js';
 
 /** Production: the `production` environment (-e production), or namespace `production` without -e. */
 export function isProductionTarget(record: Pick<DeploymentRecord, 'environment' | 'namespace'>): boolean {
@@ -24,15 +24,26 @@ export interface AutoIncidentResult {
 }
 
 /**
- * Opens the level-2 incident for a failed, unrestored production deploy. Never throws.
+ * Opens the level-2 incident for a failed, unrestored production deploy, unless one is already linked
+ * to that deploy record. Never throws.
  */
 export async function openIncidentForFailedDeploy(
-  ledger: Pick<Ledger, 'create'>,
+  ledger: Pick<Ledger, 'create' | 'list'>,
   record: DeploymentRecord,
   now: number = Date.now(),
 ): Promise<AutoIncidentResult> {
   if (record.kind !== 'deploy' || record.result !== 'failed' || !isProductionTarget(record)) return {};
   try {
+    // Idempotent: a second caller (a hook, a retry) finds the incident already linked to the deploy.
+    const existing = (await listIncidents(ledger, { since: new Date(Date.parse(record.startedAt)) })).find(
+      (i) => i.relatedDeployId === record.id,
+    );
+    if (existing) {
+      return {
+        incidentId: existing.id,
+        note: `level ${existing.level} incident ${existing.id} is open for this failure: mobius-deploy incident show ${existing.id} -n ${record.namespace}`,
+      };
+    }
     const what = [record.failureClass, record.failureMessage].filter(Boolean).join(': ');
     const rollback =
       record.rollback?.result === 'failed'
