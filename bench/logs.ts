@@ -7,8 +7,9 @@
 //   parse     split + parseLogLine (level, time, msg, fields)
 //   mine      split + parseLogLine + LogTemplateMiner.addRecord (the whole --patterns path)
 // and prints lines/s and the ratio to the baseline measured in the same run (best of the rounds,
-// the run least disturbed by other processes; the median is shown too). The requirement is
-// mining at >= 100,000 lines/s on one core.
+// the run least disturbed by other processes; the median is shown too) and lines per CPU-second
+// (what one core does, whatever else the machine runs). The requirement is mining at >= 100,000
+// lines/s on one core.
 
 import { cpus, loadavg } from 'node:os';
 import { parseLogLine } from '../src/deploy/analysis/log-record.js';
@@ -202,16 +203,30 @@ function mine(text: string): number {
   return miner.size;
 }
 
-/** Best (least disturbed by other processes on a shared machine) and median time of ROUNDS runs, in ms. */
-function measure(fn: (text: string) => number, text: string): { best: number; median: number } {
-  const times: number[] = [];
+interface Timing {
+  /** Best and median wall-clock time of the rounds, in ms. */
+  best: number;
+  median: number;
+  /** CPU time (user + system, all threads of this process) of the best round, in ms. */
+  cpu: number;
+}
+
+/**
+ * Wall-clock time of ROUNDS runs (the best is the run least disturbed by other processes on a
+ * shared machine) and the CPU time of that run: "lines per CPU-second" is what one core does.
+ */
+function measure(fn: (text: string) => number, text: string): Timing {
+  const runs: Array<{ wall: number; cpu: number }> = [];
   for (let r = 0; r < ROUNDS; r++) {
+    const c0 = process.cpuUsage();
     const t0 = process.hrtime.bigint();
     fn(text);
-    times.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    const wall = Number(process.hrtime.bigint() - t0) / 1e6;
+    const c = process.cpuUsage(c0);
+    runs.push({ wall, cpu: (c.user + c.system) / 1000 });
   }
-  times.sort((a, b) => a - b);
-  return { best: times[0], median: times[Math.floor(times.length / 2)] };
+  runs.sort((a, b) => a.wall - b.wall);
+  return { best: runs[0].wall, median: runs[Math.floor(runs.length / 2)].wall, cpu: runs[0].cpu };
 }
 
 const text = generate(LINES);
@@ -236,20 +251,23 @@ console.log(
 );
 console.log('');
 console.log(
-  `${'stage'.padEnd(34)} ${'best ms'.padStart(9)} ${'lines/s'.padStart(12)} ${'x baseline'.padStart(11)} ${'(median ms)'.padStart(12)}`,
+  `${'stage'.padEnd(34)} ${'best ms'.padStart(9)} ${'lines/s'.padStart(11)} ${'x baseline'.padStart(10)} ${'CPU ms'.padStart(8)} ${'lines/CPU-s'.padStart(12)} ${'(median ms)'.padStart(12)}`,
 );
 for (const row of rows) {
   const rate = Math.round(LINES / (row.ms.best / 1000));
+  const cpuRate = Math.round(LINES / (row.ms.cpu / 1000));
   console.log(
-    `${row.stage.padEnd(34)} ${row.ms.best.toFixed(1).padStart(9)} ${rate.toLocaleString('en-US').padStart(12)} ${(row.ms.best / base).toFixed(2).padStart(11)} ${`(${row.ms.median.toFixed(1)})`.padStart(12)}`,
+    `${row.stage.padEnd(34)} ${row.ms.best.toFixed(1).padStart(9)} ${rate.toLocaleString('en-US').padStart(11)} ${(row.ms.best / base).toFixed(2).padStart(10)} ${row.ms.cpu.toFixed(0).padStart(8)} ${cpuRate.toLocaleString('en-US').padStart(12)} ${`(${row.ms.median.toFixed(1)})`.padStart(12)}`,
   );
 }
 const mineRate = LINES / (rows[2].ms.best / 1000);
+const mineCpuRate = LINES / (rows[2].ms.cpu / 1000);
 console.log('');
 console.log(`templates found: ${lastMiner?.size ?? 0} (generated from ${TEMPLATE_COUNT})`);
 console.log(
-  `mining rate ${Math.round(mineRate).toLocaleString('en-US')} lines/s (whole --patterns path: parse + mine): ` +
-    `${mineRate >= 100_000 ? 'meets' : 'BELOW'} the 100,000 lines/s requirement`,
+  `mining rate (whole --patterns path: parse + mine): ${Math.round(mineRate).toLocaleString('en-US')} lines/s wall, ` +
+    `${Math.round(mineCpuRate).toLocaleString('en-US')} lines per CPU-second: ` +
+    `${mineRate >= 100_000 ? 'meets' : 'BELOW'} the 100,000 lines/s requirement (wall clock)`,
 );
 console.log(
   `load average while measuring: ${loadavg()
