@@ -311,6 +311,48 @@ describe('mobius-deploy deploy (built CLI against the simulator)', () => {
     assert.equal(record?.failureClass, 'Interrupted');
   });
 
+  it('SIGINT while waiting for the lock exits 130 and leaves the holder its lock', async () => {
+    assert.equal((await deploy('1.0.0')).code, 0);
+    const micro = (t: number) => new Date(t).toISOString().replace('Z', '000Z');
+    c.sim.create({
+      apiVersion: 'coordination.k8s.io/v1',
+      kind: 'Lease',
+      metadata: { name: 'mobius-deploy-lock', namespace: NS },
+      spec: {
+        holderIdentity: 'bob@desk pid 7',
+        leaseDurationSeconds: 300,
+        acquireTime: micro(Date.now()),
+        renewTime: micro(Date.now()),
+      },
+    });
+    const leaseReads = () =>
+      c.sim.requests().filter((q) => q.method === 'GET' && q.path.endsWith('/leases/mobius-deploy-lock'))
+        .length;
+    const before = leaseReads();
+    const child = spawn(
+      process.execPath,
+      [
+        CLI_PATH,
+        'deploy',
+        '-e',
+        'production',
+        '--image-tag',
+        '3.1.0',
+        '--lock-timeout',
+        '60s',
+        '--kubeconfig',
+        c.sim.kubeconfigPath,
+      ],
+      { cwd: REPO_ROOT, env: { PATH: process.env.PATH, NO_COLOR: '1' }, stdio: 'ignore' },
+    );
+    const exited = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
+    await c.sim.waitFor(() => leaseReads() >= before + 2, { timeoutMs: 20_000 });
+    child.kill('SIGINT');
+    assert.equal(await exited, 130);
+    assert.equal(c.sim.get('leases', NS, 'mobius-deploy-lock')?.spec.holderIdentity, 'bob@desk pid 7');
+    assert.equal(ledgerRecords(c.sim, NS).length, 1, 'no record for a deploy that never got the lock');
+  });
+
   it('-n with --image alone changes only the image of the live Deployment', async () => {
     await c.sim.seedDeployment({ namespace: 'sandbox', image: `${REPO}:1.0.0`, replicas: 2 });
     const r = await runCli(['deploy', '-n', 'sandbox', '--image', `${REPO}:1.0.1`, ...FAST, '-o', 'json'], {

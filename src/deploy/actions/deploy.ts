@@ -200,20 +200,40 @@ export async function runWithLockAndRecord<T>(
   };
 
   let lock: AcquiredLock;
+  const stopWaiting = new AbortController();
+  const acquiring = phase('lock', () =>
+    acquireDeployLock(env.leases, {
+      namespace: spec.namespace,
+      holderIdentity: lockHolderIdentity(env.host, id),
+      lockTimeoutMs: spec.lock.lockTimeoutMs ?? 0,
+      forceUnlock: spec.lock.forceUnlock,
+      leaseDurationSeconds: spec.lock.leaseDurationSeconds,
+      onWait: (h) => env.progress?.update(`waiting for the deploy lock held by ${h.holderIdentity}`),
+      signal: stopWaiting.signal,
+    }),
+  );
+  // Interrupted while taking the lock: release it if the take succeeds, then exit.
+  const whileLocking = (signal: NodeJS.Signals) => {
+    const code = signal === 'SIGINT' ? 130 : 143;
+    setTimeout(() => process.exit(code), 3000).unref();
+    stopWaiting.abort();
+    acquiring
+      .then((l) => l.release())
+      .catch(() => undefined)
+      .finally(() => process.exit(code));
+  };
+  if (env.handleSignals) {
+    process.once('SIGINT', whileLocking);
+    process.once('SIGTERM', whileLocking);
+  }
   try {
-    lock = await phase('lock', () =>
-      acquireDeployLock(env.leases, {
-        namespace: spec.namespace,
-        holderIdentity: lockHolderIdentity(env.host, id),
-        lockTimeoutMs: spec.lock.lockTimeoutMs ?? 0,
-        forceUnlock: spec.lock.forceUnlock,
-        leaseDurationSeconds: spec.lock.leaseDurationSeconds,
-        onWait: (h) => env.progress?.update(`waiting for the deploy lock held by ${h.holderIdentity}`),
-      }),
-    );
+    lock = await acquiring;
   } catch (err) {
     if (err instanceof DeployLockHeldError) throw new DeployLockBusyError(err.message, err.holder);
     throw err;
+  } finally {
+    process.removeListener('SIGINT', whileLocking);
+    process.removeListener('SIGTERM', whileLocking);
   }
   if (lock.tookOverFrom) {
     const t = lock.tookOverFrom;

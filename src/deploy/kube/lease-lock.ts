@@ -75,6 +75,8 @@ export interface LeaseLockOptions {
   sleep?: (ms: number) => Promise<void>;
   /** Called each time we find the lock held and decide to wait. */
   onWait?: (holder: LockHolder) => void;
+  /** Stops waiting (checked before every attempt). */
+  signal?: AbortSignal;
 }
 
 export interface AcquiredLock {
@@ -136,6 +138,7 @@ export async function acquireDeployLock(api: LeaseApi, options: LeaseLockOptions
   let lease: V1Lease | undefined;
   let tookOverFrom: AcquiredLock['tookOverFrom'];
   for (;;) {
+    if (options.signal?.aborted) throw new Error('interrupted while waiting for the deploy lock');
     let existing: V1Lease | undefined;
     try {
       existing = await api.read(namespace, name);
