@@ -65,3 +65,32 @@ describe('progress reporter', () => {
     assert.equal(s.text, '');
   });
 });
+
+describe('verify table', () => {
+  it('summarises many passing per-pod checks in one line and keeps failures visible', async () => {
+    const { renderVerify } = await import('../../src/deploy/output/verify.js');
+    const { createColors } = await import('../../src/deploy/output/color.js');
+    const podChecks = Array.from({ length: 8 }, (_, i) => ({
+      name: `pod w-${i} /livez /readyz`,
+      status: (i === 3 ? 'fail' : 'pass') as 'pass' | 'fail',
+      evidence: i === 3 ? '/readyz 503: redis down' : '/livez 200 in 2 ms; /readyz 200 in 2 ms',
+      pod: `w-${i}`,
+    }));
+    const text = renderVerify(
+      {
+        kind: 'VerifyResult',
+        passed: false,
+        target: { namespace: 'production', deployment: 'preview-worker' },
+        checks: [{ name: 'rollout', status: 'pass', evidence: 'ok' }, ...podChecks],
+        summary: { pass: 8, fail: 1, warn: 0, skip: 0 },
+        startedAt: '2026-03-01T00:00:00Z',
+        durationMs: 1200,
+      },
+      { colors: createColors(false) },
+    );
+    assert.match(text, /✔ PASS {2}pods \/livez \/readyz +7 of 8 pods answered 200/);
+    assert.match(text, /✖ FAIL {2}pod w-3 \/livez \/readyz +\/readyz 503: redis down/);
+    assert.doesNotMatch(text, /pod w-0/);
+    assert.match(text, /Verification failed: 8 passed, 1 failed, 0 warnings, 0 skipped \(1\.2 s\)/);
+  });
+});
