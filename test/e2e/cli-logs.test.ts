@@ -1,6 +1,6 @@
 // End-to-end: the BUILT `mobius-deploy logs` against the Kubernetes API simulator.
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { CLI_PATH, ensureBuilt, REPO_ROOT, runCli } from '../support/cli.js';
 import { type KubeSim, startKubeSim } from '../support/kube-sim/index.js';
@@ -144,6 +144,60 @@ describe('mobius-deploy logs (built CLI against kube-sim)', () => {
       env: { NO_COLOR: undefined, FORCE_COLOR: '1' },
     });
     assert.doesNotMatch(plain.stdout, /\u001b\[/);
+  });
+
+  it('agrees with kubectl logs on the same pods (--raw --tail 2)', async (t) => {
+    const kubectl = spawnSync('kubectl', ['version', '--client'], { encoding: 'utf8' });
+    if (kubectl.error) {
+      t.skip('kubectl is not installed');
+      return;
+    }
+    const ours = await run(['logs', '-n', NS, '--raw', '--tail', '2']);
+    assert.equal(ours.code, 0, ours.stderr);
+    const theirs = await new Promise<string>((resolve, reject) => {
+      const child = spawn(
+        'kubectl',
+        [
+          '--kubeconfig',
+          sim.kubeconfigPath,
+          'logs',
+          '-n',
+          NS,
+          'deployment/preview-worker',
+          '--all-pods',
+          '--prefix',
+          '--tail',
+          '2',
+        ],
+        { stdio: ['ignore', 'pipe', 'pipe'] },
+      );
+      let out = '';
+      let err = '';
+      child.stdout.setEncoding('utf8').on('data', (d: string) => {
+        out += d;
+      });
+      child.stderr.setEncoding('utf8').on('data', (d: string) => {
+        err += d;
+      });
+      child.on('error', reject);
+      child.on('exit', (code) =>
+        code === 0 ? resolve(out) : reject(new Error(`kubectl exited ${code}: ${err}`)),
+      );
+    });
+    const normalise = (text: string, re: RegExp) =>
+      text
+        .trimEnd()
+        .split('\n')
+        .map((l) => {
+          const m = re.exec(l);
+          assert.ok(m, l);
+          return `${m[1]} ${m[2]}`;
+        })
+        .sort();
+    assert.deepEqual(
+      normalise(ours.stdout, /^(\S+) \| (.*)$/),
+      normalise(theirs, /^\[pod\/([^/]+)\/[^\]]+\] (.*)$/),
+    );
   });
 
   it('applies --tail per pod', async () => {
