@@ -1,5 +1,6 @@
 /**
- * Finds every `node cli/mobius-deploy.js …` / `mobius-deploy …` command line and every `npm run X`
+ * Finds every `node cli/mobius-deploy.js …` / `mobius-deploy …` command line (and the scripts/ wrappers
+ * verify-deployment, deploy-preview-worker and build-and-push, .sh and .ps1) and every `npm run X`
  * written in the project's documents and checks them against the real CLI program (its commander
  * commands and options) and package.json's scripts. Used by test/unit/docs-commands.test.ts.
  *
@@ -78,8 +79,9 @@ export function tokenize(line: string): Token[] {
       continue;
     }
     if (ch === '#' && !inWord) break; // comment
-    const placeholder = ch === '<' ? /^<[A-Za-z0-9._:/ -]+>/.exec(line.slice(i)) : null;
-    if (placeholder && !placeholder[0].slice(1, -1).includes(' ')) {
+    const placeholder =
+      ch === '<' ? /^<[A-Za-z0-9._:/-](?:[A-Za-z0-9._:/ -]*[A-Za-z0-9._:/-])?>/.exec(line.slice(i)) : null;
+    if (placeholder) {
       // `<deploy-id>`: a documentation placeholder, not a redirection
       word += placeholder[0];
       inWord = true;
@@ -110,8 +112,19 @@ const SEGMENT_BREAK = new Set(['|', '||', '&&', ';', '$(', ')', '`', '&']);
 const REDIRECT = new Set(['>', '>>', '<', '2>', '&>']);
 const PREFIX_WORDS = new Set(['$', 'node', 'npx', 'exec', 'time', 'sudo', 'env', '-']);
 
-function isCliWord(w: string): boolean {
-  return w === 'mobius-deploy' || /(^|[/\\])mobius-deploy\.js$/.test(w);
+/** The wrappers in scripts/ pass every argument to one command (scripts/*.sh and their .ps1 twins). */
+const WRAPPERS: Record<string, string> = {
+  'verify-deployment': 'verify',
+  'deploy-preview-worker': 'deploy',
+  'build-and-push': 'build-push',
+};
+
+/** The command words a CLI word stands for: [] for the CLI itself, undefined for another program. */
+function cliWord(w: string): string[] | undefined {
+  if (w === 'mobius-deploy' || /(^|[/\\])mobius-deploy\.js$/.test(w)) return [];
+  const m = /(?:^|[/\\])scripts[/\\]([a-z-]+)\.(?:sh|ps1)$/.exec(w);
+  const command = m ? WRAPPERS[m[1] as string] : undefined;
+  return command ? [command] : undefined;
 }
 
 /** The argument lists of every mobius-deploy invocation on one (joined) shell line. */
@@ -139,11 +152,12 @@ export function invocationsIn(line: string): string[][] {
       continue;
     }
     atStart = false;
-    if (!isCliWord(t.value)) {
+    const prefix = cliWord(t.value);
+    if (!prefix) {
       i++;
       continue;
     }
-    const args: string[] = [];
+    const args: string[] = [...prefix];
     i++;
     while (i < tokens.length) {
       const a = tokens[i] as Token;
@@ -226,7 +240,7 @@ export function findCommands(file: string, content: string): FoundCommand[] {
   const candidates = /\.ya?ml$/.test(file) ? yamlCandidates(content) : markdownCandidates(content);
   const out: FoundCommand[] = [];
   for (const c of candidates) {
-    if (!/mobius-deploy/.test(c.text)) continue;
+    if (!/mobius-deploy|scripts[/\\]/.test(c.text)) continue;
     for (const args of invocationsIn(c.text)) out.push({ file, line: c.line, text: c.text.trim(), args });
   }
   return out;

@@ -54,6 +54,13 @@ describe('the checker itself', () => {
         [4, ['deploy', '--env', 'staging', '--image-tag', '1.4.2']],
       ],
     );
+    assert.deepEqual(invocationsIn('mobius-deploy deploy --image-tag <the live tag> --reason x <in >out'), [
+      ['deploy', '--image-tag', '<the live tag>', '--reason', 'x'],
+    ]);
+    assert.deepEqual(
+      invocationsIn('scripts/verify-deployment.sh --env production --smoke; ./scripts/x.sh -q'),
+      [['verify', '--env', 'production', '--smoke']],
+    );
     assert.deepEqual(invocationsIn('PREVIEW_API_TOKEN=abc mobius-deploy verify --smoke > out.json'), [
       ['verify', '--smoke'],
     ]);
