@@ -52,7 +52,7 @@ th { background: #f0f3f7; font-weight: 600; }
 td.num, th.num { text-align: right; }
 figure { margin: 12px 0 20px; }
 figcaption { font-size: 12px; color: #52606d; }
-svg.chart { max-width: 100%; height: auto; border: 1px solid #e4e7eb; border-radius: 4px; }
+svg.chart { width: 100%; height: auto; border: 1px solid #e4e7eb; border-radius: 4px; }
 .note { color: #52606d; font-size: 13px; }
 .warn { color: #8a1f11; }
 .sr-only { position: absolute; width: 1px; height: 1px; padding: 0; margin: -1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; border: 0; }
@@ -207,7 +207,7 @@ export function renderHtml(r: DeploymentReport): string {
   const trendTitle = `Deploy duration, ${L.previous.toLowerCase()} and ${L.current.toLowerCase()}`;
   const trend = [...r.previous.deploys, ...c.deploys];
   parts.push(
-    `<figure>${durationTrendChart(trend, r.previous.start, c.end, trendTitle)}<figcaption>${esc(trendTitle)}: p50 ${fmtDuration(c.deployDuration.p50Ms)} (was ${fmtDuration(r.previous.deployDuration.p50Ms)}), p95 ${fmtDuration(c.deployDuration.p95Ms)} (was ${fmtDuration(r.previous.deployDuration.p95Ms)}).</figcaption>` +
+    `<figure>${durationTrendChart(trend, r.previous.start, c.end, trendTitle, { at: c.start, label: `${L.current.toLowerCase()} →` })}<figcaption>${esc(trendTitle)}: p50 ${fmtDuration(c.deployDuration.p50Ms)} (was ${fmtDuration(r.previous.deployDuration.p50Ms)}), p95 ${fmtDuration(c.deployDuration.p95Ms)} (was ${fmtDuration(r.previous.deployDuration.p95Ms)}).</figcaption>` +
       table(
         ['Period', 'Deploys', 'p50', 'p95'],
         [

@@ -57,14 +57,14 @@ export function deploysPerDayChart(days: DailyPoint[], title: string): string {
   const m = { l: 44, r: 16, t: 16, b: 44 };
   const plotW = width - m.l - m.r;
   const plotH = height - m.t - m.b;
-  const max = niceMax(Math.max(1, ...days.map((d) => d.deploys)));
+  const tickStep = Math.max(1, Math.ceil(Math.max(1, ...days.map((d) => d.deploys)) / 4));
+  const max = tickStep * 4;
   const slot = plotW / Math.max(1, days.length);
   const barW = Math.max(2, Math.min(36, slot * 0.7));
   const y = (v: number) => m.t + plotH - (v / max) * plotH;
   let body = `<defs><pattern id="hatch${idCounter + 1}" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><rect width="6" height="6" fill="${COLORS.fail}"/><line x1="0" y1="0" x2="0" y2="6" stroke="#ffffff" stroke-width="2"/></pattern></defs>`;
-  const ticks = 4;
-  for (let i = 0; i <= ticks; i++) {
-    const v = (max / ticks) * i;
+  for (let i = 0; i <= 4; i++) {
+    const v = tickStep * i;
     body += `<line x1="${m.l}" x2="${width - m.r}" y1="${f(y(v))}" y2="${f(y(v))}" stroke="${COLORS.grid}" stroke-width="1"/>`;
     body += `<text x="${m.l - 6}" y="${f(y(v) + 4)}" text-anchor="end" font-size="11" fill="${COLORS.axis}" ${FONT}>${f(v)}</text>`;
   }
@@ -80,10 +80,15 @@ export function deploysPerDayChart(days: DailyPoint[], title: string): string {
       body += `<text x="${f(m.l + i * slot + slot / 2)}" y="${height - m.b + 16}" text-anchor="middle" font-size="11" fill="${COLORS.axis}" ${FONT}>${esc(d.date.slice(5))}</text>`;
   });
   body += `<line x1="${m.l}" x2="${width - m.r}" y1="${f(y(0))}" y2="${f(y(0))}" stroke="${COLORS.axis}"/>`;
-  body += legend(m.l, height - 10, [
-    ['ok', 'successful change'],
-    ['fail', 'failed change'],
-  ]);
+  body += legend(
+    m.l,
+    height - 10,
+    [
+      ['ok', 'successful change'],
+      ['fail', 'failed change'],
+    ],
+    `hatch${idCounter + 1}`,
+  );
   const total = days.reduce((s, d) => s + d.deploys, 0);
   const failed = days.reduce((s, d) => s + d.failedChanges, 0);
   return frame(
@@ -95,14 +100,16 @@ export function deploysPerDayChart(days: DailyPoint[], title: string): string {
   );
 }
 
-function legend(x: number, y: number, items: Array<['ok' | 'fail', string]>): string {
+function legend(x: number, y: number, items: Array<['ok' | 'fail', string]>, failPattern?: string): string {
   let out = '';
   let cx = x;
   for (const [kind, label] of items) {
     out +=
       kind === 'ok'
         ? `<rect x="${cx}" y="${y - 9}" width="10" height="10" fill="${COLORS.ok}"/>`
-        : `<path d="M${cx},${y - 9} l10,10 M${cx + 10},${y - 9} l-10,10" stroke="${COLORS.fail}" stroke-width="2.5"/>`;
+        : failPattern
+          ? `<rect x="${cx}" y="${y - 9}" width="10" height="10" fill="url(#${failPattern})" stroke="${COLORS.fail}"/>`
+          : `<path d="M${cx},${y - 9} l10,10 M${cx + 10},${y - 9} l-10,10" stroke="${COLORS.fail}" stroke-width="2.5"/>`;
     out += `<text x="${cx + 14}" y="${y}" font-size="11" fill="${COLORS.text}" ${FONT}>${esc(label)}</text>`;
     cx += 24 + label.length * 6.2;
   }
@@ -115,6 +122,7 @@ export function durationTrendChart(
   start: string,
   end: string,
   title: string,
+  boundary?: { at: string; label: string },
 ): string {
   const width = 720;
   const height = 240;
@@ -123,7 +131,10 @@ export function durationTrendChart(
   const plotH = height - m.t - m.b;
   const t0 = Date.parse(start);
   const t1 = Date.parse(end);
-  const max = niceMax(Math.max(60_000, ...deploys.map((d) => d.durationMs)));
+  const worst = Math.max(60_000, ...deploys.map((d) => d.durationMs));
+  const max =
+    [2, 4, 8, 12, 16, 20, 30, 40, 60, 120, 240].map((m) => m * 60_000).find((v) => v >= worst) ??
+    niceMax(worst / 3_600_000) * 3_600_000;
   const x = (t: number) => m.l + ((t - t0) / Math.max(1, t1 - t0)) * plotW;
   const y = (v: number) => m.t + plotH - (v / max) * plotH;
   let body = '';
@@ -138,6 +149,11 @@ export function durationTrendChart(
   for (let d = 0; d <= totalDays; d += every) {
     const t = t0 + d * dayMs;
     body += `<text x="${f(x(t))}" y="${height - m.b + 16}" text-anchor="middle" font-size="11" fill="${COLORS.axis}" ${FONT}>${new Date(t).toISOString().slice(5, 10)}</text>`;
+  }
+  if (boundary) {
+    const bx = x(Date.parse(boundary.at));
+    body += `<line x1="${f(bx)}" x2="${f(bx)}" y1="${m.t}" y2="${f(y(0))}" stroke="${COLORS.axis}" stroke-width="1" stroke-dasharray="2 2"/>`;
+    body += `<text x="${f(bx + 4)}" y="${m.t + 10}" font-size="11" fill="${COLORS.axis}" ${FONT}>${esc(boundary.label)}</text>`;
   }
   // Rolling median of the last 9 deploys: the trend line.
   const sorted = deploys.slice().sort((a, b) => Date.parse(a.startedAt) - Date.parse(b.startedAt));
