@@ -36,7 +36,7 @@ type Job = {
 };
 type Workflow = { on: Record<string, unknown>; permissions?: unknown; jobs: Record<string, Job> };
 
-const text = (file: string) => readFileSync(join(DIR, file), 'utf8');
+const text = (file: string) => readFileSync(join(DIR, file), 'utf8').replace(/\r\n/g, '\n');
 const workflow = (file: string) => parse(text(file)) as Workflow;
 
 function runBlocks(wf: Workflow): Array<{ job: string; run: string }> {
