@@ -586,8 +586,25 @@ export async function runStatus(clients: KubeClients, options: StatusOptions): P
   const depName: string = deployment.metadata.name;
   const selector = labelSelectorToString(deployment.spec?.selector);
 
+  const podsP = selector === guessSelector ? guessedPods : podsByName(selector);
+  // The queue read (one /metrics per running pod) starts as soon as the pods are known.
+  const queueP: Promise<QueueSummary | null> =
+    options.readQueue === false
+      ? Promise.resolve(null)
+      : podsP.then((list) =>
+          readQueueFromPods(
+            clients,
+            ns,
+            sortByName(list.items)
+              .filter((p) => p.status?.phase === 'Running' && !p.metadata?.deletionTimestamp)
+              .map((p) => p.metadata.name),
+            options.workerPort ?? 3000,
+            options.proxyTimeoutMs ?? 3000,
+          ),
+        );
+  queueP.catch(() => {}); // a pods failure is reported by the Promise.all below
   const [podList, rsList, eventList, hpaList, metricsList] = await Promise.all([
-    selector === guessSelector ? guessedPods : podsByName(selector),
+    podsP,
     optional('ReplicaSets', notes, () =>
       clients.getJson<KList<Json>>(`/apis/apps/v1/namespaces/${enc(ns)}/replicasets`, {
         labelSelector: selector,
@@ -658,20 +675,8 @@ export async function runStatus(clients: KubeClients, options: StatusOptions): P
   );
   const autoscaler = hpa ? summarizeHpa(hpa) : null;
 
-  let queue: QueueSummary | null = null;
-  if (options.readQueue !== false) {
-    const running = pods
-      .filter((p) => p.status?.phase === 'Running' && !p.metadata?.deletionTimestamp)
-      .map((p) => p.metadata.name);
-    queue = await readQueueFromPods(
-      clients,
-      ns,
-      running,
-      options.workerPort ?? 3000,
-      options.proxyTimeoutMs ?? 3000,
-    );
-    if (queue.note) notes.push(`queue: ${queue.note}`);
-  }
+  const queue = await queueP;
+  if (queue?.note) notes.push(`queue: ${queue.note}`);
 
   const events: EventSummary[] = relevantEvents
     .sort((a: Json, b: Json) => eventTime(b) - eventTime(a))
