@@ -159,6 +159,32 @@ describe('kubectl agrees with kube-sim', { skip }, () => {
     await sim.waitForRollout(NS, 'preview-worker');
   });
 
+  it('kubectl get pods -w prints table rows for watch events (Pending → Running, Terminating)', async () => {
+    const child = spawn(KUBECTL as string, ['get', 'pods', '-w', '-n', NS], {
+      env: { ...process.env, KUBECONFIG: sim.kubeconfigPath },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (c) => {
+      out += c.toString();
+    });
+    try {
+      await sim.waitFor(() => out.includes('preview-worker-'), { message: 'the initial rows' });
+      const victim = sim.podsOf(NS, 'preview-worker')[0].metadata.name;
+      sim.delete('pods', NS, victim);
+      await sim.waitFor(() => new RegExp(`${victim}\\s+1/1\\s+Terminating`).test(out), {
+        message: 'a Terminating row',
+      });
+      await sim.waitFor(() => /\s0\/1\s+(Pending|ContainerCreating)\s/.test(out), {
+        message: 'the replacement pod row',
+      });
+      assert.match(out.split('\n')[0], /^NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE$/);
+    } finally {
+      child.kill();
+    }
+    await sim.waitForRollout(NS, 'preview-worker');
+  });
+
   it('kubectl rollout undo reuses the old ReplicaSet and kubectl rollout history agrees with the revisions', async () => {
     const before = sim.replicaSetsOf(NS, 'preview-worker');
     const undo = await kubectl(sim, ['rollout', 'undo', 'deployment/preview-worker', '-n', NS]);

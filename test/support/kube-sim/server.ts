@@ -634,8 +634,21 @@ export class SimServer {
       'Cache-Control': 'no-cache, private',
     });
     res.flushHeaders();
+    const asTable = wantsTable(req.headers.accept);
+    const includeObject = query.get('includeObject');
     const write = (type: string, object: KObj) => {
-      if (!res.destroyed && !res.writableEnded) res.write(`${JSON.stringify({ type, object })}\n`);
+      if (res.destroyed || res.writableEnded) return;
+      const out =
+        asTable && type !== 'BOOKMARK' && type !== 'ERROR'
+          ? buildTable(
+              p.r,
+              [object],
+              String(object.metadata?.resourceVersion ?? ''),
+              this.now(),
+              includeObject,
+            )
+          : object;
+      res.write(`${JSON.stringify({ type, object: out })}\n`);
     };
     const toWatchEvent = (ev: WatchEvent) => {
       const now = matches(ev.object);

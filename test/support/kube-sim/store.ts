@@ -219,6 +219,11 @@ export class Store {
     this.rv++;
     const gone = clone(old);
     gone.metadata.resourceVersion = String(this.rv);
+    if (r.group === '' && r.plural === 'pods' && !gone.metadata.deletionTimestamp) {
+      // a pod's last state, as the kubelet reports it when it is removed
+      gone.metadata.deletionTimestamp = this.timestamp();
+      gone.metadata.deletionGracePeriodSeconds = 0;
+    }
     this.commit('DELETED', r, gone);
     const uid = old.metadata.uid;
     for (const dr of RESOURCES) {
