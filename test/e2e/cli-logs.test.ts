@@ -350,6 +350,31 @@ describe('mobius-deploy logs (built CLI against kube-sim)', () => {
     assert.match(badContainer.stderr, /No pod of deployment preview-worker has a container named sidecar/);
   });
 
+  it('ends quietly with exit 0 when stdout is closed early (logs | head), also with --follow', async () => {
+    await sim.seedDeployment({ namespace: 'busy', name: 'preview-worker', replicas: 1 });
+    const pod = sim.podsOf('busy', 'preview-worker')[0].metadata.name as string;
+    sim.setPodLogs(
+      'busy',
+      pod,
+      Array.from({ length: 5000 }, (_, i) => `line ${i} ${'x'.repeat(100)}`),
+    );
+    for (const extra of [[], ['-f']]) {
+      const child = spawn(
+        process.execPath,
+        [CLI_PATH, 'logs', '-n', 'busy', '--tail', '-1', ...extra, '--kubeconfig', sim.kubeconfigPath],
+        { cwd: REPO_ROOT, env: { PATH: process.env.PATH, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] },
+      );
+      let stderr = '';
+      child.stderr.setEncoding('utf8').on('data', (d: string) => {
+        stderr += d;
+      });
+      child.stdout.once('data', () => child.stdout.destroy());
+      const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+      assert.equal(code, 0, `${extra.join(' ')}: ${stderr}`);
+      assert.doesNotMatch(stderr, /EPIPE|\n\s+at /);
+    }
+  });
+
   it('denied pods/log → exit 5 naming verb get and resource pods/log', async () => {
     const undo = sim.deny({ verb: 'get', resource: 'pods/log', namespace: NS });
     try {

@@ -146,7 +146,7 @@ Examples:
           }
           if (opts.top !== undefined && !opts.patterns)
             throw new UsageError('--top applies to --patterns only.');
-          const sinceSeconds = opts.since;
+          // Default 100 per pod as in the playbook; --patterns reads everything unless told; -1 = all.
           const tail =
             opts.tail === undefined
               ? opts.patterns
@@ -160,7 +160,7 @@ Examples:
             deployment: opts.deployment,
             container: opts.container,
             tail,
-            sinceSeconds,
+            sinceSeconds: opts.since,
             previous: opts.previous,
             grep: opts.grep,
             exclude: opts.exclude,
@@ -174,7 +174,7 @@ Examples:
               const result = await actions.mineDeploymentLogPatterns(clients, request);
               const { renderPatterns } = await import('../../analysis/log-render.js');
               const data = opts.top ? { ...result, templates: result.templates.slice(0, opts.top) } : result;
-              writeNotes(ctx, result.notes, output !== 'table');
+              writeNotes(ctx, result.notes);
               return {
                 data,
                 exitCode: opts.failOnErrors && result.errorLines > 0 ? 1 : 0,
@@ -212,7 +212,7 @@ Examples:
                   clients,
                   { ...request, signal: controller.signal },
                   write,
-                  (n) => writeNotes(ctx, [n], false),
+                  (n) => writeNotes(ctx, [n]),
                 );
               } finally {
                 process.removeListener('SIGINT', onSignal);
@@ -224,7 +224,7 @@ Examples:
                 { ...request, signal: controller.signal },
                 write,
               );
-              writeNotes(ctx, result.notes, false);
+              writeNotes(ctx, result.notes);
             }
             if (result.linesShown === 0 && !ctx.globals.quiet && output === 'table') {
               const filtered =
@@ -242,7 +242,8 @@ Examples:
   },
 };
 
-function writeNotes(ctx: CommandContext, notes: Array<{ message: string }>, _data: boolean): void {
+/** Notes (a pod without a previous container, a pod added or deleted, a reconnect) go to stderr. */
+function writeNotes(ctx: CommandContext, notes: Array<{ message: string }>): void {
   if (ctx.globals.quiet) return;
   for (const n of notes) ctx.io.stderr.write(`note: ${n.message}\n`);
 }
