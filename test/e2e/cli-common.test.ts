@@ -40,24 +40,33 @@ function closedPort(): Promise<number> {
 
 describe('help', () => {
   it('every command has --help with a description and an Examples: section', async () => {
+    const listed = (help: string) =>
+      [
+        ...(help.split(/^Commands:$/m)[1] ?? '').matchAll(
+          /^ {2}([a-z][a-z-]*)(?: \[options\]| \[command\]| <[^>]+>| \[[^\]]+\])*\s{2,}/gm,
+        ),
+      ]
+        .map((m) => m[1])
+        .filter((c) => c !== 'help');
     const top = await runCli(['--help']);
     assert.equal(top.code, 0);
-    const commands = [
-      ...top.stdout.matchAll(/^ {2}([a-z][a-z-]*)(?: \[options\]| <[^>]+>| \[[^\]]+\])*\s{2,}/gm),
-    ]
-      .map((m) => m[1])
-      .filter((c) => c !== 'help');
+    const commands = listed(top.stdout);
     assert.ok(commands.includes('status') && commands.includes('verify'), commands.join(','));
-    for (const command of commands) {
-      const r = await runCli([command, '--help']);
-      assert.equal(r.code, 0, `${command} --help: ${r.stderr}`);
-      assert.match(r.stdout, new RegExp(`Usage: mobius-deploy ${command}`), command);
-      assert.match(
-        r.stdout,
-        /Examples:\n\s+(mobius-deploy|node cli\/mobius-deploy\.js|[A-Z_]+=\S+ mobius-deploy) /,
-        `${command} has no examples`,
-      );
-    }
+    // Leaf commands need examples, their own or in their group's help (naming the subcommand).
+    const EXAMPLES = /Examples:\n\s+(mobius-deploy|node cli\/mobius-deploy\.js|[A-Z_]+=\S+ mobius-deploy) /;
+    const check = async (path: string[], parentHelp = ''): Promise<void> => {
+      const r = await runCli([...path, '--help']);
+      assert.equal(r.code, 0, `${path.join(' ')} --help: ${r.stderr}`);
+      assert.match(r.stdout, new RegExp(`Usage: mobius-deploy ${path.join(' ')}`), path.join(' '));
+      const subcommands = listed(r.stdout);
+      if (subcommands.length > 0) {
+        for (const sub of subcommands) await check([...path, sub], r.stdout);
+        return;
+      }
+      const inGroup = EXAMPLES.test(parentHelp) && parentHelp.includes(`mobius-deploy ${path.join(' ')}`);
+      assert.ok(EXAMPLES.test(r.stdout) || inGroup, `${path.join(' ')} has no examples`);
+    };
+    for (const command of commands) await check([command]);
   });
 
   it('--version and no arguments exit 0', async () => {
