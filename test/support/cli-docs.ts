@@ -88,6 +88,10 @@ export const JSON_SHAPES: Record<string, ShapeSpec[]> = {
     { when: '-o json', file: 'src/deploy/actions/incident.ts', symbol: 'IncidentListResult' },
   ],
   'incident show': [{ when: '-o json', file: 'src/deploy/actions/incident.ts', symbol: 'IncidentReport' }],
+  'registry-secret rotate': [
+    { when: '-o json', file: 'src/deploy/actions/registry-secret.ts', symbol: 'RotateResult' },
+  ],
+  doctor: [{ when: '-o json', file: 'src/deploy/actions/doctor.ts', symbol: 'DoctorResult' }],
   report: [
     {
       when: '--format json (also -o json)',
