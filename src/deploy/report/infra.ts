@@ -147,6 +147,9 @@ export async function collectInfraFromPrometheus(
   const range = `${rangeSec}s`;
   // At most ~10,000 points per series (Prometheus refuses more than 11,000).
   const step = Math.max(1, Math.ceil(rangeSec / 10_000));
+  // Range points are aligned to the query's start: start a whole number of steps before `end`, so
+  // the last point is exactly at `end` (otherwise up to one step of data at the end is missed).
+  const rangeStart = new Date(end.getTime() - Math.ceil(rangeSec / step) * step * 1000);
   const notes: string[] = [];
   const sel = (extra = '') => `{${[selector, extra].filter(Boolean).join(',')}}`;
   const instant = async (q: string) => sumSamples(await client.query(q, end));
@@ -154,7 +157,7 @@ export async function collectInfraFromPrometheus(
 
   const [jobsSeries, quantiles, restarts, ooms, alerts, cpuPeak, memPeak, cpuLimit, memLimit] =
     await Promise.all([
-      client.queryRange(`preview_worker_jobs_total${sel()}`, start, end, step),
+      client.queryRange(`preview_worker_jobs_total${sel()}`, rangeStart, end, step),
       Promise.all(
         [0.5, 0.95].map((q) =>
           instant(
@@ -171,7 +174,7 @@ export async function collectInfraFromPrometheus(
         const present = await instant(`count(kube_pod_container_status_last_terminated_reason${sel()})`);
         return present === null ? null : 0;
       }),
-      client.queryRange(`ALERTS${sel('alertstate="firing"')}`, start, end, step),
+      client.queryRange(`ALERTS${sel('alertstate="firing"')}`, rangeStart, end, step),
       instant(
         `max(max_over_time(rate(process_cpu_seconds_total${sel()}[1m])[${range}:${Math.max(15, step)}s]))`,
       ),
@@ -180,7 +183,7 @@ export async function collectInfraFromPrometheus(
       instant(`max(kube_pod_container_resource_limits${sel('resource="memory"')})`),
     ]);
 
-  const startSec = start.getTime() / 1000;
+  const startSec = rangeStart.getTime() / 1000;
   let jobs: JobThroughput;
   if (jobsSeries.length === 0) {
     jobs = {
