@@ -10,6 +10,7 @@ import type { Command } from 'commander';
 import { applyManifestsCommand } from './commands/apply-manifests.js';
 import { buildPushCommand } from './commands/build-push.js';
 import { deployCommand } from './commands/deploy.js';
+import { doctorCommand } from './commands/doctor.js';
 import { historyCommand } from './commands/history.js';
 import { incidentCommand } from './commands/incident.js';
 import { logsCommand } from './commands/logs.js';
@@ -38,5 +39,6 @@ export const commands: CommandModule[] = [
   applyManifestsCommand,
   incidentCommand,
   registrySecretCommand,
+  doctorCommand,
   reportCommand,
 ];
