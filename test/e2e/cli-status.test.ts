@@ -72,6 +72,13 @@ describe('status: healthy deployment', () => {
     assert.doesNotMatch(r.stdout, /\u001b\[/, 'no colour when stdout is not a TTY');
   });
 
+  it('the playbook commands exactly as written: status and verify --namespace production', async () => {
+    for (const command of ['status', 'verify']) {
+      const r = await runCli([command, '--namespace', 'production'], { kubeconfig: sim.kubeconfigPath });
+      assert.equal(r.code, 0, `${command}: ${r.stderr}${r.stdout}`);
+    }
+  });
+
   it('-o json gives the result as data', async () => {
     const r = await status('production', '-o', 'json');
     assert.equal(r.code, 0, r.stderr);
