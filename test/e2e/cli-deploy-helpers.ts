@@ -94,11 +94,12 @@ export async function startDeployTestCluster(
   };
 }
 
-/** The ledger records stored in the namespace (parsed from the ConfigMaps), newest first. */
+/** The deploy and rollback records stored in the namespace (parsed from the ConfigMaps), newest first. */
 export function ledgerRecords(sim: KubeSim, namespace: string): Record<string, unknown>[] {
   return sim
     .list('configmaps', namespace, { labelSelector: 'mobius.dev/ledger=true' })
     .map((cm) => JSON.parse(cm.data.record) as Record<string, unknown>)
+    .filter((r) => r.kind === 'deploy' || r.kind === 'rollback')
     .sort((a, b) => String(b.id).localeCompare(String(a.id)));
 }
 

@@ -140,6 +140,10 @@ describe('mobius-deploy deploy (built CLI against the simulator)', () => {
     assert.match(r.stderr, /mobius-deploy rollback -n production/);
     assert.equal(liveImage(c.sim, NS), `${REPO}:1.3.0`);
     assert.equal(ledgerRecords(c.sim, NS)[0]?.result, 'failed');
+    // The reports toolkit opens a level 2 incident for a production deploy left failed.
+    const incidents = c.sim.list('configmaps', NS, { labelSelector: 'mobius.dev/kind=incident' });
+    assert.equal(incidents.length, 1);
+    assert.match(r.stderr, /level 2 incident \S+ was opened/);
   });
 
   it('a first install that fails has nothing to roll back to: exit 4', async () => {
