@@ -395,3 +395,81 @@ export function checkNpmRuns(file: string, content: string, scripts: Record<stri
 export function formatProblems(problems: DocProblem[]): string {
   return problems.map((p) => `${p.file}:${p.line}: ${p.message}\n    ${p.text}`).join('\n');
 }
+
+/** GitHub's heading anchor: lower case, punctuation dropped, spaces to `-`. */
+export function githubSlug(heading: string): string {
+  return heading
+    .trim()
+    .toLowerCase()
+    .replace(/`/g, '')
+    .replace(/[^\p{L}\p{N}\s_-]/gu, '')
+    .replace(/\s/g, '-');
+}
+
+/** The anchors of a markdown file's headings (outside code blocks). */
+export function markdownAnchors(content: string): Set<string> {
+  const anchors = new Set<string>();
+  const seen = new Map<string, number>();
+  let fenced = false;
+  for (const line of content.split('\n')) {
+    if (/^\s*(```|~~~)/.test(line)) fenced = !fenced;
+    if (fenced) continue;
+    const m = /^#{1,6}\s+(.*?)\s*#*\s*$/.exec(line);
+    if (!m) continue;
+    const base = githubSlug(m[1] as string);
+    const n = seen.get(base) ?? 0;
+    seen.set(base, n + 1);
+    anchors.add(n === 0 ? base : `${base}-${n}`);
+  }
+  return anchors;
+}
+
+/**
+ * Relative links of a markdown file (`[text](path#anchor)`) must point at a file that exists and,
+ * for markdown targets, at a heading that exists. `read(pathFromRoot)` returns the file or undefined.
+ */
+export function checkLinks(
+  file: string,
+  content: string,
+  read: (pathFromRoot: string) => string | undefined,
+): DocProblem[] {
+  const problems: DocProblem[] = [];
+  const dir = file.includes('/') ? file.slice(0, file.lastIndexOf('/')) : '';
+  let fenced = false;
+  content.split('\n').forEach((text, idx) => {
+    if (/^\s*(```|~~~)/.test(text)) fenced = !fenced;
+    if (fenced) return;
+    const prose = text.replace(/`[^`]*`/g, '');
+    for (const m of prose.matchAll(/\]\(([^)\s]+)\)/g)) {
+      const target = m[1] as string;
+      if (/^[a-z]+:/i.test(target)) continue; // http:, mailto:
+      const [pathPart, anchor] = target.split('#') as [string, string | undefined];
+      const parts = [...(pathPart === '' ? file : `${dir ? `${dir}/` : ''}${pathPart}`).split('/')];
+      const resolved: string[] = [];
+      for (const p of parts) {
+        if (p === '..') resolved.pop();
+        else if (p !== '.' && p !== '') resolved.push(p);
+      }
+      const path = resolved.join('/');
+      const body = read(path);
+      if (body === undefined) {
+        problems.push({
+          file,
+          line: idx + 1,
+          message: `link to ${target}: ${path} does not exist`,
+          text: text.trim(),
+        });
+        continue;
+      }
+      if (anchor && path.endsWith('.md') && !markdownAnchors(body).has(anchor)) {
+        problems.push({
+          file,
+          line: idx + 1,
+          message: `link to ${target}: ${path} has no heading #${anchor}`,
+          text: text.trim(),
+        });
+      }
+    }
+  });
+  return problems;
+}

@@ -4,18 +4,26 @@
  * The program is the CLI's own commander program (src/deploy/cli/main.ts buildProgram).
  */
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { loadProgram, REPO_ROOT } from '../support/cli-docs.js';
 import {
   checkCommandsInFile,
   checkInvocation,
+  checkLinks,
   checkNpmRuns,
   findCommands,
   formatProblems,
   invocationsIn,
+  markdownAnchors,
 } from '../support/docs-commands.js';
+
+function readRepoFile(path: string): string | undefined {
+  const full = join(REPO_ROOT, path);
+  if (!existsSync(full)) return undefined;
+  return statSync(full).isDirectory() ? '' : readFileSync(full, 'utf8');
+}
 
 function documents(): string[] {
   const files = ['README.md', 'examples/README.md', 'k8s/README.md'];
@@ -100,6 +108,25 @@ describe('the checker itself', () => {
   });
 });
 
+describe('the link checker', () => {
+  it('finds missing files and headings, and knows GitHub anchors', () => {
+    assert.ok(
+      markdownAnchors('# A b\n## 1. Tools and access\n```\n# not a heading\n```\n## A b').has('a-b-1'),
+    );
+    assert.ok(markdownAnchors('## Deviations from DESIGN.md').has('deviations-from-designmd'));
+    const files: Record<string, string> = { 'docs/B.md': '## Here it is\n' };
+    const problems = checkLinks(
+      'docs/A.md',
+      'see [b](B.md#here-it-is), [c](B.md#gone), [d](../nope.md) and [e](https://x.y/z) and `[f](no.md)`',
+      (p) => files[p],
+    );
+    assert.deepEqual(
+      problems.map((p) => p.message),
+      ['link to B.md#gone: docs/B.md has no heading #gone', 'link to ../nope.md: nope.md does not exist'],
+    );
+  });
+});
+
 describe('the documents', () => {
   const files = documents();
   const scripts = (
@@ -110,6 +137,13 @@ describe('the documents', () => {
     assert.ok(files.includes('README.md'));
     assert.ok(files.some((f) => f.startsWith('docs/')));
   });
+
+  for (const file of files.filter((f) => f.endsWith('.md'))) {
+    it(`${file}: every relative link points at a file and heading that exist`, () => {
+      const problems = checkLinks(file, readFileSync(join(REPO_ROOT, file), 'utf8'), readRepoFile);
+      assert.equal(problems.length, 0, `Broken links:\n${formatProblems(problems)}`);
+    });
+  }
 
   for (const file of files) {
     it(`${file}: every mobius-deploy command and npm script exists`, () => {
