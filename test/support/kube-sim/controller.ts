@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { defaultPodSpec, podTemplateHash, templatesEqual } from './api.js';
-import { type ImageBehavior, normalizeBehavior, UNSCHEDULABLE_MESSAGE } from './behaviors.js';
+import { type ImageBehavior, UNSCHEDULABLE_MESSAGE } from './behaviors.js';
 import type { EventRecorder } from './events.js';
 import type { LogBook, LogGenerator, LogGeneratorOptions } from './logs.js';
 import { clone, deepEqual, isObj } from './patch.js';
@@ -1307,5 +1307,3 @@ export function qosClass(spec: KObj | undefined): string {
   if (!any) return 'BestEffort';
   return guaranteed ? 'Guaranteed' : 'Burstable';
 }
-
-export { normalizeBehavior };

@@ -38,7 +38,7 @@ import {
 } from './logs.js';
 import { deepEqual } from './patch.js';
 import { findResource, resolveResource } from './resources.js';
-import { labelSelectorObjectMatcher, parseLabelSelector } from './selectors.js';
+import { parseLabelSelector } from './selectors.js';
 import { type ContainerUsage, type DenyRule, type FaultRule, type ServerState, SimServer } from './server.js';
 import type { KObj } from './status.js';
 import { Store, specPart } from './store.js';
@@ -317,7 +317,7 @@ export async function startKubeSim(options: KubeSimOptions = {}): Promise<KubeSi
   const DEPLOY = findResource('apps', 'v1', 'deployments')!;
   const RS = findResource('apps', 'v1', 'replicasets')!;
   for (const ns of ['default', 'kube-system', 'kube-public']) {
-    store.insert(NS, apiPrepared(api, store, NS, ns));
+    store.insert(NS, builtinNamespace(store, NS, ns));
   }
   const NODES = findResource('', 'v1', 'nodes')!;
   ['kube-sim-node-1', 'kube-sim-node-2', 'kube-sim-node-3'].forEach((name, i) => {
@@ -756,12 +756,11 @@ export async function startKubeSim(options: KubeSimOptions = {}): Promise<KubeSi
     waitFor,
     waitForRollout,
   };
-  void labelSelectorObjectMatcher;
   return handle;
 }
 
-function apiPrepared(api: Api, store: Store, r: ReturnType<typeof resolveResource>, name: string): KObj {
-  void api;
+/** A namespace as the API server creates its built-in ones (default, kube-system, kube-public). */
+function builtinNamespace(store: Store, r: ReturnType<typeof resolveResource>, name: string): KObj {
   const o = store.prepareCreate(r, { metadata: { name } }, undefined);
   o.metadata.labels = { 'kubernetes.io/metadata.name': name };
   o.spec = { finalizers: ['kubernetes'] };

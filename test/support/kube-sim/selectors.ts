@@ -143,7 +143,7 @@ const FIELD_LABELS: Record<string, string[]> = {
 };
 
 /** Parses `metadata.name=x,status.phase!=Running`. Unsupported fields give the API server's 400. */
-export function parseFieldSelector(selector: string | undefined | null, plural: string, kind: string) {
+export function parseFieldSelector(selector: string | undefined | null, plural: string) {
   if (!selector) return (_o: KObj) => true;
   const reqs = splitTopLevel(selector).map((part) => {
     const m = /^([^\s!=]+)\s*(==|=|!=)\s*(.*)$/.exec(part);
@@ -153,7 +153,6 @@ export function parseFieldSelector(selector: string | undefined | null, plural: 
     if (!allowed.includes(field)) {
       throw badRequest(`field label not supported: ${field}`);
     }
-    void kind;
     return { field, neq: m[2] === '!=', value: m[3] };
   });
   return (o: KObj) =>

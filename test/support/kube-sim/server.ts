@@ -7,7 +7,6 @@ import { request as httpRequest, type IncomingMessage, type ServerResponse } fro
 import { request as httpsRequest } from 'node:https';
 import { parse as parseYaml } from 'yaml';
 import type { Api } from './api.js';
-import { isReady } from './controller.js';
 import {
   apiGroup,
   apiGroupList,
@@ -18,9 +17,9 @@ import {
   versionInfo,
 } from './discovery.js';
 import type { LogBook, LogLine } from './logs.js';
-import { clone, isObj } from './patch.js';
+import { clone, jsonPatch, mergePatch, strategicMergePatch } from './patch.js';
 import { decodeProtobufObject, decodeSelfSubjectAccessReview, isProtobufEnvelope } from './protobuf.js';
-import { apiVersionOf, findResource, RESOURCES, type ResourceDef } from './resources.js';
+import { apiVersionOf, findResource, type ResourceDef } from './resources.js';
 import { labelSelectorToString, parseFieldSelector, parseLabelSelector } from './selectors.js';
 import {
   badRequest,
@@ -468,11 +467,15 @@ export class SimServer {
       if (sub === 'scale') {
         const cur = this.store.get(r, namespace, name);
         if (!cur) throw notFound(r, name);
-        const scaled = this.api.patch(r, namespace, name, ct, this.scaleToPatchable(cur, patch, ct), {
-          dryRun,
-          fieldManager: this.fieldManager(req, query),
-        });
-        return this.send(res, 200, this.scaleOf(scaled));
+        const type = ct.split(';')[0].trim();
+        const scale = this.scaleOf(cur);
+        const patched =
+          type === 'application/json-patch+json'
+            ? jsonPatch(scale, patch)
+            : type === 'application/strategic-merge-patch+json'
+              ? strategicMergePatch(scale, patch)
+              : mergePatch(scale, patch);
+        return this.send(res, 200, this.writeScale(p, patched, dryRun, this.fieldManager(req, query)));
       }
       const existed = !!this.store.peek(r, namespace, name);
       const out = this.api.patch(r, namespace, name, ct, patch, {
@@ -530,17 +533,6 @@ export class SimServer {
     };
   }
 
-  private scaleToPatchable(cur: KObj, patch: Json, ct: string): Json {
-    if (ct.includes('json-patch')) {
-      return (patch as KObj[]).map((op) => ({
-        ...op,
-        path: String(op.path).replace(/^\/spec\/replicas/, '/spec/replicas'),
-      }));
-    }
-    void cur;
-    return { spec: { replicas: patch?.spec?.replicas } };
-  }
-
   private writeScale(p: ParsedPath, obj: KObj, dryRun: boolean, fieldManager: string): KObj {
     const cur = this.store.get(p.r, p.namespace, p.name!);
     if (!cur) throw notFound(p.r, p.name!);
@@ -552,7 +544,7 @@ export class SimServer {
 
   private filtered(p: ParsedPath, query: URLSearchParams): KObj[] {
     const label = parseLabelSelector(query.get('labelSelector'));
-    const field = parseFieldSelector(query.get('fieldSelector'), p.r.plural, p.r.kind);
+    const field = parseFieldSelector(query.get('fieldSelector'), p.r.plural);
     return this.store.list(p.r, p.namespace).filter((o) => label(o.metadata.labels) && field(o));
   }
 
@@ -624,7 +616,7 @@ export class SimServer {
   ): unknown {
     const label = parseLabelSelector(query.get('labelSelector'));
     const fieldSel = query.get('fieldSelector') ?? (p.name ? `metadata.name=${p.name}` : undefined);
-    const field = parseFieldSelector(fieldSel, p.r.plural, p.r.kind);
+    const field = parseFieldSelector(fieldSel, p.r.plural);
     const matches = (o: KObj | undefined) => !!o && label(o.metadata?.labels) && field(o);
     const inScope = (ev: WatchEvent) =>
       ev.resource === p.r && (p.namespace === undefined || ev.namespace === p.namespace);
@@ -845,7 +837,7 @@ export class SimServer {
 
   private serveProxy(req: IncomingMessage, res: ServerResponse, p: ParsedPath, url: URL, body: Buffer): void {
     const parts = (p.name ?? '').split(':');
-    const scheme = parts[0] === 'https' || parts[0] === 'http' ? parts.shift() : undefined;
+    if (parts[0] === 'https' || parts[0] === 'http') parts.shift();
     const name = parts[0];
     const portPart = parts[1];
     const ns = p.namespace!;
@@ -889,7 +881,6 @@ export class SimServer {
       throw new StatusError(400, 'BadRequest', `pod ${podName} does not have a host assigned`);
     }
     if (!base) throw unreachable();
-    void scheme;
     const target = new URL(base);
     const subPath = p.subPath ?? '';
     const trailing = url.pathname.endsWith('/') && subPath !== '' ? '/' : '';
@@ -970,7 +961,6 @@ export class SimServer {
 
   private serveMetrics(res: ServerResponse, method: string, p: ParsedPath, query: URLSearchParams): unknown {
     if (method !== 'GET') throw methodNotAllowed();
-    const MR = findResource('metrics.k8s.io', 'v1beta1', 'pods')!;
     if (p.name) {
       this.checkAccess('get', p);
       const pod = this.store.get(this.PODS, p.namespace, p.name);
@@ -991,7 +981,6 @@ export class SimServer {
       .filter((o) => label(o.metadata.labels))
       .map((o) => this.podMetrics(o))
       .filter((m): m is KObj => !!m);
-    void MR;
     this.send(res, 200, {
       kind: 'PodMetricsList',
       apiVersion: 'metrics.k8s.io/v1beta1',
@@ -1045,5 +1034,3 @@ export function rfc3339Nano(ms: number): string {
   const iso = new Date(ms).toISOString();
   return `${iso.slice(0, 19)}.${iso.slice(20, 23)}000000Z`;
 }
-
-export { isObj, isReady, RESOURCES };

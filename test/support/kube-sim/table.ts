@@ -2,7 +2,6 @@
  * meta.k8s.io/v1 Table output (what `kubectl get` asks for with `Accept: ...;as=Table`), with the
  * columns the real server prints for the common resources.
  */
-import { isReady } from './controller.js';
 import type { ResourceDef } from './resources.js';
 import type { Json, KObj } from './status.js';
 
@@ -228,7 +227,6 @@ export function buildTable(
   meta: KObj = {},
 ): KObj {
   const cols = COLUMNS[`${r.group}/${r.plural}`] ?? [NAME, AGE];
-  void isReady;
   return {
     kind: 'Table',
     apiVersion: 'meta.k8s.io/v1',
