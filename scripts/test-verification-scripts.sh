@@ -42,7 +42,7 @@ expect() {
 
 # expect_text PATTERN NAME: the last command's stdout+stderr match PATTERN (grep -E).
 expect_text() {
-  if cat "$WORK/out" "$WORK/err" | grep -Eq -- "$1"; then
+  if grep -Eq -- "$1" "$WORK/out" "$WORK/err"; then
     PASSED=$((PASSED + 1))
     echo "ok   $2"
   else
@@ -59,7 +59,8 @@ start_background() {
   (cd "$ROOT" && exec "$@") >"$WORK/$name.log" 2>&1 &
   PIDS+=("$!")
   for _ in $(seq 1 300); do
-    value="$(sed -n "s/^ *$pattern //p" "$WORK/$name.log" | head -n 1)"
+    value="$(sed -n "s/^ *$pattern //p" "$WORK/$name.log")"
+    value="${value%%$'\n'*}"
     if [ -n "$value" ]; then
       printf -v "$var" '%s' "$value"
       return 0
