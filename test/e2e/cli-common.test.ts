@@ -126,6 +126,62 @@ describe('usage and configuration errors: exit 2', () => {
   });
 });
 
+describe('credentials from an exec plugin (delegated to @kubernetes/client-node)', () => {
+  it('status works with a kubeconfig whose user runs an exec credential plugin', async () => {
+    const plugin = join(dir, 'get-token.mjs');
+    writeFileSync(
+      plugin,
+      `process.stdout.write(JSON.stringify({ apiVersion: 'client.authentication.k8s.io/v1', kind: 'ExecCredential', status: { token: ${JSON.stringify(sim.token)} } }));\n`,
+    );
+    const kubeconfig = join(dir, 'exec.yaml');
+    writeFileSync(
+      kubeconfig,
+      `apiVersion: v1
+kind: Config
+current-context: exec
+clusters:
+- name: sim
+  cluster:
+    server: ${sim.url}
+    insecure-skip-tls-verify: true
+users:
+- name: exec-user
+  user:
+    exec:
+      apiVersion: client.authentication.k8s.io/v1
+      command: ${process.execPath}
+      args: [${JSON.stringify(plugin)}]
+      interactiveMode: Never
+contexts:
+- name: exec
+  context:
+    cluster: sim
+    user: exec-user
+`,
+    );
+    const r = await runCli(['status', '-n', 'production', '--no-queue', '-o', 'json'], { kubeconfig });
+    assert.ok(r.code === 0 || r.code === 1, r.stderr);
+    assert.equal(parseJsonOutput<StatusResult>(r).context, 'exec');
+  });
+
+  it('a failing exec plugin is a configuration error naming the context', async () => {
+    const kubeconfig = join(dir, 'exec-broken.yaml');
+    writeFileSync(
+      kubeconfig,
+      `apiVersion: v1
+kind: Config
+current-context: broken
+clusters: [{name: sim, cluster: {server: "${sim.url}", insecure-skip-tls-verify: true}}]
+users: [{name: u, user: {exec: {apiVersion: client.authentication.k8s.io/v1, command: ${JSON.stringify(join(dir, 'no-such-plugin'))}, interactiveMode: Never}}}]
+contexts: [{name: broken, context: {cluster: sim, user: u}}]
+`,
+    );
+    const r = await runCli(['status', '-n', 'production'], { kubeconfig });
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /^Error: Cannot get credentials for context broken \(user u\)/);
+  });
+});
+
 describe('namespace resolution end to end', () => {
   it('defaults to preview-worker, then $MOBIUS_NAMESPACE, then -e, then -n', async () => {
     const ns = async (args: string[], env: Record<string, string> = {}) => {

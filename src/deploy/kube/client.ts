@@ -424,7 +424,17 @@ export class KubeClients {
     if (this.delegated) {
       const kc = await this.kubeConfig();
       const opts: https.RequestOptions = { headers: {} };
-      await kc.applyToHTTPSOptions(opts);
+      try {
+        await kc.applyToHTTPSOptions(opts);
+      } catch (err) {
+        throw new ConfigError(
+          `Cannot get credentials for context ${this.config.currentContext} (user ${u.name}): ${(err as Error).message}`,
+          {
+            hint: 'Check the exec plugin or auth provider in your kubeconfig (try `kubectl get ns` with the same context).',
+            cause: err,
+          },
+        );
+      }
       const headers: Record<string, string> = {};
       for (const [k, v] of Object.entries(opts.headers ?? {})) if (v !== undefined) headers[k] = String(v);
       if (opts.auth) headers.Authorization = `Basic ${Buffer.from(opts.auth).toString('base64')}`;
