@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { PassThrough } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { ApiException, AuthorizationV1Api, CoreV1Api, Log, Metrics, Watch } from '@kubernetes/client-node';
-import { type KubeSim, startKubeSim } from '../support/kube-sim/index.js';
+import { type KObj, type KubeSim, startKubeSim } from '../support/kube-sim/index.js';
 
 const NS = 'production';
 const REPO = 'ghcr.io/mobius/preview-worker';
@@ -201,6 +201,55 @@ describe('kube-sim logs, metrics, proxy, RBAC and faults', () => {
     await sim.waitFor(() => sim.cutWatchStreams() > 0 || undefined);
     await ended;
     assert.equal(closedWith, null, 'a clean end, as after a server-side timeout');
+  });
+
+  it('runs each container of a pod by its own image behavior and asks which container to log', async () => {
+    sim.setImageBehavior(`${REPO}:sidecar-crash`, { kind: 'crashloop', restartIntervalMs: 50 });
+    await core.createNamespacedPod({
+      namespace: NS,
+      body: {
+        metadata: { name: 'two-containers' },
+        spec: {
+          containers: [
+            { name: 'app', image: `${REPO}:1.0.0` },
+            { name: 'sidecar', image: `${REPO}:sidecar-crash` },
+          ],
+        },
+      },
+    });
+    const pod = await sim.waitFor(() => {
+      const p = sim.get('pods', NS, 'two-containers');
+      const byName = Object.fromEntries((p?.status?.containerStatuses ?? []).map((c: KObj) => [c.name, c]));
+      return byName.app?.ready && byName.sidecar?.restartCount >= 1 ? p : undefined;
+    });
+    assert.equal(pod.status.conditions.find((c: KObj) => c.type === 'Ready').status, 'False');
+    assert.equal(
+      pod.status.conditions.find((c: KObj) => c.type === 'ContainersReady').message,
+      'containers with unready status: [sidecar]',
+    );
+    const which = await logText(sim, 'two-containers', '');
+    assert.equal(which.status, 400);
+    assert.equal(
+      JSON.parse(which.text).message,
+      'a container name must be specified for pod two-containers, choose one of: [app sidecar]',
+    );
+    assert.equal((await logText(sim, 'two-containers', 'container=sidecar&previous=true')).status, 200);
+  });
+
+  it('starts a watch with sendInitialEvents: current objects, then a bookmark marking the end of them', async () => {
+    const res = await get(
+      sim,
+      `/api/v1/namespaces/${NS}/services?watch=true&sendInitialEvents=true&resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true&timeoutSeconds=1`,
+    );
+    const lines = (await res.text())
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { type: string; object: KObj });
+    assert.equal(lines[0].type, 'ADDED');
+    assert.equal(lines[0].object.metadata.name, 'preview-worker');
+    const bookmark = lines.find((l) => l.type === 'BOOKMARK');
+    assert.equal(bookmark?.object.metadata.annotations['k8s.io/initial-events-end'], 'true');
+    assert.ok(Number(bookmark?.object.metadata.resourceVersion) > 0);
   });
 
   it('serves metrics.k8s.io pod metrics, settable per pod, and 404 once switched off', async () => {
