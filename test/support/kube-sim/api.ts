@@ -265,6 +265,26 @@ function validate(r: ResourceDef, o: KObj, old?: KObj): void {
       causes.push({ field: 'spec.ports', message: 'Required value', reason: 'FieldValueRequired' });
     }
   }
+  if (r.group === 'autoscaling' && r.plural === 'horizontalpodautoscalers') {
+    const spec = o.spec ?? {};
+    if (!spec.scaleTargetRef?.kind || !spec.scaleTargetRef?.name) {
+      causes.push({ field: 'spec.scaleTargetRef', message: 'Required value', reason: 'FieldValueRequired' });
+    }
+    if (typeof spec.minReplicas === 'number' && spec.minReplicas < 1) {
+      causes.push({
+        field: 'spec.minReplicas',
+        message: `Invalid value: ${spec.minReplicas}: must be greater than or equal to 1`,
+      });
+    }
+    if (typeof spec.maxReplicas !== 'number') {
+      causes.push({ field: 'spec.maxReplicas', message: 'Required value', reason: 'FieldValueRequired' });
+    } else if (spec.maxReplicas < (spec.minReplicas ?? 1)) {
+      causes.push({
+        field: 'spec.maxReplicas',
+        message: `Invalid value: ${spec.maxReplicas}: must be greater than or equal to \`minReplicas\``,
+      });
+    }
+  }
   if (r.group === '' && r.plural === 'configmaps') {
     for (const [k, v] of Object.entries((o.data ?? {}) as KObj)) {
       if (typeof v !== 'string')

@@ -1239,19 +1239,26 @@ export class Controllers {
       conditions: d
         ? [
             cond('AbleToScale', 'True', 'ReadyForNewScale', 'recommended size matches current size'),
-            metricsOk
+            num(d.spec?.replicas) === 0
               ? cond(
                   'ScalingActive',
-                  'True',
-                  'ValidMetricFound',
-                  'the HPA was able to successfully calculate a replica count from cpu resource utilization (percentage of request)',
-                )
-              : cond(
-                  'ScalingActive',
                   'False',
-                  'FailedGetResourceMetric',
-                  'the HPA was unable to compute the replica count: failed to get cpu utilization: unable to get metrics for resource cpu: unable to fetch metrics from resource metrics API: the server could not find the requested resource (get pods.metrics.k8s.io)',
-                ),
+                  'ScalingDisabled',
+                  'scaling is disabled since the replica count of the target is zero',
+                )
+              : metricsOk
+                ? cond(
+                    'ScalingActive',
+                    'True',
+                    'ValidMetricFound',
+                    'the HPA was able to successfully calculate a replica count from cpu resource utilization (percentage of request)',
+                  )
+                : cond(
+                    'ScalingActive',
+                    'False',
+                    'FailedGetResourceMetric',
+                    'the HPA was unable to compute the replica count: failed to get cpu utilization: unable to get metrics for resource cpu: unable to fetch metrics from resource metrics API: the server could not find the requested resource (get pods.metrics.k8s.io)',
+                  ),
             cond(
               'ScalingLimited',
               'False',

@@ -554,7 +554,7 @@ export async function startKubeSim(options: KubeSimOptions = {}): Promise<KubeSi
           metadata: { name, namespace, labels },
           spec: {
             scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name },
-            minReplicas: replicas,
+            minReplicas: Math.max(1, replicas),
             maxReplicas: Math.max(replicas * 3, 6),
             metrics: [
               {
