@@ -13,5 +13,13 @@ if (!existsSync(entry)) {
   );
   process.exit(2);
 }
+// `mobius-deploy history | head`: a reader that closes the pipe early ends the command quietly,
+// as with other Unix tools, instead of an unhandled EPIPE stack trace.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err) => {
+    if (err && err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw err;
+  });
+}
 const { main } = await import(entry);
 process.exitCode = await main(process.argv.slice(2));
