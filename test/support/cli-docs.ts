@@ -92,6 +92,9 @@ export const JSON_SHAPES: Record<string, ShapeSpec[]> = {
     { when: '-o json', file: 'src/deploy/actions/registry-secret.ts', symbol: 'RotateResult' },
   ],
   doctor: [{ when: '-o json', file: 'src/deploy/actions/doctor.ts', symbol: 'DoctorResult' }],
+  'access review': [
+    { when: '-o json', file: 'src/deploy/actions/access-review.ts', symbol: 'AccessReviewResult' },
+  ],
   report: [
     {
       when: '--format json (also -o json)',
@@ -260,6 +263,7 @@ class ShapePrinter {
       const fold = uniq.includes('false') && uniq.includes('true');
       return (fold ? ['boolean', ...uniq.filter((p) => p !== 'false' && p !== 'true')] : uniq).join(' | ');
     }
+    if (checker.isTupleType(type)) return this.tuple(type as import('typescript').TypeReference, depth);
     if (checker.isArrayType(type)) {
       const el = checker.getTypeArguments(type as import('typescript').TypeReference)[0];
       const inner = el ? this.type(el, depth) : 'unknown';
@@ -276,6 +280,41 @@ class ShapePrinter {
     }
     if (type.flags & ts.TypeFlags.Any) return 'any';
     return checker.typeToString(type, undefined, ts.TypeFormatFlags.NoTruncation);
+  }
+
+  /**
+   * A tuple of objects (a constant table such as the DORA bands) as one list of a merged object:
+   * each field's types from every element, long string literals widened to `string`.
+   */
+  private tuple(type: import('typescript').TypeReference, depth: number): string {
+    const ts = this.ts;
+    const checker = this.checker;
+    const elements = checker.getTypeArguments(type);
+    if (elements.length === 0 || !elements.every((e) => this.isPlainObject(e))) {
+      return `[${elements.map((e) => this.type(e, depth)).join(', ')}]`;
+    }
+    const fields = new Map<string, Set<string>>();
+    for (const el of elements) {
+      for (const prop of checker.getPropertiesOfType(el)) {
+        const decl = prop.valueDeclaration ?? prop.declarations?.[0];
+        const t = decl ? checker.getTypeOfSymbolAtLocation(prop, decl) : checker.getTypeOfSymbol(prop);
+        const text =
+          t.isStringLiteral() && t.value.length > 12
+            ? 'string'
+            : t.flags & ts.TypeFlags.NumberLiteral
+              ? 'number'
+              : this.type(t, depth + 1);
+        const set = fields.get(prop.name) ?? new Set<string>();
+        set.add(text);
+        fields.set(prop.name, set);
+      }
+    }
+    const pad = '  '.repeat(depth + 1);
+    const lines = [...fields].map(([name, types]) => {
+      const list = types.has('string') ? [...types].filter((t) => !t.startsWith('"')) : [...types];
+      return `${pad}${name}: ${list.join(' | ')}`;
+    });
+    return `{\n${lines.join('\n')}\n${'  '.repeat(depth)}}[]`;
   }
 
   private object(type: import('typescript').Type, depth: number, _top: boolean): string {
