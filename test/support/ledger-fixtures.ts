@@ -240,6 +240,21 @@ export function generateLedger(options: LedgerFixtureOptions = {}): LedgerFixtur
   return { records, incidents, end };
 }
 
+/**
+ * Exactly `total` records (deploys, rollbacks and incidents together): the newest ones, so the
+ * ledger still ends at the report time. Generate more than needed, then trim.
+ */
+export function newestRecords(fixture: LedgerFixture, total: number): LedgerFixture {
+  const all: Array<DeploymentRecord | IncidentRecord> = [...fixture.records, ...fixture.incidents];
+  all.sort((a, b) => Date.parse(b.startedAt) - Date.parse(a.startedAt) || (a.id < b.id ? 1 : -1));
+  const keep = all.slice(0, total);
+  return {
+    records: keep.filter((r): r is DeploymentRecord => r.kind !== 'incident'),
+    incidents: keep.filter((r): r is IncidentRecord => r.kind === 'incident'),
+    end: fixture.end,
+  };
+}
+
 /** Writes records in the file driver's layout (`<kind>.<id>.json`), for --ledger-dir. */
 export async function writeLedgerDir(
   dir: string,

@@ -285,6 +285,10 @@ export interface Window {
 /** A deploy with its times parsed and clamped. */
 interface DeployView {
   record: DeploymentRecord;
+  /** namespace/deployment: which workload the record changed. */
+  key: string;
+  /** result === 'succeeded' (a version that went live). */
+  live: boolean;
   started: number;
   /** Clamped finish (>= started, <= now), or undefined while in progress / unknown. */
   finished?: number;
@@ -342,7 +346,15 @@ export function analyzeDora(
       durationMs = Math.max(0, record.durationMs);
       finished = started + durationMs;
     }
-    const view: DeployView = { record, started, finished, durationMs, reasons: [] };
+    const view: DeployView = {
+      record,
+      key: `${record.namespace}/${record.deployment}`,
+      live: record.result === 'succeeded',
+      started,
+      finished,
+      durationMs,
+      reasons: [],
+    };
     (record.kind === 'deploy' ? deploys : rollbacks).push(view);
   }
   const byStart = (a: DeployView, b: DeployView) =>
@@ -350,7 +362,18 @@ export function analyzeDora(
   deploys.sort(byStart);
   rollbacks.sort(byStart);
   const deployById = new Map(deploys.map((d) => [d.record.id, d]));
-  const target = (d: DeployView) => `${d.record.namespace}/${d.record.deployment}`;
+  /** Index of the last deploy started before `t` (or at `t` when inclusive); -1 if none. Binary search. */
+  const lastBefore = (t: number, inclusive: boolean): number => {
+    let lo = 0;
+    let hi = deploys.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      const s = (deploys[mid] as DeployView).started;
+      if (s < t || (inclusive && s === t)) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo - 1;
+  };
 
   // 2. Failure attribution: each deploy collects reasons; it is one failed change whatever their number.
   for (const d of deploys) {
@@ -359,10 +382,9 @@ export function analyzeDora(
   }
   /** The newest successful deploy of the same target started before `t` (the version then live). */
   const liveAt = (t: number, key: string, skip?: (d: DeployView) => boolean): DeployView | undefined => {
-    for (let i = deploys.length - 1; i >= 0; i--) {
+    for (let i = lastBefore(t, false); i >= 0; i--) {
       const d = deploys[i] as DeployView;
-      if (d.started >= t || target(d) !== key) continue;
-      if (d.record.result !== 'succeeded') continue;
+      if (!d.live || d.key !== key) continue;
       if (skip?.(d)) continue;
       return d;
     }
@@ -371,7 +393,7 @@ export function analyzeDora(
   const manualRollbacksOf = new Map<DeployView, DeployView[]>();
   for (const rb of rollbacks) {
     if (rb.record.result !== 'succeeded' && rb.record.result !== 'failed') continue;
-    const d = liveAt(rb.started, target(rb), (x) => x.reasons.some((r) => r.type === 'manual_rollback'));
+    const d = liveAt(rb.started, rb.key, (x) => x.reasons.some((r) => r.type === 'manual_rollback'));
     if (!d) continue;
     d.reasons.push({ type: 'manual_rollback', recordId: rb.record.id });
     manualRollbacksOf.set(d, [...(manualRollbacksOf.get(d) ?? []), rb]);
@@ -386,9 +408,9 @@ export function analyzeDora(
     if (!d) {
       linkedBy = 'window';
       // The live version when the incident opened, if it went live within the window.
-      for (let i = deploys.length - 1; i >= 0; i--) {
+      for (let i = lastBefore(opened, true); i >= 0; i--) {
         const c = deploys[i] as DeployView;
-        if (c.record.result !== 'succeeded' || c.started > opened) continue;
+        if (!c.live) continue;
         if (inc.namespace && c.record.namespace !== inc.namespace) continue;
         const wentLive = c.finished ?? c.started;
         if (opened - wentLive <= windowMs && opened >= wentLive) d = c;
@@ -431,13 +453,7 @@ export function analyzeDora(
       let next: DeployView | undefined;
       for (let i = index + 1; i < deploys.length && !next; i++) {
         const x = deploys[i] as DeployView;
-        if (
-          target(x) === target(d) &&
-          x.record.result === 'succeeded' &&
-          x.started >= start &&
-          x.finished !== undefined
-        )
-          next = x;
+        if (x.key === d.key && x.live && x.started >= start && x.finished !== undefined) next = x;
       }
       if (next?.finished !== undefined) candidates.push({ t: next.finished, via: 'fix_forward' });
     }
