@@ -7,6 +7,7 @@
  * Do not reuse the global short flags in a command: -n -e -o -q -v (and --context, --kubeconfig).
  */
 import type { Command } from 'commander';
+import { accessCommand } from './commands/access.js';
 import { applyManifestsCommand } from './commands/apply-manifests.js';
 import { buildPushCommand } from './commands/build-push.js';
 import { deployCommand } from './commands/deploy.js';
@@ -40,5 +41,6 @@ export const commands: CommandModule[] = [
   incidentCommand,
   registrySecretCommand,
   doctorCommand,
+  accessCommand,
   reportCommand,
 ];
