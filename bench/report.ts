@@ -37,10 +37,13 @@ async function main(): Promise<void> {
   const input = { period: 'month' as const, now: fixture.end, namespace: 'production' };
 
   const stages: Record<string, number[]> = {};
+  const record = (name: string, ms: number) => {
+    stages[name] = [...(stages[name] ?? []), ms];
+  };
   const time = async <T>(name: string, fn: () => T | Promise<T>): Promise<T> => {
     const t0 = performance.now();
     const out = await fn();
-    (stages[name] ??= []).push(performance.now() - t0);
+    record(name, performance.now() - t0);
     return out;
   };
   const sizes: Record<string, number> = {};
@@ -55,7 +58,7 @@ async function main(): Promise<void> {
       const text = await time(`render ${format}`, () => renderReport(report, format));
       sizes[format] = Buffer.byteLength(text);
     }
-    (stages['end to end (read+analysis+md+html+json)'] ??= []).push(performance.now() - t0);
+    record('end to end (read+analysis+md+html+json)', performance.now() - t0);
   }
 
   const stat = (xs: number[]) => {
