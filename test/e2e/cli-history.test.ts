@@ -5,6 +5,9 @@
  */
 import assert from 'node:assert/strict';
 import { execFile, spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, before, beforeEach, describe, it } from 'node:test';
 import { ensureBuilt, parseJsonOutput, runCli } from '../support/cli.js';
 import { type DeployTestCluster, REPO, startDeployTestCluster } from './cli-deploy-helpers.js';
@@ -87,6 +90,33 @@ describe('mobius-deploy history (built CLI against the simulator)', () => {
       table.stdout,
       /warning: skipped ledger entry configmap\/mobius-ledger\.deploy\.hand-edited: not valid JSON/,
     );
+  });
+
+  it('--ledger-dir keeps the ledger in local files instead of ConfigMaps', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ledger-dir-'));
+    try {
+      const cms = () => c.sim.list('configmaps', NS, { labelSelector: 'mobius.dev/ledger=true' }).length;
+      const before = cms();
+      const r = await runCli(
+        ['deploy', '-e', 'production', '--image-tag', '1.1.1', ...FAST, '--ledger-dir', dir, '-o', 'json'],
+        { kubeconfig: c.sim.kubeconfigPath },
+      );
+      assert.equal(r.code, 0, r.stderr);
+      const id = parseJsonOutput<{ id: string }>(r).id;
+      assert.deepEqual(readdirSync(dir), [`deploy.${id}.json`]);
+      assert.equal(cms(), before, 'no ConfigMap written');
+      const h = parseJsonOutput<HistoryJson>(
+        await runCli(['history', '-n', NS, '--ledger-dir', dir, '-o', 'json'], {
+          kubeconfig: c.sim.kubeconfigPath,
+        }),
+      );
+      assert.deepEqual(
+        h.records.map((x) => [x.image, x.result]),
+        [[`${REPO}:1.1.1`, 'succeeded']],
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('agrees with kubectl rollout history on the revisions', {
