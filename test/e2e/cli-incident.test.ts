@@ -208,10 +208,8 @@ describe('mobius-deploy incident (built CLI against the simulator)', () => {
     assert.match(table.stdout, /ESCALATE inc-20000101-000000-old1: level 1 open over 30 minutes/);
     const recent = await cli('list', '--since', '30m', '-o', 'json');
     assert.ok(!parseJsonOutput<ListJson>(recent).incidents.some((i) => i.id === id));
-    assert.equal(
-      parseJsonOutput<ListJson>(await cli('update', id, '--level', '2', '-o', 'json')).incidents,
-      undefined,
-    );
+    const raised = parseJsonOutput<Outcome>(await cli('update', id, '--level', '2', '-o', 'json'));
+    assert.equal(raised.incident.level, 2);
     const after = await cli('list', '--open', '-o', 'json');
     assert.equal(after.code, 0);
     assert.deepEqual(parseJsonOutput<ListJson>(after).escalate, []);
