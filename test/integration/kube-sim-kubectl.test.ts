@@ -291,6 +291,17 @@ describe('kubectl agrees with kube-sim', { skip }, () => {
     assert.equal(status.code, 0, status.stderr);
   });
 
+  it('kubectl top pods and top nodes read metrics.k8s.io', async () => {
+    const pod = sim.podsOf(NS, 'preview-worker')[0].metadata.name;
+    sim.setPodMetrics(NS, pod, { cpu: '250000000n', memory: '150Mi' });
+    const pods = await kubectl(sim, ['top', 'pods', '-n', NS]);
+    assert.equal(pods.code, 0, pods.stderr);
+    assert.match(pods.stdout, new RegExp(`${pod}\\s+250m\\s+150Mi`));
+    const nodes = await kubectl(sim, ['top', 'nodes']);
+    assert.equal(nodes.code, 0, nodes.stderr);
+    assert.equal((nodes.stdout.match(/^kube-sim-node-\d\s+\d+m\s+\d+%\s+\d+Mi\s+\d+%/gm) ?? []).length, 3);
+  });
+
   it('kubectl auth can-i honours the simulator denials', async () => {
     const undo = sim.deny({ verb: 'delete', resource: 'deployments', namespace: NS });
     const no = await kubectl(sim, ['auth', 'can-i', 'delete', 'deployments', '-n', NS]);

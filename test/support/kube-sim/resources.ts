@@ -120,6 +120,7 @@ export const RESOURCES: ResourceDef[] = [
     virtual: true,
   }),
   def('metrics.k8s.io', 'v1beta1', 'pods', 'PodMetrics', true, { verbs: ['get', 'list'], virtual: true }),
+  def('metrics.k8s.io', 'v1beta1', 'nodes', 'NodeMetrics', false, { verbs: ['get', 'list'], virtual: true }),
 ];
 
 /** `group/version` as used in apiVersion (`v1` for core). */

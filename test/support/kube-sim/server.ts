@@ -959,8 +959,60 @@ export class SimServer {
     };
   }
 
+  /** Node usage: the sum of its pods' usage plus a system share. */
+  private nodeMetrics(node: KObj): KObj {
+    let cpuNano = 150_000_000;
+    let memBytes = 900 * 1024 * 1024;
+    for (const pod of this.store.peekList(this.PODS)) {
+      if (pod.spec?.nodeName !== node.metadata.name) continue;
+      for (const c of (this.podMetrics(pod)?.containers ?? []) as KObj[]) {
+        cpuNano += quantityToNumber(c.usage.cpu) * 1e9;
+        memBytes += quantityToNumber(c.usage.memory);
+      }
+    }
+    return {
+      kind: 'NodeMetrics',
+      apiVersion: 'metrics.k8s.io/v1beta1',
+      metadata: {
+        name: node.metadata.name,
+        creationTimestamp: new Date(this.now()).toISOString().replace(/\.\d+Z$/, 'Z'),
+        labels: node.metadata.labels ?? {},
+      },
+      timestamp: new Date(this.now() - 5000).toISOString().replace(/\.\d+Z$/, 'Z'),
+      window: '20.05s',
+      usage: { cpu: `${Math.round(cpuNano)}n`, memory: `${Math.round(memBytes / 1024)}Ki` },
+    };
+  }
+
   private serveMetrics(res: ServerResponse, method: string, p: ParsedPath, query: URLSearchParams): unknown {
     if (method !== 'GET') throw methodNotAllowed();
+    if (p.r.plural === 'nodes') {
+      const NODES = findResource('', 'v1', 'nodes')!;
+      if (p.name) {
+        this.checkAccess('get', p);
+        const node = this.store.get(NODES, undefined, p.name);
+        if (!node) {
+          throw new StatusError(404, 'NotFound', `nodemetrics.metrics.k8s.io "${p.name}" not found`, {
+            name: p.name,
+            group: 'metrics.k8s.io',
+            kind: 'nodes',
+          });
+        }
+        return this.send(res, 200, this.nodeMetrics(node));
+      }
+      this.checkAccess('list', p);
+      const label = parseLabelSelector(query.get('labelSelector'));
+      const items = this.store
+        .list(NODES)
+        .filter((n) => label(n.metadata.labels))
+        .map((n) => this.nodeMetrics(n));
+      return this.send(res, 200, {
+        kind: 'NodeMetricsList',
+        apiVersion: 'metrics.k8s.io/v1beta1',
+        metadata: {},
+        items,
+      });
+    }
     if (p.name) {
       this.checkAccess('get', p);
       const pod = this.store.get(this.PODS, p.namespace, p.name);
@@ -1033,4 +1085,26 @@ export class SimServer {
 export function rfc3339Nano(ms: number): string {
   const iso = new Date(ms).toISOString();
   return `${iso.slice(0, 19)}.${iso.slice(20, 23)}000000Z`;
+}
+
+const SUFFIX: Record<string, number> = {
+  n: 1e-9,
+  u: 1e-6,
+  m: 1e-3,
+  '': 1,
+  k: 1e3,
+  M: 1e6,
+  G: 1e9,
+  T: 1e12,
+  Ki: 1024,
+  Mi: 1024 ** 2,
+  Gi: 1024 ** 3,
+  Ti: 1024 ** 4,
+};
+
+/** A Kubernetes quantity ("250m", "150Mi", "12345678n", "1.5Gi") as a number of base units. */
+export function quantityToNumber(q: string): number {
+  const m = /^([0-9.]+)([a-zA-Z]*)$/.exec(String(q).trim());
+  if (!m) return 0;
+  return Number(m[1]) * (SUFFIX[m[2]] ?? 1);
 }
