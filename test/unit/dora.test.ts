@@ -197,6 +197,29 @@ describe('analyzeDora on the hand-computed fixture', () => {
     assert.equal(p.bands.timeToRestore.band, 'elite'); // 4 m
   });
 
+  it('month (02-13 … 03-15 holds every record; the previous month is empty: N/A)', async () => {
+    const { records, incidents } = await loadFixture();
+    const a = analyzeDora(records, incidents, { now: NOW, period: 'month' });
+    const m = a.current;
+    assert.equal(m.start, '2026-02-13T00:00:00.000Z');
+    assert.equal(m.deployments.completed, 11); // 4 + 7
+    assert.equal(m.deployments.succeeded, 8);
+    assert.deepEqual(m.changeFailureRate, { value: 5 / 11, numerator: 5, denominator: 11 }); // p2 c2 c3 c4 c6
+    // Durations [0,3,4,5,5,5,6,6,7,8,10] min: p50 5; p95 = 8 + 0.5 * 2 = 9.
+    assert.equal(m.deployDuration.p50Ms, 5 * MIN);
+    assert.equal(Math.round(m.deployDuration.p95Ms ?? 0), 9 * MIN);
+    // Restores [1, 4, 30, 32, 120, 1439] min: median (30 + 32) / 2 = 31.
+    assert.equal(m.timeToRestore.p50Ms, 31 * MIN);
+    // Lead times [65, 66, 1445, 2880] min: median (66 + 1445) / 2 = 755.5.
+    assert.equal(m.leadTime.p50Ms, 755.5 * MIN);
+    assert.equal(m.deployments.perWeek, (11 / 30) * 7);
+    assert.equal(m.bands.deploymentFrequency.band, 'high'); // 8 / 30 per day
+    assert.equal(m.bands.leadTime.band, 'elite'); // 12 h 35.5 m
+    assert.equal(a.previous.deployments.completed, 0);
+    assert.equal(a.previous.changeFailureRate.value, null);
+    assert.equal(a.previous.bands.timeToRestore.band, null);
+  });
+
   it('a shorter failure window stops linking i1 to c2', async () => {
     const { records, incidents } = await loadFixture();
     const c = analyzeDora(records, incidents, {
