@@ -263,6 +263,37 @@ describe('kube-sim deployment controller', () => {
     assert.equal(mixed, false, 'old and new pods never run together');
   });
 
+  it('binds PersistentVolumeClaims and keeps PodDisruptionBudget status on the matching pods', async () => {
+    const ns = 'storage';
+    await sim.seedDeployment({ namespace: ns, name: 'w', image: `${REPO}:1`, replicas: 3, hpa: false });
+    sim.create({
+      apiVersion: 'v1',
+      kind: 'PersistentVolumeClaim',
+      metadata: { name: 'data', namespace: ns },
+      spec: { accessModes: ['ReadWriteMany'], resources: { requests: { storage: '10Gi' } } },
+    });
+    const pvc = await sim.waitFor(() => {
+      const c = sim.get('persistentvolumeclaims', ns, 'data');
+      return c?.status?.phase === 'Bound' ? c : undefined;
+    });
+    assert.deepEqual(pvc.status.capacity, { storage: '10Gi' });
+    assert.deepEqual(pvc.status.accessModes, ['ReadWriteMany']);
+    assert.match(pvc.spec.volumeName, /^pvc-/);
+    sim.create({
+      apiVersion: 'policy/v1',
+      kind: 'PodDisruptionBudget',
+      metadata: { name: 'w', namespace: ns },
+      spec: { minAvailable: 2, selector: { matchLabels: { 'app.kubernetes.io/name': 'w' } } },
+    });
+    const pdb = await sim.waitFor(() => {
+      const b = sim.get('poddisruptionbudgets', ns, 'w');
+      return b?.status?.expectedPods === 3 ? b : undefined;
+    });
+    assert.equal(pdb.status.currentHealthy, 3);
+    assert.equal(pdb.status.desiredHealthy, 2);
+    assert.equal(pdb.status.disruptionsAllowed, 1);
+  });
+
   it('keeps an HPA status for its target, with ScalingActive False while metrics are absent', async () => {
     const ns = 'hpa';
     await sim.seedDeployment({ namespace: ns, name: 'w', image: `${REPO}:1`, replicas: 2 });

@@ -23,6 +23,8 @@ const R = {
   deployments: findResource('apps', 'v1', 'deployments')!,
   replicasets: findResource('apps', 'v1', 'replicasets')!,
   hpas: findResource('autoscaling', 'v2', 'horizontalpodautoscalers')!,
+  pvcs: findResource('', 'v1', 'persistentvolumeclaims')!,
+  pdbs: findResource('policy', 'v1', 'poddisruptionbudgets')!,
   namespaces: findResource('', 'v1', 'namespaces')!,
 };
 
@@ -213,6 +215,8 @@ export class Controllers {
       r === R.replicasets ||
       r === R.services ||
       r === R.hpas ||
+      r === R.pvcs ||
+      r === R.pdbs ||
       r === R.namespaces
     ) {
       this.kick();
@@ -236,6 +240,8 @@ export class Controllers {
       for (const svc of this.store.list(R.services)) this.syncEndpoints(svc);
       this.cleanupEndpoints();
       for (const hpa of this.store.list(R.hpas)) this.syncHpa(hpa);
+      for (const pvc of this.store.list(R.pvcs)) this.syncPvc(pvc);
+      for (const pdb of this.store.list(R.pdbs)) this.syncPdb(pdb);
     } catch (err) {
       if (!this.closed) process.emitWarning(`kube-sim controller: ${(err as Error).message}`);
     }
@@ -1209,6 +1215,82 @@ export class Controllers {
       if (this.store.peek(R.services, ns, name)) continue;
       this.managedEndpoints.delete(key);
       if (this.store.peek(R.endpoints, ns, name)) this.store.remove(R.endpoints, ns, name);
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // PersistentVolumeClaims bind at once (a dynamic provisioner that always succeeds)
+
+  private syncPvc(pvc: KObj): void {
+    if (pvc.status?.phase === 'Bound') return;
+    const volumeName = `pvc-${pvc.metadata.uid}`;
+    this.store.mutate(R.pvcs, pvc.metadata.namespace, pvc.metadata.name, (o) => {
+      o.spec.volumeName ??= volumeName;
+      o.spec.storageClassName ??= 'standard';
+      o.spec.volumeMode ??= 'Filesystem';
+      o.metadata.annotations = {
+        ...(o.metadata.annotations ?? {}),
+        'pv.kubernetes.io/bind-completed': 'yes',
+        'pv.kubernetes.io/bound-by-controller': 'yes',
+        'volume.kubernetes.io/storage-provisioner': 'kube-sim.io/provisioner',
+      };
+      o.status = {
+        phase: 'Bound',
+        accessModes: o.spec.accessModes ?? ['ReadWriteOnce'],
+        capacity: { storage: o.spec.resources?.requests?.storage ?? '1Gi' },
+      };
+    });
+    const bound = this.store.peek(R.pvcs, pvc.metadata.namespace, pvc.metadata.name);
+    if (bound) {
+      this.events.record({
+        involvedObject: bound,
+        reason: 'ProvisioningSucceeded',
+        message: `Successfully provisioned volume ${volumeName}`,
+        component: 'kube-sim.io/provisioner',
+      });
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // PodDisruptionBudget status
+
+  private syncPdb(pdb: KObj): void {
+    const ns = pdb.metadata.namespace;
+    const matcher = labelSelectorObjectMatcher(pdb.spec?.selector);
+    const pods = this.store
+      .peekList(R.pods, ns)
+      .filter((p) => matcher(p.metadata.labels) && !p.metadata.deletionTimestamp);
+    const expected = pods.length;
+    const healthy = pods.filter(isReady).length;
+    let desired = 0;
+    if (pdb.spec?.minAvailable !== undefined) desired = intOrPercent(pdb.spec.minAvailable, expected, true);
+    else if (pdb.spec?.maxUnavailable !== undefined) {
+      desired = Math.max(0, expected - intOrPercent(pdb.spec.maxUnavailable, expected, true));
+    }
+    const allowed = Math.max(0, healthy - desired);
+    const prev = ((pdb.status?.conditions ?? []) as KObj[]).find((c) => c.type === 'DisruptionAllowed');
+    const condStatus = allowed > 0 ? 'True' : 'False';
+    const status: KObj = {
+      observedGeneration: pdb.metadata.generation,
+      disruptionsAllowed: allowed,
+      currentHealthy: healthy,
+      desiredHealthy: desired,
+      expectedPods: expected,
+      conditions: [
+        {
+          type: 'DisruptionAllowed',
+          status: condStatus,
+          reason: allowed > 0 ? 'SufficientPods' : 'InsufficientPods',
+          message: '',
+          observedGeneration: pdb.metadata.generation,
+          lastTransitionTime: prev && prev.status === condStatus ? prev.lastTransitionTime : this.ts(),
+        },
+      ],
+    };
+    if (!deepEqual(status, pdb.status)) {
+      this.store.mutate(R.pdbs, ns, pdb.metadata.name, (o) => {
+        o.status = status;
+      });
     }
   }
 
