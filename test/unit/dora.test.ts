@@ -292,6 +292,8 @@ describe('analyzeDora edge cases', () => {
         rollback: { result: 'succeeded' },
       }),
       dep('z3', '2026-03-14T11:00:00Z', 5, 'succeeded', { git: { committedAt: '2026-03-14T12:00:00.000Z' } }),
+      // Skewed, but months before both periods: not reported.
+      dep('old', '2025-11-01T10:00:00Z', undefined, 'succeeded', { finishedAt: '2025-11-01T09:00:00.000Z' }),
     ];
     const a = analyzeDora(records, [], { now, period: 'week' });
     assert.deepEqual(a.clockSkew.map((f) => [f.recordId, f.problem]).sort(), [

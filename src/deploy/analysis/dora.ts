@@ -315,9 +315,17 @@ export function analyzeDora(
 ): DoraAnalysis {
   const now = options.now.getTime();
   const windowMs = options.failureWindowMs ?? DEFAULT_FAILURE_WINDOW_MS;
-  const clockSkew: ClockSkewFlag[] = [];
-  const flag = (r: { id: string; kind: string }, problem: ClockSkewFlag['problem'], detail: string) =>
-    clockSkew.push({ recordId: r.id, kind: r.kind, problem, detail });
+  // Flags carry the time of their record; only those of the two periods (or later) are reported.
+  const flagged: Array<{ t: number; flag: ClockSkewFlag }> = [];
+  const flag = (
+    r: { id: string; kind: string; startedAt?: string; openedAt?: string },
+    problem: ClockSkewFlag['problem'],
+    detail: string,
+  ) =>
+    flagged.push({
+      t: parse(r.startedAt) ?? parse(r.openedAt) ?? now,
+      flag: { recordId: r.id, kind: r.kind, problem, detail },
+    });
 
   // 1. Parse and clamp times.
   const deploys: DeployView[] = [];
@@ -494,7 +502,7 @@ export function analyzeDora(
     }
     if (resolved < opened) {
       flag(
-        { id: inc.id, kind: 'incident' },
+        { id: inc.id, kind: 'incident', openedAt: inc.openedAt },
         'restored_before_detected',
         `resolvedAt ${inc.resolvedAt} is before openedAt ${inc.openedAt}; clamped to 0`,
       );
@@ -664,6 +672,6 @@ export function analyzeDora(
     failureWindowMs: windowMs,
     current: metricsFor(windows.current),
     previous: metricsFor(windows.previous),
-    clockSkew,
+    clockSkew: flagged.filter((f) => f.t >= windows.previous.start).map((f) => f.flag),
   };
 }
