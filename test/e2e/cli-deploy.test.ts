@@ -195,6 +195,30 @@ describe('mobius-deploy deploy (built CLI against the simulator)', () => {
     assert.equal(leaseCalls(), leaseCallsBefore, 'a dry run never touches the deploy lock');
   });
 
+  it('a live Deployment with a foreign selector: --dry-run and deploy exit 4 with what to do, nothing changes', async () => {
+    // Created by hand (kube-sim's seed uses only app.kubernetes.io/name in its selector), not by our manifests.
+    await c.sim.seedDeployment({
+      namespace: NS,
+      name: 'preview-worker',
+      image: `${REPO}:0.1.0`,
+      replicas: 1,
+    });
+    const before = c.sim.resourceVersion();
+    const dry = await deploy('1.1.0', '--dry-run');
+    assert.equal(dry.code, 4, dry.stderr);
+    assert.match(dry.stderr, /rejects the manifests \(dry run, nothing changed\).*field is immutable/s);
+    assert.match(
+      dry.stderr,
+      /different label selector.*kubectl delete deployment preview-worker -n production/s,
+    );
+    assert.doesNotMatch(dry.stderr, /unexpected error/);
+    assert.equal(c.sim.resourceVersion(), before, 'a rejected dry run writes nothing');
+    const real = await deploy('1.1.0');
+    assert.equal(real.code, 4, real.stderr);
+    assert.match(real.stderr, /different label selector/);
+    assert.equal(liveImage(c.sim, NS), `${REPO}:0.1.0`, 'the live Deployment is untouched');
+  });
+
   it('a 409 Conflict while writing the record loses nothing', async () => {
     assert.equal((await deploy('1.0.0')).code, 0);
     const fault = c.sim.injectFault({

@@ -465,7 +465,20 @@ export async function runDeploy(env: DeployEnvironment, input: DeployInput): Pro
     const live = await readDeployment(env.kube, namespace, deploymentName);
     const liveRecordId = live?.metadata?.annotations?.['mobius.dev/record-id'];
     const annotated = annotateDeployment(objects, deploymentName, changeCause, liveRecordId);
-    const applied = await applyObjects(env.kube, annotated, { dryRun: true });
+    let applied: AppliedObject[];
+    try {
+      applied = await applyObjects(env.kube, annotated, { dryRun: true });
+    } catch (err) {
+      if (isCliError(err)) throw err;
+      const message = err instanceof Error ? err.message : String(err);
+      throw new ActionRequiredError(
+        `the API server rejects the manifests (dry run, nothing changed): ${message}`,
+        {
+          hint: applyFailureHint(message, namespace, deploymentName),
+          cause: err,
+        },
+      );
+    }
     const changed = applied.filter((a) => a.action === 'created' || a.action === 'configured').length;
     return {
       dryRun: true,
@@ -502,7 +515,7 @@ export async function runDeploy(env: DeployEnvironment, input: DeployInput): Pro
         record.failureMessage = err instanceof Error ? err.message : String(err);
         if (isCliError(err)) throw err;
         throw new ActionRequiredError(`applying the manifests failed: ${record.failureMessage}`, {
-          hint: 'Nothing was rolled out if the Deployment was not reached; fix the manifest or the cluster state and deploy again. `mobius-deploy deploy --dry-run` shows what the server rejects.',
+          hint: applyFailureHint(record.failureMessage, namespace, deploymentName),
           cause: err,
         });
       }
@@ -754,4 +767,19 @@ export async function createDeployEnvironment(
     now: options.now,
     handleSignals: options.handleSignals,
   };
+}
+
+/** What a person should do about an apply the API server rejected. */
+export function applyFailureHint(message: string, namespace: string, deploymentName: string): string {
+  if (/spec\.selector.*field is immutable/s.test(message)) {
+    return (
+      `The live Deployment ${deploymentName} was created with a different label selector, and spec.selector cannot ` +
+      `change. It was not created by mobius-deploy from these manifests: during a maintenance window delete it ` +
+      `(kubectl delete deployment ${deploymentName} -n ${namespace}) and deploy again.`
+    );
+  }
+  return (
+    'Nothing was rolled out if the Deployment was not reached; fix the manifest or the cluster state and deploy ' +
+    'again. `mobius-deploy deploy --dry-run` shows what the server rejects.'
+  );
 }
