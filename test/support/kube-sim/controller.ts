@@ -127,6 +127,7 @@ export class Controllers {
   private readonly progressMark = new Map<string, number>();
   private readonly deadlineTimers = new Map<string, NodeJS.Timeout>();
   private readonly managedEndpoints = new Set<string>();
+  private readonly warned = new Set<string>();
   private readonly terminationTimers = new Map<string, NodeJS.Timeout>();
   /** When each pod became Ready (ms), for minReadySeconds. */
   private readonly readyAt = new Map<string, number>();
@@ -234,17 +235,31 @@ export class Controllers {
 
   private reconcile(): void {
     if (this.closed) return;
+    const each = (list: KObj[], fn: (o: KObj) => void) => {
+      for (const o of list) {
+        try {
+          fn(o);
+        } catch (err) {
+          // one broken object (for example seeded with put() and no template) never stops the others
+          const msg = `kube-sim controller: ${o.kind ?? ''} ${o.metadata?.namespace ?? ''}/${o.metadata?.name}: ${(err as Error).message}`;
+          if (!this.closed && !this.warned.has(msg)) {
+            this.warned.add(msg);
+            process.emitWarning(msg);
+          }
+        }
+      }
+    };
+    each(this.store.list(R.deployments), (d) => this.syncDeployment(d));
+    each(this.store.list(R.replicasets), (rs) => this.syncReplicaSet(rs));
+    each(this.store.list(R.services), (svc) => this.syncEndpoints(svc));
     try {
-      for (const d of this.store.list(R.deployments)) this.syncDeployment(d);
-      for (const rs of this.store.list(R.replicasets)) this.syncReplicaSet(rs);
-      for (const svc of this.store.list(R.services)) this.syncEndpoints(svc);
       this.cleanupEndpoints();
-      for (const hpa of this.store.list(R.hpas)) this.syncHpa(hpa);
-      for (const pvc of this.store.list(R.pvcs)) this.syncPvc(pvc);
-      for (const pdb of this.store.list(R.pdbs)) this.syncPdb(pdb);
-    } catch (err) {
-      if (!this.closed) process.emitWarning(`kube-sim controller: ${(err as Error).message}`);
+    } catch {
+      // endpoints of a deleted namespace are already gone
     }
+    each(this.store.list(R.hpas), (hpa) => this.syncHpa(hpa));
+    each(this.store.list(R.pvcs), (pvc) => this.syncPvc(pvc));
+    each(this.store.list(R.pdbs), (pdb) => this.syncPdb(pdb));
     this.passes++;
     for (const f of [...this.passListeners]) f();
   }
