@@ -4,8 +4,11 @@
  * volume claim, Redis persistence off or stale), each failing with its fix line and exit 1.
  */
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:http';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ensureBuilt, parseJsonOutput, runCli } from '../support/cli.js';
 import { type KubeSim, startKubeSim } from '../support/kube-sim/index.js';
@@ -38,11 +41,52 @@ async function close(server: Server): Promise<void> {
   await new Promise<void>((r) => server.close(() => r()));
 }
 
+/** An HTTP proxy to the simulator that lets a test rewrite JSON answers to GET requests. */
+async function startRewritingProxy(
+  target: string,
+  // biome-ignore lint/suspicious/noExplicitAny: raw Kubernetes JSON
+  rewrite: (path: string, body: any) => unknown,
+): Promise<{ url: string; close(): Promise<void> }> {
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const upstream = request(
+        new URL(req.url ?? '/', target),
+        { method: req.method, headers: { ...req.headers, host: new URL(target).host } },
+        (up) => {
+          const body: Buffer[] = [];
+          up.on('data', (c: Buffer) => body.push(c));
+          up.on('end', () => {
+            let out = Buffer.concat(body);
+            const path = (req.url ?? '').split('?')[0];
+            if (
+              req.method === 'GET' &&
+              String(up.headers['content-type']).includes('json') &&
+              up.statusCode === 200
+            ) {
+              out = Buffer.from(JSON.stringify(rewrite(path, JSON.parse(out.toString('utf8')))));
+            }
+            const headers = { ...up.headers, 'content-length': String(out.length) };
+            delete headers['transfer-encoding'];
+            res.writeHead(up.statusCode ?? 502, headers).end(out);
+          });
+        },
+      );
+      upstream.on('error', () => res.writeHead(502).end());
+      upstream.end(Buffer.concat(chunks));
+    });
+  });
+  const url = await listen(server);
+  return { url, close: () => close(server) };
+}
+
 describe('mobius-deploy doctor (built CLI against the simulator)', () => {
   let sim: KubeSim;
   let worker: Server;
   let prometheus: Server;
   let prometheusUrl: string;
+  let workerUrl: string;
   let redis: Redis = { aofEnabled: true, lastRdbSaveAt: null, lastRdbSaveStatus: 'ok' };
   const queueTokens: (string | undefined)[] = [];
 
@@ -63,18 +107,19 @@ describe('mobius-deploy doctor (built CLI against the simulator)', () => {
     worker = createServer((req, res) => {
       if (req.url === '/v1/queue') {
         queueTokens.push(req.headers['x-preview-api-token'] as string | undefined);
-        if (req.headers['x-preview-api-token'] !== API_TOKEN)
+        if (
+          req.headers['x-preview-api-token'] !== API_TOKEN &&
+          req.headers.authorization !== `Bearer ${API_TOKEN}`
+        )
           return res.writeHead(401).end('{"error":"unauthorized"}');
-        return res
-          .writeHead(200, { 'content-type': 'application/json' })
-          .end(
-            JSON.stringify({
-              queue: 'preview-jobs',
-              counts: {},
-              workers: [],
-              redis: { ...redis, maxmemoryPolicy: 'noeviction' },
-            }),
-          );
+        return res.writeHead(200, { 'content-type': 'application/json' }).end(
+          JSON.stringify({
+            queue: 'preview-jobs',
+            counts: {},
+            workers: [],
+            redis: { ...redis, maxmemoryPolicy: 'noeviction' },
+          }),
+        );
       }
       if (req.url === '/livez' || req.url === '/readyz') return res.writeHead(200).end('ok');
       res.writeHead(404).end();
@@ -83,7 +128,7 @@ describe('mobius-deploy doctor (built CLI against the simulator)', () => {
       if (req.url === '/-/ready') return res.writeHead(200).end('Prometheus Server is Ready.\n');
       res.writeHead(404).end();
     });
-    const workerUrl = await listen(worker);
+    workerUrl = await listen(worker);
     prometheusUrl = await listen(prometheus);
     sim = await startKubeSim({ readyDelayMs: 20 });
     sim.createNamespace(NS);
@@ -216,20 +261,36 @@ describe('mobius-deploy doctor (built CLI against the simulator)', () => {
   });
 
   it('a Pending data volume claim fails', async () => {
-    sim.mutate('persistentvolumeclaims', NS, 'preview-worker-data', (p) => {
-      p.status = { phase: 'Pending' };
+    // The simulator binds every claim at once (a provisioner that always succeeds), so the claim is
+    // shown Pending through a proxy that rewrites its status, as when no provisioner can serve it.
+    const proxy = await startRewritingProxy(sim.url, (path, body) => {
+      if (path.endsWith('/persistentvolumeclaims/preview-worker-data')) {
+        body.status = { phase: 'Pending' };
+        body.spec.volumeName = undefined;
+      }
+      return body;
     });
+    const dir = await mkdtemp(join(tmpdir(), 'doctor-kc-'));
     try {
-      const { r, json } = await doctor();
-      assert.equal(r.code, 1);
+      const kubeconfig = join(dir, 'kubeconfig.yaml');
+      await writeFile(
+        kubeconfig,
+        (await readFile(sim.kubeconfigPath, 'utf8')).split(sim.url).join(proxy.url),
+      );
+      const r = await runCli(['doctor', '-n', NS, '-o', 'json'], { kubeconfig });
+      assert.equal(r.code, 1, r.stdout);
+      const json = parseJsonOutput<DoctorJson>(r);
       const c = check(json, 'data volume claim');
       assert.equal(c.status, 'fail');
       assert.match(c.evidence, /preview-worker-data \(DATA_DIR\) is Pending/);
       assert.match(c.fix ?? '', /kubectl describe pvc preview-worker-data -n production/);
+      assert.deepEqual(
+        json.checks.filter((x) => x.status === 'fail').map((x) => x.name),
+        ['data volume claim'],
+      );
     } finally {
-      sim.mutate('persistentvolumeclaims', NS, 'preview-worker-data', (p) => {
-        p.status = { phase: 'Bound', accessModes: ['ReadWriteMany'], capacity: { storage: '100Gi' } };
-      });
+      await proxy.close();
+      await rm(dir, { recursive: true, force: true });
     }
   });
 
@@ -268,5 +329,23 @@ describe('mobius-deploy doctor (built CLI against the simulator)', () => {
     assert.equal(check(json, 'namespace').status, 'fail');
     assert.equal(check(json, 'prometheus').status, 'fail');
     assert.equal(check(json, 'data volume claim').status, 'skip');
+  });
+  it('without a cluster, --url still checks Redis persistence on a local worker', async () => {
+    const home = await mkdtemp(join(tmpdir(), 'doctor-home-'));
+    try {
+      const r = await runCli(['doctor', '-n', NS, '--url', workerUrl, '-o', 'json'], {
+        env: { HOME: home, PREVIEW_API_TOKEN: API_TOKEN },
+      });
+      assert.equal(r.code, 1, 'no kubeconfig is a failure');
+      const json = parseJsonOutput<DoctorJson>(r);
+      assert.equal(check(json, 'kubeconfig').status, 'fail');
+      assert.match(check(json, 'kubeconfig').fix ?? '', /--kubeconfig/);
+      assert.equal(check(json, 'permissions').status, 'skip');
+      assert.equal(check(json, 'redis persistence').status, 'pass');
+      assert.match(check(json, 'redis persistence').evidence, /^http:\/\/127\.0\.0\.1:\d+: AOF is on/);
+      assert.ok(!r.stdout.includes(API_TOKEN));
+    } finally {
+      await rm(home, { recursive: true, force: true });
+    }
   });
 });

@@ -241,8 +241,10 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorResult> {
         (err as { hint?: string }).hint ??
         'Pass --kubeconfig FILE and --context NAME, or set KUBECONFIG; `kubectl config get-contexts` lists the contexts.',
     });
-    skipAll('no kubeconfig', clusterChecks);
+    // A local worker (--url) still answers about Redis persistence without a cluster.
+    skipAll('no kubeconfig', opts.workerUrl ? clusterChecks.slice(0, -1) : clusterChecks);
     if (prometheus) checks.push(await prometheus);
+    if (opts.workerUrl) checks.push(await checkRedisPersistence(undefined, ns, opts));
     return result();
   }
 
@@ -637,7 +639,7 @@ async function resolveToken(kube: KubeClients, ns: string, opts: DoctorOptions):
 }
 
 export async function checkRedisPersistence(
-  kube: KubeClients,
+  kube: KubeClients | undefined,
   ns: string,
   opts: DoctorOptions,
 ): Promise<DoctorCheck> {
@@ -678,6 +680,7 @@ export async function checkRedisPersistence(
       };
     }
   }
+  if (!kube) return { name, status: 'skip', evidence: 'no cluster and no --url' };
   const deployment = opts.deployment ?? APP_NAME;
   let pods: Json[];
   try {
