@@ -205,6 +205,11 @@ describe('report infrastructure health from a real Prometheus scraping a real wo
     assert.equal(infra.oomKills.value, null);
     assert.ok((infra.memory.peak ?? 0) > 10 * 2 ** 20, 'worker RSS from process_resident_memory_bytes');
     assert.equal(infra.memory.limit, null);
+    // No cAdvisor here: the worker's own process metrics are used, and the note says so.
+    assert.match(
+      infra.memory.note ?? '',
+      /peak of process_resident_memory_bytes over the period; limit not available/,
+    );
     assert.deepEqual(infra.alerts, { available: true, firing: [] });
 
     const md = await runCli(

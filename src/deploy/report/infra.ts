@@ -154,6 +154,16 @@ export async function collectInfraFromPrometheus(
   const sel = (extra = '') => `{${[selector, extra].filter(Boolean).join(',')}}`;
   const instant = async (q: string) => sumSamples(await client.query(q, end));
   const days = rangeSec / 86_400;
+  /** The first query (in order of preference) that returns something, with the metric it used. */
+  const firstAvailable = async (
+    queries: Array<[string, string]>,
+  ): Promise<{ value: number | null; metric: string }> => {
+    for (const [metric, q] of queries) {
+      const value = await instant(q);
+      if (value !== null) return { value, metric };
+    }
+    return { value: null, metric: queries.map(([m]) => m).join(' or ') };
+  };
 
   const [jobsSeries, quantiles, restarts, ooms, alerts, cpuPeak, memPeak, cpuLimit, memLimit] =
     await Promise.all([
@@ -175,10 +185,27 @@ export async function collectInfraFromPrometheus(
         return present === null ? null : 0;
       }),
       client.queryRange(`ALERTS${sel('alertstate="firing"')}`, rangeStart, end, step),
-      instant(
-        `max(max_over_time(rate(process_cpu_seconds_total${sel()}[1m])[${range}:${Math.max(15, step)}s]))`,
-      ),
-      instant(`max(max_over_time(process_resident_memory_bytes${sel()}[${range}]))`),
+      // cAdvisor's container series where Kubernetes exposes them, else the worker's own process metrics.
+      firstAvailable([
+        [
+          'container_cpu_usage_seconds_total',
+          `max(max_over_time(sum by (pod) (rate(container_cpu_usage_seconds_total${sel('container!="",container!="POD"')}[5m]))[${range}:${Math.max(60, step)}s]))`,
+        ],
+        [
+          'process_cpu_seconds_total',
+          `max(max_over_time(rate(process_cpu_seconds_total${sel()}[1m])[${range}:${Math.max(15, step)}s]))`,
+        ],
+      ]),
+      firstAvailable([
+        [
+          'container_memory_working_set_bytes',
+          `max(max_over_time(sum by (pod) (container_memory_working_set_bytes${sel('container!="",container!="POD"')})[${range}:${Math.max(60, step)}s]))`,
+        ],
+        [
+          'process_resident_memory_bytes',
+          `max(max_over_time(process_resident_memory_bytes${sel()}[${range}]))`,
+        ],
+      ]),
       instant(`max(kube_pod_container_resource_limits${sel('resource="cpu"')})`),
       instant(`max(kube_pod_container_resource_limits${sel('resource="memory"')})`),
     ]);
@@ -199,15 +226,14 @@ export async function collectInfraFromPrometheus(
     jobs.p50Seconds = quantiles[0] ?? null;
     jobs.p95Seconds = quantiles[1] ?? null;
   }
-  const peak = (value: number | null, limit: number | null, what: string): ResourcePeak => ({
-    peak: value,
+  const peak = (used: { value: number | null; metric: string }, limit: number | null): ResourcePeak => ({
+    peak: used.value,
     limit,
-    pctOfLimit: value !== null && limit ? (value / limit) * 100 : null,
-    ...(value === null
-      ? { note: `not available: no ${what} series` }
-      : limit === null
-        ? { note: 'limit not available (kube-state-metrics kube_pod_container_resource_limits absent)' }
-        : {}),
+    pctOfLimit: used.value !== null && limit ? (used.value / limit) * 100 : null,
+    note:
+      used.value === null
+        ? `not available: no ${used.metric} series`
+        : `peak of ${used.metric} over the period${limit === null ? '; limit not available (kube-state-metrics kube_pod_container_resource_limits absent)' : ''}`,
   });
   const na = (metric: string): Figure => ({ value: null, note: `not available: ${metric} returned nothing` });
   return {
@@ -220,8 +246,8 @@ export async function collectInfraFromPrometheus(
       ooms === null
         ? na('kube_pod_container_status_last_terminated_reason')
         : { value: ooms, note: 'containers whose last termination in the period was OOMKilled' },
-    cpu: peak(cpuPeak, cpuLimit, 'process_cpu_seconds_total'),
-    memory: peak(memPeak, memLimit, 'process_resident_memory_bytes'),
+    cpu: peak(cpuPeak, cpuLimit),
+    memory: peak(memPeak, memLimit),
     alerts: { available: true, firing: alertEpisodes(alerts, step) },
     jobs,
     notes,
