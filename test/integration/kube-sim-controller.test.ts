@@ -123,6 +123,25 @@ describe('kube-sim deployment controller', () => {
     assert.equal(d.metadata.annotations[REVISION], '3');
   });
 
+  it('settled() waits for the steady state: a finished rollout, or a stuck one with crash-looping pods', async () => {
+    const ns = 'settle';
+    await sim.seedDeployment({ namespace: ns, name: 'w', image: `${REPO}:1`, replicas: 2, hpa: false });
+    sim.setDeploymentImage(ns, 'w', `${REPO}:2`);
+    await sim.settled();
+    const done = sim.get('deployments', ns, 'w');
+    assert.equal(done?.status.updatedReplicas, 2);
+    assert.equal(done?.status.availableReplicas, 2);
+    assert.equal(condition(done, 'Progressing')?.reason, 'NewReplicaSetAvailable');
+    sim.setImageBehavior(`${REPO}:broken`, { kind: 'crashloop', restartIntervalMs: 60_000 });
+    sim.setDeploymentImage(ns, 'w', `${REPO}:broken`);
+    await sim.settled();
+    const pods = sim.podsOf(ns, 'w');
+    const broken = pods.filter((p) => p.spec.containers[0].image === `${REPO}:broken`);
+    assert.equal(broken.length, 1, 'maxSurge 1 / maxUnavailable 0: one new pod, stuck');
+    assert.equal(broken[0].status.containerStatuses[0].state.waiting?.reason, 'CrashLoopBackOff');
+    assert.equal(pods.length, 3);
+  });
+
   it('prunes old ReplicaSets beyond revisionHistoryLimit', async () => {
     const ns = 'history';
     await sim.seedDeployment({

@@ -60,6 +60,8 @@ interface ContainerRuntime {
   startedAt?: string;
   lastTerminated?: KObj;
   logIndex: number;
+  /** Reached its behavior's steady state (Ready, first crash, ImagePullBackOff, ...). */
+  settled: boolean;
 }
 
 interface PodRuntime {
@@ -128,6 +130,7 @@ export class Controllers {
   private readonly deadlineTimers = new Map<string, NodeJS.Timeout>();
   private readonly managedEndpoints = new Set<string>();
   private readonly warned = new Set<string>();
+  private readonly availabilityPending = new Set<string>();
   private readonly terminationTimers = new Map<string, NodeJS.Timeout>();
   /** When each pod became Ready (ms), for minReadySeconds. */
   private readonly readyAt = new Map<string, number>();
@@ -159,6 +162,17 @@ export class Controllers {
     for (const t of this.terminationTimers.values()) clearTimeout(t);
     for (const t of this.availabilityTimers.values()) clearTimeout(t);
     this.pods.clear();
+  }
+
+  /**
+   * True when nothing is about to change by itself: no reconcile pass pending, every pod's
+   * containers in their behavior's steady state, no pod terminating, no availability pending.
+   * Periodic effects of failing behaviors (restarts, repeated events) do not count.
+   */
+  isSettled(): boolean {
+    if (this.scheduled || this.terminationTimers.size > 0 || this.availabilityPending.size > 0) return false;
+    for (const rt of this.pods.values()) if (!rt.containers.every((c) => c.settled)) return false;
+    return true;
   }
 
   /** Calls fn after each reconcile pass. */
@@ -771,6 +785,8 @@ export class Controllers {
       if (now - since >= minReadyMs) available++;
       else nextCheck = Math.min(nextCheck, since + minReadyMs);
     }
+    if (Number.isFinite(nextCheck)) this.availabilityPending.add(rs.metadata.uid);
+    else this.availabilityPending.delete(rs.metadata.uid);
     if (Number.isFinite(nextCheck)) {
       const prev = this.availabilityTimers.get(rs.metadata.uid);
       if (prev) clearTimeout(prev);
@@ -816,6 +832,7 @@ export class Controllers {
         restartCount: 0,
         containerID: '',
         logIndex: 0,
+        settled: false,
       })),
       timers: [],
       transitions: {},
@@ -845,6 +862,7 @@ export class Controllers {
     if (worst?.kind === 'pending') {
       at(Math.min(10, delay), () => {
         rt.unschedulable = worst.message ?? UNSCHEDULABLE_MESSAGE;
+        for (const c of rt.containers) c.settled = true;
         this.writePod(rt);
         this.podEvent(rt, 'Warning', 'FailedScheduling', rt.unschedulable, 'default-scheduler');
       });
@@ -902,6 +920,7 @@ export class Controllers {
       });
       at(delay, () => {
         c.waiting = { reason: 'ImagePullBackOff', message: `Back-off pulling image "${c.image}"` };
+        c.settled = true;
         this.writePod(rt);
         ev('Normal', 'BackOff', `Back-off pulling image "${c.image}"`);
         ev('Warning', 'Failed', 'Error: ImagePullBackOff');
@@ -923,6 +942,7 @@ export class Controllers {
         const msg = b.message ?? 'secret "preview-worker-secrets" not found';
         c.state = 'waiting';
         c.waiting = { reason: 'CreateContainerConfigError', message: msg };
+        c.settled = true;
         this.writePod(rt);
         ev('Warning', 'Failed', `Error: ${msg}`);
       });
@@ -948,11 +968,15 @@ export class Controllers {
     if (b.kind === 'ready') {
       at(delay, () => {
         c.ready = true;
+        c.settled = true;
         this.writePod(rt);
       });
       return;
     }
     if (b.kind === 'readiness-failing') {
+      at(delay, () => {
+        c.settled = true;
+      });
       const probe = () =>
         ev('Warning', 'Unhealthy', 'Readiness probe failed: HTTP probe failed with statuscode: 503');
       at(delay, probe);
@@ -987,6 +1011,7 @@ export class Controllers {
         containerID: c.containerID || containerId(),
       };
       c.restartCount++;
+      c.settled = true;
       c.state = 'waiting';
       c.ready = false;
       const podRef = `${rt.name}_${rt.ns}(${rt.uid})`;

@@ -239,6 +239,12 @@ export interface KubeSim {
   // -- waiting
   /** Resolves once `predicate` is true (checked after every change and every 10 ms). */
   waitFor<T>(predicate: () => T | undefined | false | null, opts?: WaitOptions): Promise<T>;
+  /**
+   * Resolves once the simulated cluster has settled: no reconcile pending, every pod in its
+   * behavior's steady state (Ready, crash-looping, ImagePullBackOff, Pending, ...), no pod
+   * terminating. A stuck rollout is settled too; wait for ProgressDeadlineExceeded with waitFor.
+   */
+  settled(opts?: WaitOptions): Promise<void>;
   /** Resolves once the deployment is rolled out (the same rules as `kubectl rollout status`). */
   waitForRollout(namespace: string, name: string, opts?: WaitOptions): Promise<KObj>;
 }
@@ -755,6 +761,9 @@ export async function startKubeSim(options: KubeSimOptions = {}): Promise<KubeSi
     requests: () => state.requestLog,
     waitFor,
     waitForRollout,
+    async settled(opts = {}) {
+      await waitFor(() => controllers.isSettled(), { message: 'the cluster to settle', ...opts });
+    },
   };
   return handle;
 }
