@@ -2,8 +2,9 @@
  * The monthly report's infrastructure health from a REAL Prometheus (Debian's /usr/bin/prometheus)
  * scraping a REAL worker (startApp on a unique queue against Redis 127.0.0.1:6379, real renderer):
  * the worker runs real and dry-run jobs plus one invalid payload; Prometheus scrapes it every second;
- * the built CLI's report must show exactly those job counts, say the source is Prometheus, and say
- * "not available" for the kube-state-metrics series that do not exist here.
+ * a rule fires while the worker is up; the built CLI's report must show exactly those job counts and
+ * the firing alert, say the source is Prometheus, and say "not available" for the kube-state-metrics
+ * series that do not exist here.
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -90,12 +91,28 @@ describe('report infrastructure health from a real Prometheus scraping a real wo
         'global:',
         '  scrape_interval: 1s',
         '  evaluation_interval: 1s',
+        'rule_files:',
+        `  - ${join(dir, 'rules.yml')}`,
         'scrape_configs:',
         '  - job_name: preview-worker',
         '    static_configs:',
         `      - targets: ["${target}"]`,
         '        labels:',
         `          namespace: ${NAMESPACE}`,
+        '',
+      ].join('\n'),
+    );
+    // One rule that fires while the worker is up, so ALERTS has a firing series to count.
+    await writeFile(
+      join(dir, 'rules.yml'),
+      [
+        'groups:',
+        '  - name: report-test',
+        '    rules:',
+        '      - alert: PreviewWorkerUpForTest',
+        '        expr: up{job="preview-worker"} == 1',
+        '        labels:',
+        '          severity: info',
         '',
       ].join('\n'),
     );
@@ -171,6 +188,11 @@ describe('report infrastructure health from a real Prometheus scraping a real wo
       60_000,
       `Prometheus to have scraped all ${total} jobs`,
     );
+    await waitFor(
+      async () => ((await client.query('ALERTS{alertstate="firing"}')).length > 0 ? true : undefined),
+      30_000,
+      'the test alert to fire',
+    );
 
     const at = new Date().toISOString();
     const r = await runCli(
@@ -210,7 +232,15 @@ describe('report infrastructure health from a real Prometheus scraping a real wo
       infra.memory.note ?? '',
       /peak of process_resident_memory_bytes over the period; limit not available/,
     );
-    assert.deepEqual(infra.alerts, { available: true, firing: [] });
+    assert.equal(infra.alerts.available, true);
+    assert.deepEqual(
+      (infra.alerts.firing as Array<{ alertname: string; severity?: string; episodes: number }>).map((a) => [
+        a.alertname,
+        a.severity,
+        a.episodes,
+      ]),
+      [['PreviewWorkerUpForTest', 'info', 1]],
+    );
 
     const md = await runCli(
       ['report', '-n', NAMESPACE, '--ledger-dir', join(dir, 'ledger'), '--period', 'month'].concat([
@@ -227,7 +257,7 @@ describe('report infrastructure health from a real Prometheus scraping a real wo
       md.stdout,
       /\| Jobs by outcome \| completed 3, dry\\_run 2, failed 0, invalid 1, retrying 0 \|/,
     );
-    assert.match(md.stdout, /No alert fired in the period\./);
+    assert.match(md.stdout, /\| PreviewWorkerUpForTest \| info \| 1 \|/);
   });
 
   it('an unreachable Prometheus exits 5 with a hint', async () => {
