@@ -69,7 +69,8 @@ export const reportCommand = {
 Formats: md (default; also with -o table), html, json (also with -o json). --out FILE writes the
 file and prints one line. JSON shape (schema "mobius-deploy/report@1"):
   { schema, kind: "DeploymentReport", generatedAt, period, now, failureWindowMs,
-    scope: { namespace, environment }, thresholds: { source, deploymentFrequency: [...], ... },
+    scope: { namespace, environment }, thresholds: { source, deploymentFrequency: [ { band, label, minPerDay } ],
+      leadTime|timeToRestore: [ { band, label, maxMs (null: no bound) } ], changeFailureRate: [ { band, label, max } ] },
     current|previous: { start, end, days,
       deployments: { completed, succeeded, rolledBack, failed, skipped, perWeek, successfulPerDay, inProgress: [...] },
       successRate|changeFailureRate: { value (0..1 or null = N/A), numerator, denominator },
