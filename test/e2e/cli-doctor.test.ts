@@ -220,7 +220,8 @@ describe('mobius-deploy doctor (built CLI against the simulator)', () => {
       );
       const table = await runCli(['doctor', '-n', NS], { kubeconfig: sim.kubeconfigPath });
       assert.equal(table.code, 1);
-      assert.match(table.stdout, /denied {2}get pods\/log/);
+      assert.match(table.stdout, /pods\/log: DENIED get {2}\(needed: logs/);
+      assert.match(table.stdout, /pods: allowed get,list,watch\n/);
     } finally {
       undo();
     }

@@ -71,6 +71,14 @@ describe('registry secret helpers', () => {
     assert.equal(readTokenFromEnv('GHCR_TOKEN', { GHCR_TOKEN: ' ghp_abc123 \n' }), 'ghp_abc123');
     assert.throws(() => readTokenFromEnv('GHCR_TOKEN', {}), /is not set/);
     assert.throws(() => readTokenFromEnv('GHCR_TOKEN', { GHCR_TOKEN: '' }), /is empty/);
+    // A classic 40-hex token looks like a variable name; the error still never echoes it.
+    const hex = 'a1b2c3d4e5f60718293a4b5c6d7e8f9012345678';
+    assert.throws(
+      () => readTokenFromEnv(hex, {}),
+      (e: unknown) =>
+        /named by --from-env \(from --from-env\) is not set/.test((e as Error).message) &&
+        !(e as Error).message.includes(hex),
+    );
     for (const name of ['ghp_abcdef123456', 'github_pat_11ABC', 'not a name']) {
       assert.throws(
         () => readTokenFromEnv(name, {}),

@@ -36,10 +36,14 @@ export function readTokenFromEnv(name: string, env: NodeJS.ProcessEnv): string {
   }
   const value = env[name];
   if (value === undefined || value.trim() === '') {
+    // Variable names are conventionally upper case; anything else may be a mistyped token: never echo it.
+    const shown = /^[A-Z_][A-Z0-9_]*$/.test(name)
+      ? `Environment variable ${name}`
+      : 'The environment variable named by --from-env';
     throw new ConfigError(
-      `Environment variable ${name} (from --from-env) is ${value === undefined ? 'not set' : 'empty'}; there is no token to store.`,
+      `${shown} (from --from-env) is ${value === undefined ? 'not set' : 'empty'}; there is no token to store.`,
       {
-        hint: `Export the GHCR token (a PAT with read:packages) in ${name}, for example from your secret store, and run again.`,
+        hint: 'Export the GHCR token (a PAT with read:packages) in that variable, for example from your secret store, and run again.',
       },
     );
   }

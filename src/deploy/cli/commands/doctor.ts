@@ -19,10 +19,9 @@ interface DoctorCommandOptions {
   apiTokenKey?: string;
   deployment: string;
   pvc?: string;
-  permissions?: boolean;
 }
 
-export function renderDoctor(r: DoctorResult, c: Colors, showPermissions: boolean): string {
+export function renderDoctor(r: DoctorResult, c: Colors): string {
   const mark = {
     pass: c.green('✔ pass'),
     warn: c.yellow('! warn'),
@@ -35,17 +34,20 @@ export function renderDoctor(r: DoctorResult, c: Colors, showPermissions: boolea
   for (const check of r.checks) {
     lines.push(`${mark[check.status]}  ${check.name}: ${check.evidence}`);
     if (check.fix && check.status !== 'pass') lines.push(`          fix: ${check.fix}`);
-    if (
-      check.name === 'permissions' &&
-      r.permissions.length &&
-      (showPermissions || check.status !== 'pass')
-    ) {
+    if (check.name === 'permissions') {
+      // Every review, one line per resource: the verbs allowed and denied.
+      const groups = new Map<string, { allowed: string[]; denied: string[]; why: string }>();
       for (const p of r.permissions) {
-        if (!showPermissions && p.allowed) continue;
-        const res = `${p.resource}${p.apiGroup ? `.${p.apiGroup}` : ''}${p.resourceName ? `/${p.resourceName}` : ''}`;
-        lines.push(
-          `          ${p.allowed ? c.green('allowed') : c.red('denied ')} ${p.verb} ${res}${p.allowed ? '' : `  (${p.why})`}`,
-        );
+        const key = `${p.resource}${p.apiGroup ? `.${p.apiGroup}` : ''}${p.resourceName ? `/${p.resourceName}` : ''}`;
+        const g = groups.get(key) ?? { allowed: [], denied: [], why: p.why };
+        (p.allowed ? g.allowed : g.denied).push(p.verb);
+        groups.set(key, g);
+      }
+      for (const [key, g] of groups) {
+        const parts: string[] = [];
+        if (g.allowed.length) parts.push(c.green(`allowed ${g.allowed.join(',')}`));
+        if (g.denied.length) parts.push(c.red(`DENIED ${g.denied.join(',')}`));
+        lines.push(`          ${key}: ${parts.join('; ')}${g.denied.length ? `  (needed: ${g.why})` : ''}`);
       }
     }
   }
@@ -91,7 +93,6 @@ export const doctorCommand = {
       .option('--api-token-key <key>', 'key inside --api-token-secret', 'PREVIEW_API_TOKEN')
       .option('-d, --deployment <name>', 'Deployment name', 'preview-worker')
       .option('--pvc <name>', 'the DATA_DIR PersistentVolumeClaim', 'preview-worker-data')
-      .option('--permissions', 'list every permission checked, not only the denied ones')
       .addHelpText(
         'after',
         `
@@ -104,7 +105,7 @@ the API token Secret; it is never printed.
 
 Examples:
   mobius-deploy doctor -e production
-  mobius-deploy doctor -n staging --prometheus-url http://127.0.0.1:9090 --permissions
+  mobius-deploy doctor -n staging --prometheus-url http://127.0.0.1:9090
   mobius-deploy doctor -e production -o json | jq '.checks[] | select(.status != "pass")'`,
       )
       .action(
@@ -132,7 +133,7 @@ Examples:
           return {
             data: result,
             exitCode: result.ok ? 0 : 1,
-            render: () => renderDoctor(result, ctx.colors, opts.permissions === true),
+            render: () => renderDoctor(result, ctx.colors),
           };
         }),
       );
