@@ -23,6 +23,7 @@ COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
+COPY build ./build
 RUN npm run build
 
 # ---- runtime: production dependencies, the compiled worker, ffmpeg and the bundled fonts ---------------

@@ -64,10 +64,9 @@ export function validateNamespace(ns: string, source: string): string {
 }
 
 async function defaultEnvironmentLoader(name: string, rootDir?: string): Promise<unknown> {
-  // A variable specifier keeps this module free of a compile-time dependency on the manifests layer
-  // (and keeps `--help` from loading it).
-  const specifier = '../manifests/environment.js';
-  const mod = (await import(specifier)) as { loadEnvironment?: EnvironmentLoader };
+  // Loaded on demand, so `--help` never loads the manifests layer (yaml, zod). A literal specifier,
+  // so the CLI bundler (build/bundle-cli.mjs) sees it and emits it as a lazy chunk.
+  const mod = (await import('../manifests/environment.js')) as { loadEnvironment?: EnvironmentLoader };
   if (typeof mod.loadEnvironment !== 'function') {
     throw new ConfigError('This build has no environment support (src/deploy/manifests/environment.ts).');
   }

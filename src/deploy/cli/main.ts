@@ -7,16 +7,19 @@
  * import only commander and small local modules; actions and heavy libraries load on demand.
  */
 import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { ExitCode } from '../errors.js';
 import { type CliIO, processIO } from '../output/io.js';
+import { findPackageRoot } from '../package-root.js';
 import { commands } from './registry.js';
 import { attachRunState, type RunState, reportError } from './run-command.js';
 
-/** The repository root (…/dist/deploy/cli/main.js or …/src/deploy/cli/main.ts → three levels up). */
-export const PACKAGE_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+/**
+ * The repository root: the nearest directory above this module with a package.json (this module
+ * runs as src/deploy/cli/main.ts, dist/deploy/cli/main.js or inside dist/cli-bundle/main.js).
+ */
+export const PACKAGE_ROOT = findPackageRoot(import.meta.url);
 
 function packageVersion(): string {
   try {

@@ -11,11 +11,11 @@
  * `--env` option uses it to find the namespace.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, relative } from 'node:path';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { ConfigError } from '../errors.js';
+import { findPackageRoot } from '../package-root.js';
 
 /**
  * A configuration problem the user can fix by editing the environment file (exit code 2). It is the CLI's
@@ -361,8 +361,8 @@ export function parseEnvironmentYaml(text: string, name: string, file: string): 
 
 /** The repository root (where package.json and deploy/ live), from this module's location. */
 export function repositoryRoot(): string {
-  // src/deploy/manifests/environment.ts and dist/deploy/manifests/environment.js are both 3 levels down.
-  return resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+  // Walk up to package.json: this module also runs from the bundled CLI (dist/cli-bundle/chunks/).
+  return findPackageRoot(import.meta.url);
 }
 
 export const ENVIRONMENTS_DIR = join('deploy', 'environments');

@@ -1,0 +1,21 @@
+/**
+ * The package root (where package.json, deploy/environments and assets live), found by walking up
+ * from a module's own location to the first directory holding a package.json. Robust to where the
+ * code runs from: src/ through tsx, dist/ from tsc, or the bundled CLI in dist/cli-bundle/ (whose
+ * chunks sit at another depth than the files they were built from).
+ */
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** Walk up from `moduleUrl` (an import.meta.url) to the nearest directory with a package.json. */
+export function findPackageRoot(moduleUrl: string): string {
+  const start = dirname(fileURLToPath(moduleUrl));
+  let dir = start;
+  for (;;) {
+    if (existsSync(join(dir, 'package.json'))) return dir;
+    const parent = dirname(dir);
+    if (parent === dir) return join(start, '..', '..', '..');
+    dir = parent;
+  }
+}
