@@ -192,6 +192,22 @@ describe('report printers', () => {
     ]);
   });
 
+  it('warns when retention pruned the history the previous period needs', async () => {
+    // 4 days of ~20 deploys a day: far more than --history-max 50, none before the previous week.
+    const pruned = newestRecords(generateLedger({ seed: 9, days: 4, deploysPerDay: 20 }), 60);
+    const report = await reportFor(pruned, 'week');
+    assert.match(
+      report.ledger.coverageNote ?? '',
+      /retention \(--history-max, default 50\) has probably pruned/,
+    );
+    assert.match(
+      renderReport(report, 'md'),
+      /- incomplete history: the ledger's oldest deploy record starts/,
+    );
+    const full = await reportFor(generateLedger({ seed: 9, days: 30 }), 'week');
+    assert.equal(full.ledger.coverageNote, undefined);
+  });
+
   it('reads incidents through the incidents module: a malformed incident is a problem, not a crash', async () => {
     const driver = new MemoryLedgerDriver();
     driver.putRaw(

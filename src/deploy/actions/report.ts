@@ -21,6 +21,7 @@ import { isCliError } from '../errors.js';
 import { listIncidents } from '../incidents/record.js';
 import type { KubeClients } from '../kube/client.js';
 import {
+  DEFAULT_HISTORY_MAX,
   type DeploymentRecord,
   isDeploymentRecord,
   type Ledger,
@@ -63,7 +64,19 @@ export interface DeploymentReport extends DoraAnalysis {
   infrastructure: InfraHealth | null;
   /** Why infrastructure is null (weekly report, or the source could not be read). */
   infrastructureNote?: string;
-  ledger: { driver: string; records: number; incidents: number; problems: LedgerProblem[] };
+  ledger: {
+    driver: string;
+    records: number;
+    incidents: number;
+    problems: LedgerProblem[];
+    /** Start of the oldest deploy/rollback record read, or null when there is none. */
+    oldestRecordAt: string | null;
+    /**
+     * Set when the ledger does not reach back to the previous period's start although it holds many
+     * records: retention (`--history-max`, default 50) probably pruned records the report needs.
+     */
+    coverageNote?: string;
+  };
 }
 
 /**
@@ -139,6 +152,17 @@ export async function runReport(deps: ReportDeps, input: ReportInput): Promise<D
     infrastructureNote = 'infrastructure health not available: no --prometheus-url and no cluster access';
   }
 
+  let oldest: number | null = null;
+  for (const r of records) {
+    const t = Date.parse(r.startedAt);
+    if (!Number.isNaN(t) && (oldest === null || t < oldest)) oldest = t;
+  }
+  const previousStart = periodWindows(input.period, input.now).previous.start;
+  const coverageNote =
+    oldest !== null && oldest > previousStart && records.length >= DEFAULT_HISTORY_MAX
+      ? `the ledger's oldest deploy record starts ${new Date(oldest).toISOString()}, after the previous period began (${new Date(previousStart).toISOString()}), and it holds ${records.length} records: retention (--history-max, default ${DEFAULT_HISTORY_MAX}) has probably pruned records this report needs; deploy with a larger --history-max to keep enough history`
+      : undefined;
+
   return {
     schema: REPORT_SCHEMA,
     kind: 'DeploymentReport',
@@ -153,6 +177,8 @@ export async function runReport(deps: ReportDeps, input: ReportInput): Promise<D
       records: records.length,
       incidents: incidents.length,
       problems,
+      oldestRecordAt: oldest === null ? null : new Date(oldest).toISOString(),
+      ...(coverageNote ? { coverageNote } : {}),
     },
   };
 }

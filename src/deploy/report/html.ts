@@ -303,6 +303,7 @@ export function renderHtml(r: DeploymentReport): string {
       `<section><h2>Infrastructure health</h2><p class="note">${esc(r.infrastructureNote ?? 'not available')}</p></section>`,
     );
   const quality = [
+    ...(r.ledger.coverageNote ? [`incomplete history: ${r.ledger.coverageNote}`] : []),
     ...r.clockSkew.map((x) => `clock skew: ${x.recordId}: ${x.detail}`),
     ...r.ledger.problems.map((p) => `skipped ledger entry ${p.location}: ${p.message}`),
   ];

@@ -217,6 +217,7 @@ export function renderMarkdown(r: DeploymentReport): string {
     out.push('', '## Infrastructure health', '', mdCell(r.infrastructureNote ?? 'not available'));
 
   const quality: string[] = [];
+  if (r.ledger.coverageNote) quality.push(`- incomplete history: ${mdCell(r.ledger.coverageNote)}`);
   for (const f of r.clockSkew) quality.push(`- clock skew: ${mdCell(f.recordId)}: ${mdCell(f.detail)}`);
   for (const p of r.ledger.problems)
     quality.push(`- skipped ledger entry ${mdCell(p.location)}: ${mdCell(p.message)}`);
