@@ -48,7 +48,7 @@ describe('kube-sim REST semantics through client-node', () => {
   let apps: AppsV1Api;
 
   before(async () => {
-    sim = await startKubeSim({ readyDelayMs: 30, requireToken: true });
+    sim = await startKubeSim({ readyDelayMs: 30, requireToken: true, namespaceTerminationMs: 1500 });
     const kc = sim.kubeConfig();
     core = kc.makeApiClient(CoreV1Api);
     apps = kc.makeApiClient(AppsV1Api);
@@ -352,7 +352,7 @@ describe('kube-sim REST semantics through client-node', () => {
     assert.ok(sim.get('configmaps', NS, 'dry'));
   });
 
-  it('cascades deletes: deployment → replicasets → pods, and namespace → contents', async () => {
+  it('cascades deletes: deployment → replicasets → pods, and namespace → contents (Terminating meanwhile)', async () => {
     await apps.createNamespacedDeployment({ namespace: NS, body: deployment('cascade', 'example/app:1', 2) });
     await sim.waitForRollout(NS, 'cascade');
     assert.equal(sim.podsOf(NS, 'cascade').length, 2);
@@ -367,6 +367,17 @@ describe('kube-sim REST semantics through client-node', () => {
     };
     assert.equal(nsDel.status?.phase, 'Terminating');
     assert.equal(sim.list('configmaps', 'doomed').length, 0);
+    const refused = await apiError(
+      core.createNamespacedConfigMap({ namespace: 'doomed', body: { metadata: { name: 'late' } } }),
+    );
+    assert.equal(refused.code, 403);
+    assert.equal(
+      refused.body.message,
+      'configmaps "late" is forbidden: unable to create new content in namespace doomed because it is being terminated',
+    );
+    await sim.waitFor(() => !sim.get('namespaces', undefined, 'doomed'), {
+      message: 'the namespace to go away',
+    });
     assert.equal((await apiError(core.readNamespace({ name: 'doomed' }))).code, 404);
   });
 

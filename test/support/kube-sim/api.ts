@@ -324,14 +324,29 @@ export class Api {
    * the pod marked Terminating, or undefined to delete at once.
    */
   podDeleter?: (pod: KObj) => KObj | undefined;
+  /** Namespace deletion through the namespace controller: returns the Terminating namespace. */
+  namespaceDeleter?: (ns: KObj) => KObj | undefined;
 
   constructor(private readonly store: Store) {}
 
-  private ensureNamespace(r: ResourceDef, ns: string | undefined): void {
+  private ensureNamespace(r: ResourceDef, ns: string | undefined, name?: string): void {
     if (!r.namespaced) return;
     if (!ns) throw badRequest('the namespace of the object must be set');
     const nsObj = this.store.peek(NAMESPACES, undefined, ns);
     if (!nsObj) throw notFound(NAMESPACES, ns);
+    if (nsObj.metadata.deletionTimestamp) {
+      const subject = name
+        ? `${r.group ? `${r.plural}.${r.group}` : r.plural} "${name}"`
+        : r.group
+          ? `${r.plural}.${r.group}`
+          : r.plural;
+      throw new StatusError(
+        403,
+        'Forbidden',
+        `${subject} is forbidden: unable to create new content in namespace ${ns} because it is being terminated`,
+        { ...(name ? { name } : {}), ...(r.group ? { group: r.group } : {}), kind: r.plural },
+      );
+    }
   }
 
   private recordUpdate(
@@ -390,7 +405,7 @@ export class Api {
         'the namespace of the provided object does not match the namespace sent on the request',
       );
     }
-    this.ensureNamespace(r, ns);
+    this.ensureNamespace(r, ns, body.metadata?.name);
     const o = this.store.prepareCreate(r, stripNulls(body), ns);
     // status is not settable on create for resources with a status subresource
     if (r.hasStatus) delete o.status;
@@ -564,7 +579,7 @@ export class Api {
     const old = this.store.get(r, ns, name);
     if (!old) {
       if (opts.subresource) throw notFound(r, name);
-      this.ensureNamespace(r, ns);
+      this.ensureNamespace(r, ns, name);
       const body = stripNulls(applied);
       body.metadata = { ...(body.metadata ?? {}), name };
       const o = this.store.prepareCreate(r, body, ns);
@@ -707,6 +722,10 @@ export class Api {
       return o;
     };
     if (options.dryRun) return returnsObject ? decorate(old) : successStatus(r, name, old.metadata.uid);
+    if (r.group === '' && r.plural === 'namespaces' && this.namespaceDeleter) {
+      const terminating = this.namespaceDeleter(old);
+      if (terminating) return terminating;
+    }
     if (r.group === '' && r.plural === 'pods' && this.podDeleter && options.gracePeriodSeconds !== 0) {
       const terminating = this.podDeleter(old);
       if (terminating) return terminating;

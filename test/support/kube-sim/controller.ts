@@ -10,7 +10,7 @@ import { type ImageBehavior, UNSCHEDULABLE_MESSAGE } from './behaviors.js';
 import type { EventRecorder } from './events.js';
 import type { LogBook, LogGenerator, LogGeneratorOptions } from './logs.js';
 import { clone, deepEqual, isObj } from './patch.js';
-import { findResource } from './resources.js';
+import { findResource, RESOURCES } from './resources.js';
 import { labelSelectorObjectMatcher } from './selectors.js';
 import type { KObj } from './status.js';
 import { randomSuffix, type Store, type WatchEvent } from './store.js';
@@ -45,6 +45,8 @@ export interface ControllerOptions {
   metricsAvailable: () => boolean;
   /** How long a deleted pod stays Terminating before it is gone (0: at once). */
   podTerminationMs: number;
+  /** How long a deleted namespace stays Terminating (at least until its pods are gone). */
+  namespaceTerminationMs: number;
 }
 
 interface ContainerRuntime {
@@ -131,6 +133,7 @@ export class Controllers {
   private readonly managedEndpoints = new Set<string>();
   private readonly warned = new Set<string>();
   private readonly availabilityPending = new Set<string>();
+  private readonly namespaceTimers = new Map<string, NodeJS.Timeout>();
   private readonly terminationTimers = new Map<string, NodeJS.Timeout>();
   /** When each pod became Ready (ms), for minReadySeconds. */
   private readonly readyAt = new Map<string, number>();
@@ -161,6 +164,7 @@ export class Controllers {
     for (const t of this.deadlineTimers.values()) clearTimeout(t);
     for (const t of this.terminationTimers.values()) clearTimeout(t);
     for (const t of this.availabilityTimers.values()) clearTimeout(t);
+    for (const t of this.namespaceTimers.values()) clearTimeout(t);
     this.pods.clear();
   }
 
@@ -171,6 +175,7 @@ export class Controllers {
    */
   isSettled(): boolean {
     if (this.scheduled || this.terminationTimers.size > 0 || this.availabilityPending.size > 0) return false;
+    if (this.namespaceTimers.size > 0) return false;
     for (const rt of this.pods.values()) if (!rt.containers.every((c) => c.settled)) return false;
     return true;
   }
@@ -685,6 +690,45 @@ export class Controllers {
       if (!this.closed && this.store.peek(R.pods, ns, name)) this.store.remove(R.pods, ns, name);
     }, delay);
     this.terminationTimers.set(key, t);
+    return marked;
+  }
+
+  /**
+   * Deletes a namespace the way the namespace controller does: the namespace turns Terminating
+   * (new content is refused), its contents are deleted, then it goes away.
+   */
+  terminateNamespace(nsObj: KObj): KObj | undefined {
+    if (this.closed) return undefined;
+    const name = nsObj.metadata.name;
+    if (nsObj.metadata.deletionTimestamp) return this.store.get(R.namespaces, undefined, name);
+    const marked = this.store.mutate(R.namespaces, undefined, name, (o) => {
+      o.metadata.deletionTimestamp = this.ts();
+      o.status = { ...(o.status ?? {}), phase: 'Terminating' };
+    });
+    for (const r of RESOURCES) {
+      if (r.virtual || !r.namespaced) continue;
+      for (const o of this.store.peekList(r, name)) {
+        if (!this.store.peek(r, name, o.metadata.name)) continue;
+        if (r === R.pods) this.deletePod(name, o.metadata.name);
+        else this.store.remove(r, name, o.metadata.name, true);
+      }
+    }
+    const finish = () => {
+      this.namespaceTimers.delete(name);
+      if (this.closed || !this.store.peek(R.namespaces, undefined, name)) return;
+      for (const r of RESOURCES) {
+        if (r.virtual || !r.namespaced || r === R.pods) continue;
+        for (const o of this.store.peekList(r, name)) {
+          if (this.store.peek(r, name, o.metadata.name)) this.store.remove(r, name, o.metadata.name, true);
+        }
+      }
+      if (this.store.peekList(R.pods, name).length > 0) {
+        this.namespaceTimers.set(name, setTimeout(finish, 20));
+        return;
+      }
+      this.store.remove(R.namespaces, undefined, name);
+    };
+    this.namespaceTimers.set(name, setTimeout(finish, Math.max(1, this.opts.namespaceTerminationMs)));
     return marked;
   }
 

@@ -78,6 +78,11 @@ export interface KubeSimOptions {
    * deletes and ReplicaSet scale-downs; gracePeriodSeconds=0 deletes at once.
    */
   podTerminationMs?: number;
+  /**
+   * How long a deleted namespace stays Terminating (new content refused with 403) after its
+   * contents are deleted, and at least until its pods are gone (default 250 ms).
+   */
+  namespaceTerminationMs?: number;
   /** Serve metrics.k8s.io (default true). */
   metrics?: boolean;
   /** Clock (ms since epoch) for timestamps, log times and deadlines (default Date.now). */
@@ -279,8 +284,10 @@ export async function startKubeSim(options: KubeSimOptions = {}): Promise<KubeSi
     now,
     metricsAvailable: () => state.metricsEnabled,
     podTerminationMs: options.podTerminationMs ?? 0,
+    namespaceTerminationMs: options.namespaceTerminationMs ?? 250,
   });
   api.podDeleter = (pod) => controllers.terminatePod(pod);
+  api.namespaceDeleter = (ns) => controllers.terminateNamespace(ns);
   if (options.scenario) controllers.setDefaultBehavior(normalizeBehavior(options.scenario));
   const sim = new SimServer(store, api, logs, state, now);
   const server: Server = createServer(sim.handle);
