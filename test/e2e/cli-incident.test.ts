@@ -204,7 +204,10 @@ describe('mobius-deploy incident (built CLI against the simulator)', () => {
     assert.deepEqual(j.escalate, [id]);
     assert.ok(j.incidents.every((i) => i.status === 'open'));
     const table = await cli('list');
-    assert.match(table.stdout, new RegExp(`${id}\\s+1\\s+open\\s+.*\\s4[5-9]m\\s+escalate\\s+slow thumbnails`));
+    assert.match(
+      table.stdout,
+      new RegExp(`${id}\\s+1\\s+open\\s+.*\\s4[5-9]m\\s+escalate\\s+slow thumbnails`),
+    );
     assert.match(table.stdout, /ESCALATE inc-20000101-000000-old1: level 1 open over 30 minutes/);
     const recent = await cli('list', '--since', '30m', '-o', 'json');
     assert.ok(!parseJsonOutput<ListJson>(recent).incidents.some((i) => i.id === id));
