@@ -491,6 +491,14 @@ export async function checkPullSecretAge(
   return { name: check, status: 'pass', evidence: `${base}: next due in ${humanDuration(maxMs - age)}` };
 }
 
+function statusMessage(body: string): string {
+  try {
+    return String(JSON.parse(body)?.message ?? body).slice(0, 200);
+  } catch {
+    return body.slice(0, 200);
+  }
+}
+
 function parseAuths(secret: Json): Record<string, unknown> {
   try {
     const raw = secret?.data?.['.dockerconfigjson'];
@@ -741,7 +749,9 @@ export async function checkRedisPersistence(
       return {
         name,
         status: 'fail',
-        evidence: `${source}: /v1/queue answered ${res.statusCode}: ${res.body.slice(0, 160)}`,
+        evidence: res.fromApiServer
+          ? `${source}: the API server could not reach the worker (${res.statusCode}: ${statusMessage(res.body)})`
+          : `${source}: /v1/queue answered ${res.statusCode}: ${res.body.slice(0, 160)}`,
         fix: `Check the worker: mobius-deploy verify -n ${ns}.`,
       };
     }
