@@ -99,6 +99,11 @@ export interface SeedDeploymentOptions {
   replicas?: number;
   /** Extra labels on the Deployment and its pods (app.kubernetes.io/name=<name> is always set). */
   labels?: Record<string, string>;
+  /**
+   * The Deployment's spec.selector.matchLabels (default `app.kubernetes.io/name=<name>`). The standalone
+   * simulator passes the labels our manifests select on, so `mobius-deploy deploy` can upgrade it.
+   */
+  selector?: Record<string, string>;
   /** Container port (default 3000, named `http`). */
   port?: number;
   /** Container name (default `worker`). */
@@ -497,7 +502,7 @@ export async function startKubeSim(options: KubeSimOptions = {}): Promise<KubeSi
     const port = o.port ?? 3000;
     createNamespace(namespace);
     if (o.workerLogs !== false) controllers.setLogGenerator(image, workerLogGenerator, { initialLines: 20 });
-    const selector = { 'app.kubernetes.io/name': name };
+    const selector = o.selector ?? { 'app.kubernetes.io/name': name };
     const labels = { ...selector, 'app.kubernetes.io/part-of': 'mobius', ...(o.labels ?? {}) };
     const deployment = api.create(
       DEPLOY,

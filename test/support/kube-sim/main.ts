@@ -99,6 +99,9 @@ async function main(): Promise<void> {
       name,
       image: good,
       replicas,
+      // The selector the rendered manifests use (src/deploy/manifests/labels.ts), so that
+      // `mobius-deploy deploy -e production` upgrades this Deployment instead of hitting an immutable selector.
+      selector: { 'app.kubernetes.io/name': name, 'app.kubernetes.io/instance': `${name}-${ns}` },
       progressDeadlineSeconds: scenario === 'progress-deadline' ? 10 : undefined,
     });
     const bad: Record<string, string> = {
