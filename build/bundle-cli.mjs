@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
- * Bundle the compiled mobius-deploy CLI (dist/deploy/cli/main.js, from `tsc`) into
- * dist/cli-bundle/ so that it starts fast: one ES module for what every command needs (commander
+ * Bundle the mobius-deploy CLI (src/deploy/cli/main.ts and what it imports) into dist/cli-bundle/
+ * so that it starts fast: one ES module for what every command needs (commander
  * and the command definitions) instead of ~50 files the ES module loader resolves, reads and
  * links one by one, and lazy chunks for everything behind a dynamic import() (each command's
  * action, the printers, yaml/zod), loaded only by the command that uses them.
@@ -19,13 +19,15 @@ import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const entry = join(root, 'dist', 'deploy', 'cli', 'main.js');
+// From the TypeScript sources (tsc has type-checked them; esbuild only strips the types), not from
+// tsc's output in dist/, so a tsc writing dist/ at the same time cannot hand us half-written files.
+const entry = join(root, 'src', 'deploy', 'cli', 'main.ts');
 const outdir = join(root, 'dist', 'cli-bundle');
 /** Packages bundled into the CLI (pure JS, small, on the start-up or daily-check path). */
 const BUNDLED = new Set(['commander', 'js-yaml']);
 
 if (!existsSync(entry)) {
-  console.error(`bundle-cli: ${entry} is missing; run tsc -p tsconfig.build.json first.`);
+  console.error(`bundle-cli: ${entry} is missing.`);
   process.exit(2);
 }
 
@@ -52,6 +54,7 @@ const result = await build({
   format: 'esm',
   platform: 'node',
   target: 'node20',
+  tsconfig: join(root, 'tsconfig.build.json'),
   // Error classes name themselves from new.target.name: keep class and function names.
   keepNames: true,
   minifyWhitespace: true,

@@ -166,7 +166,11 @@ export function renderStatus(r: StatusResult, ctx: RenderContext): string {
           ['Active', n(q.active)],
           ['Failed', n(q.failed)],
           ['Delayed', n(q.delayed)],
-          ['Workers', `${q.workers} of ${q.podsAsked} pods answered /metrics`],
+          ['Workers', `${q.workers} ready`],
+          [
+            'Read from',
+            `${q.podsAnswered} of ${q.podsAsked} pod${q.podsAsked === 1 ? '' : 's'} answered /metrics${q.podsAsked < q.podsRunning ? ` (asked ${q.podsAsked} of ${q.podsRunning} running: all report the one shared queue)` : ''}`,
+          ],
         ],
         '  ',
       ),

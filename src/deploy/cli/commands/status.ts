@@ -21,6 +21,13 @@ export interface StatusCommandOptions {
   port: number;
   proxyTimeout: number;
   queue: boolean;
+  queuePods: number;
+}
+
+/** `--queue-pods 5` or `--queue-pods all` (0: every running pod). */
+function parseQueuePods(value: string): number {
+  if (value.trim().toLowerCase() === 'all') return 0;
+  return parsePositiveInt(value);
 }
 
 export const statusCommand = {
@@ -91,12 +98,27 @@ export const statusCommand = {
           .argParser(durationParser('ms'))
           .default(3000, '3s'),
       )
+      .addOption(
+        new Option(
+          '--queue-pods <n|all>',
+          "read the queue from this many pods' /metrics (they all report the one shared queue); all: every running pod",
+        )
+          .argParser(parseQueuePods)
+          .default(3, '3'),
+      )
       .addOption(new Option('--no-queue', 'do not read the queue through the pod proxy'))
       .addHelpText(
         'after',
         `
 Sections: Deployment, Pods, Resources (metrics.k8s.io), Autoscaler, Queue (the worker's /metrics
 through the API server's pod proxy), Events (Warning), Findings. -o json gives the same as data.
+
+Queue: waiting, active, failed and delayed are the shared Redis queue's counts as the workers report
+them (preview_worker_queue_jobs); every worker reports the same numbers, so they are read from the
+first --queue-pods ready pods that answer (default 3; a pod that fails is replaced by the next).
+Workers: the running pods whose worker is ready (its /readyz: the BullMQ worker runs, Redis
+answers). --queue-pods all reads every running pod's /metrics (each failure is listed); per-pod
+health checks of /livez, /readyz and /metrics are what \`mobius-deploy verify\` does.
 
 Examples:
   mobius-deploy status --namespace production
@@ -128,6 +150,7 @@ Examples:
             workerPort: opts.port,
             proxyTimeoutMs: opts.proxyTimeout,
             readQueue: opts.queue,
+            queuePods: opts.queuePods,
             now: ctx.now,
           });
           return { data: result, exitCode: result.healthy ? 0 : 1, render: () => renderStatus(result, ctx) };
