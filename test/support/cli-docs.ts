@@ -151,12 +151,14 @@ function helpText(command: Command, event: 'beforeHelp' | 'afterHelp'): string {
 
 const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\s*\n\s*/g, ' ');
 const code = (s: string) => (s.includes('`') ? `\`\` ${s} \`\`` : `\`${s}\``);
+/** A code span inside a table cell: GitHub splits cells at `|` even inside code spans unless escaped. */
+const codeCell = (s: string) => code(s).replace(/\|/g, '\\|');
 
 function optionRows(help: Help, options: readonly Option[]): string[] {
   const rows = ['| option | meaning |', '|---|---|'];
   for (const o of options) {
     if (o.hidden) continue;
-    rows.push(`| ${code(help.optionTerm(o))} | ${cell(help.optionDescription(o))} |`);
+    rows.push(`| ${codeCell(help.optionTerm(o))} | ${cell(help.optionDescription(o))} |`);
   }
   return rows;
 }
@@ -423,7 +425,7 @@ export async function generateCliDocs(): Promise<string> {
     if (args.length) {
       out.push('| argument | meaning |', '|---|---|');
       for (const a of args)
-        out.push(`| ${code(help.argumentTerm(a))} | ${cell(help.argumentDescription(a))} |`);
+        out.push(`| ${codeCell(help.argumentTerm(a))} | ${cell(help.argumentDescription(a))} |`);
       out.push('');
     }
     const visible = command.options.filter((o) => !o.hidden);
