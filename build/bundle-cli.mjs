@@ -14,7 +14,7 @@
  * external: it is large, loaded lazily, and resolves files of its own at run time.
  */
 import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
@@ -22,7 +22,9 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 // From the TypeScript sources (tsc has type-checked them; esbuild only strips the types), not from
 // tsc's output in dist/, so a tsc writing dist/ at the same time cannot hand us half-written files.
 const entry = join(root, 'src', 'deploy', 'cli', 'main.ts');
-const outdir = join(root, 'dist', 'cli-bundle');
+// --outdir DIR: bundle elsewhere (the tests do, to check the bundle without touching dist/).
+const outArg = process.argv.indexOf('--outdir');
+const outdir = outArg > 0 ? resolve(process.argv[outArg + 1]) : join(root, 'dist', 'cli-bundle');
 /** Packages bundled into the CLI (pure JS, small, on the start-up or daily-check path). */
 const BUNDLED = new Set(['commander', 'js-yaml']);
 
@@ -45,6 +47,12 @@ const externalPackages = {
   },
 };
 
+// The output directory is emptied first: refuse anything but a directory of its own in the repository.
+const rel = relative(root, outdir);
+if (!rel || rel.startsWith('..') || resolve(root, rel) !== outdir || ['src', 'dist', 'build', 'test', 'cli'].includes(rel)) {
+  console.error(`bundle-cli: --outdir must be a directory of its own inside ${root} (got ${outdir}).`);
+  process.exit(2);
+}
 rmSync(outdir, { recursive: true, force: true });
 const result = await build({
   entryPoints: { main: entry },
@@ -85,5 +93,5 @@ const walk = (dir) => {
 };
 walk(outdir);
 console.log(
-  `bundle-cli: dist/cli-bundle/main.js and ${files - 1} lazy chunks (${Math.round(bytes / 1024)} KiB)`,
+  `bundle-cli: ${relative(root, join(outdir, 'main.js'))} and ${files - 1} lazy chunks (${Math.round(bytes / 1024)} KiB)`,
 );
