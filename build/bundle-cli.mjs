@@ -58,6 +58,8 @@ const result = await build({
   entryPoints: { main: entry },
   outdir,
   bundle: true,
+  // Splitting keeps each command's code (and the packages it imports statically, such as yaml and
+  // zod) out of the start-up path; one file without it measured ~80 ms slower for every command.
   splitting: true,
   format: 'esm',
   platform: 'node',

@@ -39,8 +39,32 @@ export interface MainOptions {
   now?: () => number;
 }
 
-/** Build the commander program (exported for docs generation and tests). */
-export function buildProgram(io: CliIO): Command {
+/**
+ * The command `argv` names: the first word that is neither an option nor the value of a global
+ * option that takes one (-n NS, --context=C, ...). Undefined when there is none.
+ */
+function commandWordOf(program: Command, argv: string[]): string | undefined {
+  const takesValue = new Set<string>();
+  for (const o of program.options) {
+    if (!o.required && !o.optional) continue;
+    if (o.short) takesValue.add(o.short);
+    if (o.long) takesValue.add(o.long);
+  }
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--') return argv[i + 1];
+    if (!a.startsWith('-') || a === '-') return a;
+    if (takesValue.has(a)) i += 1; // `-n prod`; `--namespace=prod` and `-nprod` carry their value
+  }
+  return undefined;
+}
+
+/**
+ * Build the commander program (exported for docs generation and tests). With `argv`, commands are
+ * registered only up to the one argv names (start-up time: registering all of them costs more than
+ * the rest of a fast command's start); without a recognisable command word, all of them.
+ */
+export function buildProgram(io: CliIO, argv?: string[]): Command {
   const program = new Command('mobius-deploy');
   program
     .description(
@@ -100,14 +124,19 @@ Examples:
   mobius-deploy verify -e staging -o json
   mobius-deploy <command> --help`,
   );
-  for (const command of commands) command.register(program);
+  const word = argv ? commandWordOf(program, argv) : undefined;
+  for (const command of commands) {
+    command.register(program);
+    const added = program.commands[program.commands.length - 1];
+    if (word !== undefined && added && (added.name() === word || added.aliases().includes(word))) break;
+  }
   return program;
 }
 
 /** Run the CLI with the given arguments (without node and script); resolves to the exit code. */
 export async function main(argv: string[], options: MainOptions = {}): Promise<number> {
   const io = options.io ?? processIO();
-  const program = buildProgram(io);
+  const program = buildProgram(io, argv);
   const state: RunState = {
     io,
     exitCode: ExitCode.OK,
