@@ -49,6 +49,13 @@ describe('parsePrometheusText', () => {
     assert.equal(findSamples(m, 'nodejs_heap_space')[0].labels.kind, 'x');
     assert.equal(sampleValue(m, 'weird_inf'), Number.NEGATIVE_INFINITY);
   });
+  it("reads prom-client's `Nan` and other special values case-insensitively, as Prometheus does", () => {
+    const t = parsePrometheusText('a_gauge Nan\nb_gauge +inf\nc_gauge -INF\n');
+    assert.deepEqual(t.errors, []);
+    assert.ok(Number.isNaN(sampleValue(t, 'a_gauge') as number));
+    assert.equal(sampleValue(t, 'b_gauge'), Number.POSITIVE_INFINITY);
+    assert.equal(sampleValue(t, 'c_gauge'), Number.NEGATIVE_INFINITY);
+  });
   it('knows metric families, histograms included', () => {
     const f = metricFamilies(m);
     for (const name of [

@@ -22,10 +22,15 @@ export interface ParsedMetrics {
 
 const NAME_RE = /^[a-zA-Z_:][a-zA-Z0-9_:]*/;
 
+/**
+ * Special values are matched case-insensitively, as Prometheus itself parses them (Go's ParseFloat):
+ * prom-client writes NaN as `Nan`.
+ */
 function parseValue(s: string): number {
-  if (s === 'NaN') return Number.NaN;
-  if (s === '+Inf' || s === 'Inf') return Number.POSITIVE_INFINITY;
-  if (s === '-Inf') return Number.NEGATIVE_INFINITY;
+  const lower = s.toLowerCase();
+  if (lower === 'nan') return Number.NaN;
+  if (lower === '+inf' || lower === 'inf') return Number.POSITIVE_INFINITY;
+  if (lower === '-inf') return Number.NEGATIVE_INFINITY;
   if (!/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(s)) throw new Error(`invalid value "${s}"`);
   return Number(s);
 }
