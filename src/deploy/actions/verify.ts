@@ -120,8 +120,28 @@ function summarize(checks: VerifyCheck[]): VerifyResult['summary'] {
   return s;
 }
 
-function shortBody(body: string): string {
-  const t = body.replace(/\s+/g, ' ').trim();
+/**
+ * The evidence line for an answer body: the `message` of a Kubernetes Status or of the worker's JSON
+ * error when there is one (what a person reads), else the body itself, shortened.
+ */
+export function shortBody(body: string): string {
+  let t = body.replace(/\s+/g, ' ').trim();
+  if (t.startsWith('{')) {
+    try {
+      const parsed = JSON.parse(body) as { message?: unknown; reason?: unknown; error?: unknown };
+      if (typeof parsed.message === 'string' && parsed.message) {
+        const tag =
+          typeof parsed.reason === 'string'
+            ? parsed.reason
+            : typeof parsed.error === 'string'
+              ? parsed.error
+              : '';
+        t = tag ? `${parsed.message} (${tag})` : parsed.message;
+      }
+    } catch {
+      // not JSON after all: show it as text
+    }
+  }
   return t.length > 200 ? `${t.slice(0, 200)}…` : t;
 }
 
