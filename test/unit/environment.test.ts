@@ -95,7 +95,7 @@ describe('environment schema errors name the file, the key path and what is allo
 
   it('an unknown key, listing the allowed keys', () => {
     assert.deepEqual(problemsFor(edit('  tag: 0.1.0', '  tag: 0.1.0\n  tagg: oops')), [
-      `${FILE}: image.tagg: unknown key; allowed here: repository, tag, digest, pullPolicy`,
+      `${FILE}: image.tagg: unknown key; allowed here: repository, tag, digest, pullPolicy, pullSecret`,
     ]);
     assert.match(
       problemsFor(`${productionText}\nreplica: 2\n`)[0]!,

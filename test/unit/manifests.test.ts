@@ -221,6 +221,21 @@ describe('Deployment', () => {
   });
 });
 
+describe('image pull secret', () => {
+  it('the pods pull with the Secret the environment names (the one registry-secret rotate writes)', () => {
+    assert.equal(production.image.pullSecret, 'ghcr-pull');
+    const d = get<V1Deployment>(buildManifests(production), 'Deployment');
+    assert.deepEqual(d.spec?.template.spec?.imagePullSecrets, [{ name: 'ghcr-pull' }]);
+  });
+  it('a public image (no pullSecret) renders no imagePullSecrets', () => {
+    const open = withEnv(production, (e) => {
+      delete e.image.pullSecret;
+    });
+    const d = get<V1Deployment>(buildManifests(open), 'Deployment');
+    assert.equal(d.spec?.template.spec?.imagePullSecrets, undefined);
+  });
+});
+
 describe('the other objects', () => {
   const objects = buildManifests(production);
 

@@ -136,6 +136,11 @@ export const environmentSchema = z.strictObject({
     tag: imageTag,
     digest: imageDigest.optional(),
     pullPolicy: enumOf(['IfNotPresent', 'Always', 'Never']),
+    /**
+     * The kubernetes.io/dockerconfigjson Secret the kubelet pulls with (written and rotated by
+     * `mobius-deploy registry-secret rotate`); leave it out for a public image.
+     */
+    pullSecret: dnsSubdomain.optional(),
   }),
   replicas: intRange(1, 50),
   resources: resourcesSchema,

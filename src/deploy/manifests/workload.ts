@@ -180,6 +180,7 @@ export function buildDeployment(
         spec: {
           serviceAccountName: APP_NAME,
           automountServiceAccountToken: false,
+          ...(env.image.pullSecret ? { imagePullSecrets: [{ name: env.image.pullSecret }] } : {}),
           enableServiceLinks: false,
           terminationGracePeriodSeconds: env.worker.shutdownTimeoutSeconds + TERMINATION_GRACE_MARGIN_SECONDS,
           securityContext: {
