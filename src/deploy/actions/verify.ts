@@ -718,17 +718,10 @@ export async function runVerify(clients: KubeClients, opts: VerifyOptions): Prom
       });
     else {
       const token = await resolveApiToken(clients, opts);
-      const { check, jobId } = await checkSmokeJob(
+      const { check, jobId } = await smokeWith(
         podProxyEndpoint(clients, ns, readyPod.metadata.name, port),
-        {
-          token,
-          timeoutMs: opts.smokeTimeoutMs ?? 60_000,
-          requestTimeoutMs: timeoutMs,
-          now,
-          pollIntervalMs: opts.pollIntervalMs,
-          sleep: opts.sleep,
-          progress: opts.progress,
-        },
+        opts,
+        token,
       );
       checks.push(check);
       smokeJobId = jobId;
@@ -736,6 +729,23 @@ export async function runVerify(clients: KubeClients, opts: VerifyOptions): Prom
   }
   opts.progress?.stop();
   return finish(checks, target, started, startedAt, smokeJobId);
+}
+
+/** The smoke job with the timeouts, clock and progress of either verify mode. */
+function smokeWith(
+  endpoint: WorkerEndpoint,
+  opts: CommonVerifyOptions,
+  token: string | undefined,
+): Promise<{ check: VerifyCheck; jobId: string }> {
+  return checkSmokeJob(endpoint, {
+    token,
+    timeoutMs: opts.smokeTimeoutMs ?? 60_000,
+    requestTimeoutMs: opts.timeoutMs ?? 5000,
+    now: opts.now ?? Date.now,
+    pollIntervalMs: opts.pollIntervalMs,
+    sleep: opts.sleep,
+    progress: opts.progress,
+  });
 }
 
 /** Verify a worker reached directly by URL (no cluster, no kubeconfig). */
@@ -757,15 +767,7 @@ export async function runVerifyUrl(opts: VerifyUrlOptions): Promise<VerifyResult
   checks.push(await checkMetricsEndpoint(endpoint, timeoutMs));
   let smokeJobId: string | undefined;
   if (opts.smoke) {
-    const { check, jobId } = await checkSmokeJob(endpoint, {
-      token: opts.apiToken,
-      timeoutMs: opts.smokeTimeoutMs ?? 60_000,
-      requestTimeoutMs: timeoutMs,
-      now,
-      pollIntervalMs: opts.pollIntervalMs,
-      sleep: opts.sleep,
-      progress: opts.progress,
-    });
+    const { check, jobId } = await smokeWith(endpoint, opts, opts.apiToken);
     checks.push(check);
     smokeJobId = jobId;
   }
