@@ -237,17 +237,18 @@ export async function runFromCommandLine(): Promise<void> {
   process.on('SIGINT', onSignal);
 }
 
-function isEntryPoint(): boolean {
+/** True when the module at `moduleUrl` (its import.meta.url) is the script node was started with. */
+export function isEntryPoint(moduleUrl: string): boolean {
   const entry = process.argv[1];
   if (!entry) return false;
   try {
-    return realpathSync(entry) === realpathSync(fileURLToPath(import.meta.url));
+    return realpathSync(entry) === realpathSync(fileURLToPath(moduleUrl));
   } catch {
     return false;
   }
 }
 
-if (isEntryPoint()) {
+if (isEntryPoint(import.meta.url)) {
   process.on('unhandledRejection', (reason) => {
     process.stderr.write(
       `preview-worker: unhandled rejection: ${reason instanceof Error ? reason.message : String(reason)}\n`,

@@ -25,7 +25,6 @@ import {
   constants as fsConstants,
   mkdirSync,
   readFileSync,
-  realpathSync,
   rmSync,
   statSync,
   writeFileSync,
@@ -35,7 +34,7 @@ import { delimiter, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, loadConfig, type WorkerConfig } from './config.js';
 import { createLogger, redactRedisUrl } from './logger.js';
-import { type RunningApp, startApp } from './main.js';
+import { isEntryPoint, type RunningApp, startApp } from './main.js';
 
 export const REDIS_INSTALL_HELP = [
   'npm start needs Redis: either a `redis-server` on PATH (started privately for this run) or REDIS_URL.',
@@ -557,17 +556,7 @@ export async function main(): Promise<void> {
   );
 }
 
-function isEntryPoint(): boolean {
-  const entry = process.argv[1];
-  if (!entry) return false;
-  try {
-    return realpathSync(entry) === realpathSync(fileURLToPath(import.meta.url));
-  } catch {
-    return false;
-  }
-}
-
-if (isEntryPoint()) {
+if (isEntryPoint(import.meta.url)) {
   main().catch((err: unknown) => {
     process.stderr.write(`npm start: ${err instanceof Error ? err.message : String(err)}\n`);
     process.exit(1);
