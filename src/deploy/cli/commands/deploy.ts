@@ -5,9 +5,9 @@
  * deploy lock is held); 2 bad flags; 5 cluster unreachable or access denied.
  */
 import { type Command, Option } from 'commander';
-import type { DeployResult } from '../../actions/deploy.js';
+import type { DeployEnvironment, DeployResult, WatchSettings } from '../../actions/deploy.js';
 import { ActionRequiredError, RolledBackError, UsageError } from '../../errors.js';
-import type { DeploymentRecord } from '../../ledger/index.js';
+import type { DeploymentRecord, ProvenanceFlags } from '../../ledger/index.js';
 import type { Colors } from '../../output/color.js';
 import { durationParser, parseNonNegativeInt, parsePositiveInt } from '../global-options.js';
 import { type CommandContext, runCommand } from '../run-command.js';
@@ -93,6 +93,67 @@ export function addSafeChangeOptions(cmd: Command): Command {
     );
 }
 
+/** The flags of addSafeChangeOptions, as both commands receive them. */
+export type SafeChangeFlags = Pick<
+  DeployCommandOptions,
+  | 'timeout'
+  | 'maxRestarts'
+  | 'gracePeriod'
+  | 'logLines'
+  | 'lockTimeout'
+  | 'forceUnlock'
+  | 'historyMax'
+  | 'smoke'
+  | 'apiTokenSecret'
+  | 'actor'
+  | 'ledgerDir'
+  | 'pollInterval'
+>;
+
+/** The waiting/locking/recording flags as the actions' WatchSettings (deploy and rollback). */
+export function watchSettings(opts: SafeChangeFlags): WatchSettings {
+  return {
+    timeoutMs: opts.timeout,
+    maxRestarts: opts.maxRestarts,
+    gracePeriodMs: opts.gracePeriod,
+    logLines: opts.logLines,
+    lockTimeoutMs: opts.lockTimeout,
+    forceUnlock: opts.forceUnlock,
+    historyMax: opts.historyMax,
+    smoke: opts.smoke,
+    pollIntervalMs: opts.pollInterval,
+  };
+}
+
+/**
+ * The DeployEnvironment of deploy and rollback: the ledger (--ledger-dir or ConfigMaps), progress,
+ * signal handling, and verify with the worker API token ($PREVIEW_API_TOKEN, --api-token-secret or
+ * the environment file's apiToken).
+ */
+export async function createSafeChangeEnvironment(
+  ctx: CommandContext,
+  opts: SafeChangeFlags,
+  provenance: ProvenanceFlags,
+): Promise<DeployEnvironment> {
+  const { createDeployEnvironment } = await import('../../actions/deploy.js');
+  const apiToken = (
+    ctx.globals.environmentConfig as { apiToken?: { secretName?: string; secretKey?: string } } | undefined
+  )?.apiToken;
+  const kube = await ctx.kube();
+  return createDeployEnvironment(kube, {
+    namespace: ctx.globals.namespace,
+    ledgerDir: opts.ledgerDir,
+    provenance,
+    progress: ctx.progress(),
+    handleSignals: true,
+    verify: {
+      apiToken: ctx.io.env.PREVIEW_API_TOKEN || undefined,
+      apiTokenSecret: opts.apiTokenSecret ?? apiToken?.secretName,
+      apiTokenKey: apiToken?.secretKey,
+    },
+  });
+}
+
 /** Writes data the way run-command would (json/yaml/table), for outcomes that end in an error. */
 export async function emit<T>(ctx: CommandContext, data: T, render: (d: T) => string): Promise<void> {
   const { output, quiet } = ctx.globals;
@@ -161,7 +222,7 @@ async function runDeployCommand(ctx: CommandContext, opts: DeployCommandOptions)
       { hint: 'For example: mobius-deploy deploy --env production --image-tag 1.4.2' },
     );
   }
-  const { runDeploy, createDeployEnvironment } = await import('../../actions/deploy.js');
+  const { runDeploy } = await import('../../actions/deploy.js');
   let objects: import('../../kube/apply.js').KubeObject[] | undefined;
   let image: string;
   if (envConfig) {
@@ -175,20 +236,11 @@ async function runDeployCommand(ctx: CommandContext, opts: DeployCommandOptions)
   } else {
     image = opts.image as string;
   }
-  const kube = await ctx.kube();
-  const progress = ctx.progress();
-  const env = await createDeployEnvironment(kube, {
-    namespace: ctx.globals.namespace,
-    ledgerDir: opts.ledgerDir,
-    provenance: { actor: opts.actor, commit: opts.commit, author: opts.author, commitTime: opts.commitTime },
-    progress,
-    handleSignals: true,
-    verify: {
-      apiToken: ctx.io.env.PREVIEW_API_TOKEN || undefined,
-      apiTokenSecret:
-        opts.apiTokenSecret ?? (envConfig?.apiToken as { secretName?: string } | undefined)?.secretName,
-      apiTokenKey: (envConfig?.apiToken as { secretKey?: string } | undefined)?.secretKey,
-    },
+  const env = await createSafeChangeEnvironment(ctx, opts, {
+    actor: opts.actor,
+    commit: opts.commit,
+    author: opts.author,
+    commitTime: opts.commitTime,
   });
   const result = await runDeploy(env, {
     namespace: ctx.globals.namespace,
@@ -199,15 +251,7 @@ async function runDeployCommand(ctx: CommandContext, opts: DeployCommandOptions)
     reason: opts.reason,
     dryRun: opts.dryRun,
     rollback: opts.rollback,
-    timeoutMs: opts.timeout,
-    maxRestarts: opts.maxRestarts,
-    gracePeriodMs: opts.gracePeriod,
-    logLines: opts.logLines,
-    lockTimeoutMs: opts.lockTimeout,
-    forceUnlock: opts.forceUnlock,
-    historyMax: opts.historyMax,
-    smoke: opts.smoke,
-    pollIntervalMs: opts.pollInterval,
+    ...watchSettings(opts),
   });
   if (result.dryRun) {
     return { data: dryRunData(result), render: () => renderDryRun(result, ctx.colors) };

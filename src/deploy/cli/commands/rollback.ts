@@ -13,10 +13,12 @@ import { parseNonNegativeInt } from '../global-options.js';
 import { runCommand } from '../run-command.js';
 import {
   addSafeChangeOptions,
+  createSafeChangeEnvironment,
   type DeployCommandOptions,
   emit,
   formatPhases,
   resultColor,
+  watchSettings,
 } from './deploy.js';
 
 export interface RollbackCommandOptions
@@ -86,39 +88,15 @@ Examples:
       )
       .action(
         runCommand<RollbackCommandOptions>(async (ctx, opts) => {
-          const { createDeployEnvironment } = await import('../../actions/deploy.js');
           const { runRollback } = await import('../../actions/rollback.js');
-          const envConfig = ctx.globals.environmentConfig as
-            | { apiToken?: { secretName?: string; secretKey?: string } }
-            | undefined;
-          const kube = await ctx.kube();
-          const env = await createDeployEnvironment(kube, {
-            namespace: ctx.globals.namespace,
-            ledgerDir: opts.ledgerDir,
-            provenance: { actor: opts.actor },
-            progress: ctx.progress(),
-            handleSignals: true,
-            verify: {
-              apiToken: ctx.io.env.PREVIEW_API_TOKEN || undefined,
-              apiTokenSecret: opts.apiTokenSecret ?? envConfig?.apiToken?.secretName,
-              apiTokenKey: envConfig?.apiToken?.secretKey,
-            },
-          });
+          const env = await createSafeChangeEnvironment(ctx, opts, { actor: opts.actor });
           const result = await runRollback(env, {
             namespace: ctx.globals.namespace,
             environment: ctx.globals.environment,
             deployment: opts.deployment,
             toRevision: opts.toRevision,
             reason: opts.reason,
-            timeoutMs: opts.timeout,
-            maxRestarts: opts.maxRestarts,
-            gracePeriodMs: opts.gracePeriod,
-            logLines: opts.logLines,
-            lockTimeoutMs: opts.lockTimeout,
-            forceUnlock: opts.forceUnlock,
-            historyMax: opts.historyMax,
-            smoke: opts.smoke,
-            pollIntervalMs: opts.pollInterval,
+            ...watchSettings(opts),
           });
           const text = () => renderRollback(result, ctx.colors);
           if (result.record.result === 'succeeded' || result.record.result === 'skipped') {
