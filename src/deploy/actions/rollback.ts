@@ -16,6 +16,7 @@
  * The helpers here (findRollbackTarget, undoTo) are reused by deploy's automatic rollback.
  */
 import { ActionRequiredError, UsageError } from '../errors.js';
+import { sortKeys } from '../kube/apply.js';
 import type { KubeRequest, KubeResponse } from '../kube/client.js';
 import { isNotFound, KubeApiError, type KubeStatus } from '../kube/errors.js';
 import { deploymentRevision } from '../kube/rollout.js';
@@ -51,16 +52,6 @@ export interface RollbackTarget {
   template: Record<string, unknown>;
   /** True when the live template already equals it (kubectl: "skipped rollback"). */
   unchanged: boolean;
-}
-
-function sortKeys(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(sortKeys);
-  if (v && typeof v === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const k of Object.keys(v).sort()) out[k] = sortKeys((v as Record<string, unknown>)[k]);
-    return out;
-  }
-  return v;
 }
 
 /** A ReplicaSet's pod template without the pod-template-hash label (kubectl's equalIgnoreHash). */

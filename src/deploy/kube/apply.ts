@@ -299,7 +299,8 @@ export function normalizeForDiff(obj: KubeObject | Record<string, unknown>): Rec
   return sortKeys(copy) as Record<string, unknown>;
 }
 
-function sortKeys(v: unknown): unknown {
+/** A copy of `v` with every object's keys in sorted order (stable comparison and YAML output). */
+export function sortKeys(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(sortKeys);
   if (v && typeof v === 'object') {
     const out: Record<string, unknown> = {};
