@@ -24,6 +24,7 @@ import {
   streamPodLog,
   watchCollection,
 } from '../kube/log-stream.js';
+import { labelSelectorToString } from '../kube/rollout.js';
 
 export interface LogsRequest {
   namespace: string;
@@ -89,28 +90,12 @@ export interface PatternsResult extends Omit<LogsResult, 'linesShown' | 'interru
 
 // ---- selector and pods -------------------------------------------------------------------
 
-/** The label selector string of a Deployment's spec.selector (matchLabels and matchExpressions). */
+/**
+ * The label selector string of a Deployment's spec.selector (matchLabels and matchExpressions),
+ * expression values in the Deployment's own order.
+ */
 export function selectorToString(sel: V1LabelSelector | undefined): string {
-  const parts: string[] = [];
-  for (const [k, v] of Object.entries(sel?.matchLabels ?? {})) parts.push(`${k}=${v}`);
-  for (const e of sel?.matchExpressions ?? []) {
-    const values = (e.values ?? []).join(',');
-    switch (e.operator) {
-      case 'In':
-        parts.push(`${e.key} in (${values})`);
-        break;
-      case 'NotIn':
-        parts.push(`${e.key} notin (${values})`);
-        break;
-      case 'Exists':
-        parts.push(e.key);
-        break;
-      case 'DoesNotExist':
-        parts.push(`!${e.key}`);
-        break;
-    }
-  }
-  return parts.join(',');
+  return labelSelectorToString(sel, { sortValues: false });
 }
 
 const nsPath = (ns: string) => `/api/v1/namespaces/${encodeURIComponent(ns)}`;

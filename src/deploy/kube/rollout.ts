@@ -132,7 +132,10 @@ export function deploymentRevision(d: DeploymentLike): number | undefined {
   return Number.isInteger(n) ? n : undefined;
 }
 
-/** A label selector object (matchLabels + matchExpressions) as the string form for `?labelSelector=`. */
+/**
+ * A label selector object (matchLabels + matchExpressions) as the string form for `?labelSelector=`.
+ * Expression values are sorted unless `sortValues` is false (then they keep the object's order).
+ */
 export function labelSelectorToString(
   selector:
     | {
@@ -140,12 +143,14 @@ export function labelSelectorToString(
         matchExpressions?: Array<{ key: string; operator: string; values?: string[] }>;
       }
     | undefined,
+  { sortValues = true }: { sortValues?: boolean } = {},
 ): string {
   if (!selector) return '';
   const parts: string[] = [];
   for (const [k, v] of Object.entries(selector.matchLabels ?? {})) parts.push(`${k}=${v}`);
   for (const e of selector.matchExpressions ?? []) {
-    const values = [...(e.values ?? [])].sort().join(',');
+    const list = e.values ?? [];
+    const values = (sortValues ? [...list].sort() : list).join(',');
     switch (e.operator) {
       case 'In':
         parts.push(`${e.key} in (${values})`);
