@@ -917,23 +917,17 @@ export function computeFindings(
   }
 
   if (autoscaler) {
-    const active = autoscaler.conditions.find((c) => c.type === 'ScalingActive');
-    if (active?.status === 'False') {
-      findings.push({
-        severity: 'warning',
-        code: 'hpa-inactive',
-        message:
-          `autoscaler ${autoscaler.name} cannot scale: ${active.reason ?? ''} ${active.message ?? ''}`.trim(),
-      });
-    }
-    const able = autoscaler.conditions.find((c) => c.type === 'AbleToScale');
-    if (able?.status === 'False') {
-      findings.push({
-        severity: 'warning',
-        code: 'hpa-unable',
-        message:
-          `autoscaler ${autoscaler.name} not able to scale: ${able.reason ?? ''} ${able.message ?? ''}`.trim(),
-      });
+    for (const [type, code, what] of [
+      ['ScalingActive', 'hpa-inactive', 'cannot scale'],
+      ['AbleToScale', 'hpa-unable', 'not able to scale'],
+    ] as const) {
+      const cond = autoscaler.conditions.find((c) => c.type === type);
+      if (cond?.status === 'False')
+        findings.push({
+          severity: 'warning',
+          code,
+          message: `autoscaler ${autoscaler.name} ${what}: ${cond.reason ?? ''} ${cond.message ?? ''}`.trim(),
+        });
     }
     if (
       autoscaler.desiredReplicas !== undefined &&
