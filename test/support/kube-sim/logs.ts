@@ -28,8 +28,15 @@ export interface LogGeneratorOptions {
 type Follower = (line: LogLine | null) => void;
 
 /** The worker's pino-style JSON log lines: a realistic mix of info, warn and error lines. */
+/** A stable number per pod name, so each pod logs its own job ids like separate workers do. */
+function podSeed(pod: string): number {
+  let h = 0;
+  for (let i = 0; i < pod.length; i++) h = (h * 31 + pod.charCodeAt(i)) >>> 0;
+  return h % 100000;
+}
+
 export const workerLogGenerator: LogGenerator = ({ pod, index, time }) => {
-  const jobId = `job-${(index * 7919) % 100000}`;
+  const jobId = `job-${(index * 7919 + podSeed(pod)) % 100000}`;
   const base = { time, pid: 1, hostname: pod };
   const pick = index % 10;
   if (index === 0)

@@ -102,6 +102,8 @@ async function main(): Promise<void> {
       // The selector the rendered manifests use (src/deploy/manifests/labels.ts), so that
       // `mobius-deploy deploy -e production` upgrades this Deployment instead of hitting an immutable selector.
       selector: { 'app.kubernetes.io/name': name, 'app.kubernetes.io/instance': `${name}-${ns}` },
+      // and the container name they use, so a deploy replaces the image instead of adding a container
+      containerName: 'preview-worker',
       progressDeadlineSeconds: scenario === 'progress-deadline' ? 10 : undefined,
     });
     const bad: Record<string, string> = {
