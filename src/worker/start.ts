@@ -113,7 +113,8 @@ export function redisCommand(port: number, command: string, timeoutMs = 1000): P
   });
 }
 
-function isAlive(pid: number): boolean {
+/** True while a process with this pid exists (EPERM: it exists but belongs to someone else). */
+export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

@@ -10,17 +10,7 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs';
-import { createServer } from 'node:net';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -29,10 +19,13 @@ import { Redis } from 'ioredis';
 import {
   displayPath,
   findOnPath,
+  isAlive,
   REDIS_INSTALL_HELP,
   shellQuote,
   tryItCommand,
 } from '../../src/worker/start.js';
+import { freePort } from '../support/redis-server.js';
+import { ensureWorkerBuilt, until } from '../support/worker-process.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const START_JS = join(ROOT, 'dist', 'worker', 'start.js');
@@ -42,91 +35,6 @@ const SAMPLE = JSON.parse(readFileSync(join(ROOT, 'examples', 'sample-preview.js
   previewRequest: { steps: unknown[] };
 };
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
-
-function newestMtime(dir: string, ext: string): number {
-  let newest = 0;
-  for (const name of readdirSync(dir)) {
-    const full = join(dir, name);
-    const st = statSync(full);
-    if (st.isDirectory()) newest = Math.max(newest, newestMtime(full, ext));
-    else if (name.endsWith(ext)) newest = Math.max(newest, st.mtimeMs);
-  }
-  return newest;
-}
-
-function isFresh(): boolean {
-  const srcNewest = newestMtime(join(ROOT, 'src', 'worker'), '.ts');
-  return existsSync(START_JS) && newestMtime(join(ROOT, 'dist', 'worker'), '.js') >= srcNewest;
-}
-
-/**
- * Builds dist/ when start.js is missing or older than a worker source. A lock directory keeps
- * two e2e files running at once from compiling into dist/ at the same time.
- */
-function ensureBuilt(): void {
-  if (isFresh()) return;
-  const lock = join(ROOT, 'dist', '.e2e-build.lock');
-  mkdirSync(join(ROOT, 'dist'), { recursive: true });
-  const deadline = Date.now() + 180_000;
-  for (;;) {
-    try {
-      mkdirSync(lock);
-      break;
-    } catch {
-      if (Date.now() > deadline) rmSync(lock, { recursive: true, force: true });
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 200);
-    }
-  }
-  try {
-    if (isFresh()) return;
-    // tsc emits even when unrelated files have type errors; what matters is that the entry exists.
-    spawnSync(
-      process.execPath,
-      [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'],
-      {
-        cwd: ROOT,
-        stdio: 'ignore',
-      },
-    );
-  } finally {
-    rmSync(lock, { recursive: true, force: true });
-  }
-  assert.ok(existsSync(START_JS), `npm run build did not produce ${START_JS}`);
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      srv.close(() => resolve(typeof addr === 'object' && addr ? addr.port : 0));
-    });
-  });
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-async function until<T>(
-  check: () => T | Promise<T>,
-  timeoutMs: number,
-  what: string,
-): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check();
-    if (v) return v as NonNullable<T>;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 interface Started {
   child: ChildProcess;
@@ -193,7 +101,7 @@ async function getJson(url: string): Promise<{ status: number; body: any }> {
 }
 
 describe('npm start (dist/worker/start.js)', () => {
-  before(() => ensureBuilt());
+  before(() => ensureWorkerBuilt(START_JS));
 
   after(() => {
     for (const child of running) child.kill('SIGKILL');

@@ -6,97 +6,22 @@
  * the jobs, and SIGTERM exits 0.
  */
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
+import { freePort } from '../support/redis-server.js';
+import { ensureWorkerBuilt, until } from '../support/worker-process.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const MAIN_JS = join(ROOT, 'dist', 'worker', 'main.js');
 const SAMPLE_TEXT = readFileSync(join(ROOT, 'examples', 'sample-preview.json'), 'utf8');
 const TOKEN = `e2e-token-${randomUUID()}`;
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
-
-function newestMtime(dir: string, ext: string): number {
-  let newest = 0;
-  for (const name of readdirSync(dir)) {
-    const full = join(dir, name);
-    const st = statSync(full);
-    if (st.isDirectory()) newest = Math.max(newest, newestMtime(full, ext));
-    else if (name.endsWith(ext)) newest = Math.max(newest, st.mtimeMs);
-  }
-  return newest;
-}
-
-function isFresh(): boolean {
-  const srcNewest = newestMtime(join(ROOT, 'src', 'worker'), '.ts');
-  return existsSync(MAIN_JS) && newestMtime(join(ROOT, 'dist', 'worker'), '.js') >= srcNewest;
-}
-
-/**
- * Builds dist/ when main.js is missing or older than a worker source. A lock directory keeps
- * two e2e files running at once from compiling into dist/ at the same time.
- */
-function ensureBuilt(): void {
-  if (isFresh()) return;
-  const lock = join(ROOT, 'dist', '.e2e-build.lock');
-  mkdirSync(join(ROOT, 'dist'), { recursive: true });
-  const deadline = Date.now() + 180_000;
-  for (;;) {
-    try {
-      mkdirSync(lock);
-      break;
-    } catch {
-      if (Date.now() > deadline) rmSync(lock, { recursive: true, force: true });
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 200);
-    }
-  }
-  try {
-    if (isFresh()) return;
-    // tsc emits even when unrelated files have type errors; what matters is that the entry exists.
-    spawnSync(
-      process.execPath,
-      [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'],
-      {
-        cwd: ROOT,
-        stdio: 'ignore',
-      },
-    );
-  } finally {
-    rmSync(lock, { recursive: true, force: true });
-  }
-  assert.ok(existsSync(MAIN_JS), `npm run build did not produce ${MAIN_JS}`);
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      srv.close(() => resolve(typeof addr === 'object' && addr ? addr.port : 0));
-    });
-  });
-}
-
-async function until<T>(
-  check: () => T | Promise<T>,
-  timeoutMs: number,
-  what: string,
-): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check();
-    if (v) return v as NonNullable<T>;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 interface FileEntry {
   path: string;
@@ -116,7 +41,7 @@ describe('worker process end to end (dist/worker/main.js)', () => {
   const auth = { Authorization: `Bearer ${TOKEN}` };
 
   before(async () => {
-    ensureBuilt();
+    ensureWorkerBuilt(MAIN_JS);
     dataDir = mkdtempSync(join(tmpdir(), 'mobius-worker-e2e-'));
     child = spawn(process.execPath, [MAIN_JS], {
       cwd: dataDir,

@@ -3,7 +3,10 @@
  * through tsx so tests need no build: `node --import tsx src/worker/main.ts`.
  * Collects its JSON log lines and offers waits on them; stop() always leaves no process behind.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -134,4 +137,71 @@ export function startWorkerProcess(env: Record<string, string>): WorkerProcess {
       await exited;
     },
   };
+}
+
+function newestMtime(dir: string, ext: string): number {
+  let newest = 0;
+  for (const name of readdirSync(dir)) {
+    const full = join(dir, name);
+    const st = statSync(full);
+    if (st.isDirectory()) newest = Math.max(newest, newestMtime(full, ext));
+    else if (name.endsWith(ext)) newest = Math.max(newest, st.mtimeMs);
+  }
+  return newest;
+}
+
+function isFresh(entry: string): boolean {
+  const srcNewest = newestMtime(join(ROOT, 'src', 'worker'), '.ts');
+  return existsSync(entry) && newestMtime(join(ROOT, 'dist', 'worker'), '.js') >= srcNewest;
+}
+
+/**
+ * Builds dist/ when `entry` (a compiled worker entry, e.g. dist/worker/main.js) is missing or
+ * older than a worker source. A lock directory keeps two e2e files running at once from compiling
+ * into dist/ at the same time.
+ */
+export function ensureWorkerBuilt(entry: string): void {
+  if (isFresh(entry)) return;
+  const lock = join(ROOT, 'dist', '.e2e-build.lock');
+  mkdirSync(join(ROOT, 'dist'), { recursive: true });
+  const deadline = Date.now() + 180_000;
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      break;
+    } catch {
+      if (Date.now() > deadline) rmSync(lock, { recursive: true, force: true });
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 200);
+    }
+  }
+  try {
+    if (isFresh(entry)) return;
+    // tsc emits even when unrelated files have type errors; what matters is that the entry exists.
+    spawnSync(
+      process.execPath,
+      [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'],
+      {
+        cwd: ROOT,
+        stdio: 'ignore',
+      },
+    );
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
+  assert.ok(existsSync(entry), `npm run build did not produce ${entry}`);
+}
+
+/** Polls check() every 100 ms until it returns a truthy value; errors from check() propagate. */
+export async function until<T>(
+  check: () => T | Promise<T>,
+  timeoutMs: number,
+  what: string,
+): Promise<NonNullable<T>> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await check();
+    if (v) return v as NonNullable<T>;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
