@@ -4,39 +4,32 @@
  * push, printing the digest. Logic: actions/build-push.ts over build/.
  */
 import { type Command, Option } from 'commander';
-import type { BuildPushResult } from '../../actions/build-push.js';
+import type { BuildPushRequest, BuildPushResult } from '../../actions/build-push.js';
 import { UsageError } from '../../errors.js';
 import { runCommand, runStateOf } from '../run-command.js';
 
-export interface BuildPushCommandOptions {
-  imageTag?: string;
-  push: boolean;
-  platform?: string;
-  owner?: string;
-  contextDir?: string;
-  username?: string;
-  dryRun: boolean;
-}
+/** The flags: the request's own fields (--image-tag may be missing until checked). */
+export type BuildPushCommandOptions = Pick<
+  BuildPushRequest,
+  'push' | 'platform' | 'owner' | 'contextDir' | 'username' | 'dryRun'
+> & { imageTag?: string };
 
 export function renderBuildPush(r: BuildPushResult): string {
-  const lines: string[] = [];
-  if (r.dryRun) {
-    lines.push('Dry run: these commands would run (nothing was built):');
-    for (const c of r.commands) lines.push(`  ${c}`);
-    lines.push(
-      '',
-      `image:     ${r.image}`,
-      `platforms: ${r.platforms.join(', ')}`,
-      `revision:  ${r.revision}`,
-    );
-    return `${lines.join('\n')}\n`;
-  }
-  lines.push(
+  const summary = [
     `image:     ${r.image}`,
     `platforms: ${r.platforms.join(', ')}`,
     `revision:  ${r.revision}`,
+  ];
+  if (r.dryRun) {
+    const lines = ['Dry run: these commands would run (nothing was built):'];
+    for (const c of r.commands) lines.push(`  ${c}`);
+    lines.push('', ...summary);
+    return `${lines.join('\n')}\n`;
+  }
+  const lines = [
+    ...summary,
     `pushed:    ${r.pushed ? 'yes' : 'no (loaded into the local Docker; add --push to publish)'}`,
-  );
+  ];
   if (r.digest) lines.push(`digest:    ${r.digest}`);
   if (r.pushed && r.digest)
     lines.push('', `Deploy it by digest: ${r.image.replace(/:[^:/]+$/, '')}@${r.digest}`);
