@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { request as httpRequest, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,6 +16,7 @@ import { Redis } from 'ioredis';
 import { loadConfig } from '../../src/worker/config.js';
 import { closeHttpServer, createHttpServer } from '../../src/worker/http/server.js';
 import { startApp } from '../../src/worker/main.js';
+import { send } from '../support/http-client.js';
 import {
   assertRedisAvailable,
   createHarness,
@@ -27,48 +28,6 @@ import {
 import { type PrivateRedis, startPrivateRedis } from '../support/redis-server.js';
 
 const TOKEN = 'integration-token-0123456789';
-
-interface Reply {
-  status: number;
-  headers: IncomingHttpHeaders;
-  body: Buffer;
-  // biome-ignore lint/suspicious/noExplicitAny: replies are JSON inspected field by field
-  json: () => any;
-}
-
-function send(
-  port: number,
-  opts: { method?: string; path: string; headers?: Record<string, string>; body?: string },
-): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const req = httpRequest(
-      {
-        host: '127.0.0.1',
-        port,
-        method: opts.method ?? 'GET',
-        path: opts.path,
-        headers: opts.headers,
-        agent: false,
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => {
-          const body = Buffer.concat(chunks);
-          resolve({
-            status: res.statusCode ?? 0,
-            headers: res.headers,
-            body,
-            json: () => JSON.parse(body.toString()),
-          });
-        });
-      },
-    );
-    req.on('error', reject);
-    if (opts.body !== undefined) req.write(opts.body);
-    req.end();
-  });
-}
 
 function serve(harness: Harness, opts: { token?: string; shuttingDown?: () => boolean } = {}) {
   const server = createHttpServer({

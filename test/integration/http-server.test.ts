@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
-import { request as httpRequest, type IncomingHttpHeaders, type Server } from 'node:http';
+import { request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -23,49 +23,7 @@ import {
   type ReadinessReport,
   type SubmitResult,
 } from '../../src/worker/service-types.js';
-
-interface Reply {
-  status: number;
-  headers: IncomingHttpHeaders;
-  body: Buffer;
-  // biome-ignore lint/suspicious/noExplicitAny: replies are JSON inspected field by field
-  json: () => any;
-}
-
-function send(
-  port: number,
-  opts: { method?: string; path: string; headers?: Record<string, string>; body?: string | Buffer },
-): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const req = httpRequest(
-      {
-        host: '127.0.0.1',
-        port,
-        method: opts.method ?? 'GET',
-        path: opts.path,
-        headers: opts.headers,
-        agent: false,
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => {
-          const body = Buffer.concat(chunks);
-          resolve({
-            status: res.statusCode ?? 0,
-            headers: res.headers,
-            body,
-            json: () => JSON.parse(body.toString()),
-          });
-        });
-        res.on('error', reject);
-      },
-    );
-    req.on('error', reject);
-    if (opts.body !== undefined) req.write(opts.body);
-    req.end();
-  });
-}
+import { type Reply, send } from '../support/http-client.js';
 
 const VALID = {
   jobId: 'job-1',
