@@ -1,5 +1,6 @@
 /**
- * Shared by the deploy/rollback/history tests: a simulator with a fake worker behind the pod proxy
+ * Shared by the deploy/rollback/history tests (e2e, and the actions in
+ * test/integration/ledger-deploy-actions): a simulator with a fake worker behind the pod proxy
  * (healthy, or answering /readyz 503 for the pods of chosen images), and small readers of the
  * ledger ConfigMaps and the deploy Lease.
  */

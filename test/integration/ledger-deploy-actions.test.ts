@@ -3,9 +3,7 @@
  * behind the pod proxy for verification. Each test checks what the cluster and the ledger hold.
  */
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
+import { afterEach, beforeEach, describe, it } from 'node:test';
 import {
   createDeployEnvironment,
   type DeployEnvironment,
@@ -16,83 +14,25 @@ import { runRollback } from '../../src/deploy/actions/rollback.js';
 import { createKubeClients, type KubeClients } from '../../src/deploy/kube/client.js';
 import type { DeploymentRecord } from '../../src/deploy/ledger/index.js';
 import { buildApplicationManifests, loadEnvironment } from '../../src/deploy/manifests/index.js';
-import { type KubeSim, startKubeSim } from '../support/kube-sim/index.js';
+import { type DeployTestCluster, REPO, startDeployTestCluster } from '../e2e/cli-deploy-helpers.js';
+import type { KubeSim } from '../support/kube-sim/index.js';
 
-const METRICS = [
-  '# TYPE preview_worker_jobs_total counter',
-  'preview_worker_jobs_total{outcome="completed"} 3',
-  '# TYPE preview_worker_job_duration_seconds histogram',
-  'preview_worker_job_duration_seconds_bucket{outcome="completed",le="+Inf"} 3',
-  'preview_worker_job_duration_seconds_sum{outcome="completed"} 1.5',
-  'preview_worker_job_duration_seconds_count{outcome="completed"} 3',
-  '# TYPE preview_worker_queue_jobs gauge',
-  'preview_worker_queue_jobs{state="waiting"} 0',
-  '# TYPE preview_worker_active_jobs gauge',
-  'preview_worker_active_jobs 0',
-  '# TYPE preview_worker_stalled_jobs_total counter',
-  'preview_worker_stalled_jobs_total 0',
-  '# TYPE preview_worker_build_info gauge',
-  'preview_worker_build_info{version="1",revision="abc"} 1',
-  '',
-].join('\n');
-
-/** A fake worker: healthy, or answering /readyz with 503. */
-async function fakeWorker(healthy: boolean): Promise<{ url: string; server: Server }> {
-  const server = createServer((req, res) => {
-    if (req.url?.startsWith('/livez')) return res.writeHead(200).end('ok');
-    if (req.url?.startsWith('/readyz')) {
-      if (healthy)
-        return res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ready"}');
-      return res
-        .writeHead(503, { 'content-type': 'application/json' })
-        .end('{"status":"not ready","reasons":["redis down"]}');
-    }
-    if (req.url?.startsWith('/metrics'))
-      return res.writeHead(200, { 'content-type': 'text/plain' }).end(METRICS);
-    res.writeHead(404).end();
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server };
-}
-
-const REPO = 'ghcr.io/mobius-org/mobius-preview-worker';
 const NS = 'production';
 
 describe('deploy, rollback and history actions against the simulator', () => {
+  let cluster: DeployTestCluster;
   let sim: KubeSim;
   let kube: KubeClients;
-  let good: { url: string; server: Server };
-  let bad: { url: string; server: Server };
-  let badImages: string[] = [];
-  let proxyTimer: NodeJS.Timeout;
-
-  before(async () => {
-    good = await fakeWorker(true);
-    bad = await fakeWorker(false);
-  });
-  after(async () => {
-    good.server.close();
-    bad.server.close();
-  });
 
   beforeEach(async () => {
-    sim = await startKubeSim({ readyDelayMs: 40 });
-    sim.createNamespace(NS);
-    sim.setProxyTarget('*', '*', good.url);
-    badImages = [];
-    // Pods of "verify-failing" images answer through the unhealthy fake worker.
-    proxyTimer = setInterval(() => {
-      for (const pod of sim.list('pods', NS)) {
-        if (badImages.includes(pod.spec?.containers?.[0]?.image))
-          sim.setProxyTarget(NS, pod.metadata.name, bad.url);
-      }
-    }, 5);
+    // Pods of images in cluster.unhealthyImages answer through the unhealthy fake worker.
+    cluster = await startDeployTestCluster(NS);
+    sim = cluster.sim;
     kube = await createKubeClients({ kubeconfig: sim.kubeconfigPath });
   });
   afterEach(async () => {
-    clearInterval(proxyTimer);
     kube.close();
-    await sim.close();
+    await cluster.close();
   });
 
   async function environment(): Promise<DeployEnvironment> {
@@ -193,7 +133,7 @@ describe('deploy, rollback and history actions against the simulator', () => {
   it('rolls back when verification fails after a clean rollout', async () => {
     const env = await environment();
     await runDeploy(env, deployInput('1.0.0'));
-    badImages.push(`${REPO}:1.2.0`);
+    cluster.unhealthyImages.add(`${REPO}:1.2.0`);
     const result = await runDeploy(env, deployInput('1.2.0'));
     assert.equal(result.record?.result, 'rolled_back', result.message);
     assert.equal(result.record?.failureClass, 'VerifyFailed');
@@ -204,7 +144,7 @@ describe('deploy, rollback and history actions against the simulator', () => {
   it('with --no-rollback leaves the failed version and records failed', async () => {
     const env = await environment();
     await runDeploy(env, deployInput('1.0.0'));
-    badImages.push(`${REPO}:1.2.0`);
+    cluster.unhealthyImages.add(`${REPO}:1.2.0`);
     const result = await runDeploy(env, deployInput('1.2.0', { rollback: false }));
     assert.equal(result.record?.result, 'failed');
     assert.equal(result.record?.rollback, undefined);
@@ -218,7 +158,7 @@ describe('deploy, rollback and history actions against the simulator', () => {
     const env = await environment();
     await runDeploy(env, deployInput('1.0.0'));
     await runDeploy(env, deployInput('1.1.0'));
-    badImages.push(`${REPO}:1.1.0`); // the running version turns unhealthy (say, a config change)
+    cluster.unhealthyImages.add(`${REPO}:1.1.0`); // the running version turns unhealthy (say, a config change)
     const result = await runDeploy(env, deployInput('1.1.0'));
     assert.equal(result.record?.result, 'failed', result.message);
     assert.equal(result.record?.failureClass, 'VerifyFailed');
