@@ -44,24 +44,14 @@ describe('mobius-deploy registry-secret rotate (built CLI against the simulator)
     sim.createNamespace(NS);
   });
   after(() => sim.close());
+  /** `registry-secret rotate -n production <args>` against the simulator. */
+  const rotate = (args: string[], env?: Record<string, string>) =>
+    runCli(['registry-secret', 'rotate', '-n', NS, ...args], { kubeconfig: sim.kubeconfigPath, env });
 
   it('creates the dockerconfigjson Secret, then rotates it in place; the token is never printed', async () => {
-    const first = await runCli(
-      [
-        'registry-secret',
-        'rotate',
-        '-n',
-        NS,
-        '--from-env',
-        'GHCR_TOKEN',
-        '--username',
-        'mobius-bot',
-        '-o',
-        'json',
-        '-v',
-      ],
-      { kubeconfig: sim.kubeconfigPath, env: { GHCR_TOKEN: TOKEN_1 } },
-    );
+    const first = await rotate(['--from-env', 'GHCR_TOKEN', '--username', 'mobius-bot', '-o', 'json', '-v'], {
+      GHCR_TOKEN: TOKEN_1,
+    });
     assert.equal(first.code, 0, first.stderr);
     assertNoSecret(first.stdout + first.stderr, TOKEN_1);
     const r1 = parseJsonOutput<RotateJson>(first);
@@ -88,21 +78,9 @@ describe('mobius-deploy registry-secret rotate (built CLI against the simulator)
     assert.equal(Buffer.from(a1.auth, 'base64').toString('utf8'), `mobius-bot:${TOKEN_1}`);
     const uid = s1?.metadata.uid;
 
-    const second = await runCli(
-      [
-        'registry-secret',
-        'rotate',
-        '-n',
-        NS,
-        '--from-env',
-        'GHCR_TOKEN',
-        '--username',
-        'mobius-bot',
-        '-v',
-        '--max-token-age',
-        '14',
-      ],
-      { kubeconfig: sim.kubeconfigPath, env: { GHCR_TOKEN: TOKEN_2 } },
+    const second = await rotate(
+      ['--from-env', 'GHCR_TOKEN', '--username', 'mobius-bot', '-v', '--max-token-age', '14'],
+      { GHCR_TOKEN: TOKEN_2 },
     );
     assert.equal(second.code, 0, second.stderr);
     assertNoSecret(second.stdout + second.stderr, TOKEN_1, TOKEN_2);
@@ -117,29 +95,13 @@ describe('mobius-deploy registry-secret rotate (built CLI against the simulator)
   });
 
   it('refuses an unset or empty variable and a token passed as the variable name, without echoing it', async () => {
-    const unset = await runCli(
-      ['registry-secret', 'rotate', '-n', NS, '--from-env', 'NOPE_TOKEN', '--username', 'u'],
-      {
-        kubeconfig: sim.kubeconfigPath,
-      },
-    );
+    const unset = await rotate(['--from-env', 'NOPE_TOKEN', '--username', 'u']);
     assert.equal(unset.code, 2);
     assert.match(unset.stderr, /NOPE_TOKEN \(from --from-env\) is not set/);
-    const empty = await runCli(
-      ['registry-secret', 'rotate', '-n', NS, '--from-env', 'GHCR_TOKEN', '--username', 'u'],
-      {
-        kubeconfig: sim.kubeconfigPath,
-        env: { GHCR_TOKEN: '  ' },
-      },
-    );
+    const empty = await rotate(['--from-env', 'GHCR_TOKEN', '--username', 'u'], { GHCR_TOKEN: '  ' });
     assert.equal(empty.code, 2);
     assert.match(empty.stderr, /GHCR_TOKEN \(from --from-env\) is empty/);
-    const literal = await runCli(
-      ['registry-secret', 'rotate', '-n', NS, '--from-env', TOKEN_1, '--username', 'u', '-v'],
-      {
-        kubeconfig: sim.kubeconfigPath,
-      },
-    );
+    const literal = await rotate(['--from-env', TOKEN_1, '--username', 'u', '-v']);
     assert.equal(literal.code, 2);
     assert.match(literal.stderr, /takes the NAME of an environment variable/);
     assertNoSecret(literal.stdout + literal.stderr, TOKEN_1);
@@ -148,21 +110,9 @@ describe('mobius-deploy registry-secret rotate (built CLI against the simulator)
   it('errors from the API server never carry the token (denied write, -v)', async () => {
     const undo = sim.deny({ verb: ['create', 'update'], resource: 'secrets', namespace: NS });
     try {
-      const r = await runCli(
-        [
-          'registry-secret',
-          'rotate',
-          '-n',
-          NS,
-          '--from-env',
-          'GHCR_TOKEN',
-          '--username',
-          'mobius-bot',
-          '--name',
-          'other-pull',
-          '-v',
-        ],
-        { kubeconfig: sim.kubeconfigPath, env: { GHCR_TOKEN: TOKEN_1 } },
+      const r = await rotate(
+        ['--from-env', 'GHCR_TOKEN', '--username', 'mobius-bot', '--name', 'other-pull', '-v'],
+        { GHCR_TOKEN: TOKEN_1 },
       );
       assert.equal(r.code, 5, r.stderr);
       assert.match(r.stderr, /Access denied/);
@@ -180,21 +130,9 @@ describe('mobius-deploy registry-secret rotate (built CLI against the simulator)
       metadata: { name: 'plain', namespace: NS },
       data: { x: Buffer.from('y').toString('base64') },
     });
-    const r = await runCli(
-      [
-        'registry-secret',
-        'rotate',
-        '-n',
-        NS,
-        '--from-env',
-        'GHCR_TOKEN',
-        '--username',
-        'mobius-bot',
-        '--name',
-        'plain',
-      ],
-      { kubeconfig: sim.kubeconfigPath, env: { GHCR_TOKEN: TOKEN_1 } },
-    );
+    const r = await rotate(['--from-env', 'GHCR_TOKEN', '--username', 'mobius-bot', '--name', 'plain'], {
+      GHCR_TOKEN: TOKEN_1,
+    });
     assert.equal(r.code, 2);
     assert.match(r.stderr, /exists with type Opaque/);
     assertNoSecret(r.stdout + r.stderr, TOKEN_1);
