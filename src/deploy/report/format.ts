@@ -5,6 +5,7 @@
 
 import type { DeploymentReport } from '../actions/report.js';
 import type { Band, BandResult, Distribution, Ratio } from '../analysis/dora.js';
+import type { InfraHealth } from './infra.js';
 
 export const NA = 'N/A';
 
@@ -186,4 +187,73 @@ export function thresholdRows(r: DeploymentReport): Array<[string, string, strin
     ['Change failure rate', ...labels(t.changeFailureRate)],
     ['Time to restore (median)', ...labels(t.timeToRestore)],
   ];
+}
+
+/**
+ * The infrastructure figures as plain-text rows [figure, value, note]; each renderer escapes the
+ * cells for its format. The two formats word three cells differently, hence `labels`.
+ */
+export function infraRows(
+  infra: InfraHealth,
+  labels: { cpu: string; memory: string; durationNote: string },
+): string[][] {
+  const j = infra.jobs;
+  const rows: string[][] = [
+    ['Pod restarts', fmtNumber(infra.restarts.value), infra.restarts.note ?? ''],
+    ['OOM kills', fmtNumber(infra.oomKills.value), infra.oomKills.note ?? ''],
+    [
+      labels.cpu,
+      `${infra.cpu.peak === null ? 'N/A' : `${infra.cpu.peak.toFixed(3)} cores`} / ${infra.cpu.limit === null ? 'N/A' : `${infra.cpu.limit} cores`} (${fmtNumber(infra.cpu.pctOfLimit)}%)`,
+      infra.cpu.note ?? '',
+    ],
+    [
+      labels.memory,
+      `${fmtBytes(infra.memory.peak)} / ${fmtBytes(infra.memory.limit)} (${fmtNumber(infra.memory.pctOfLimit)}%)`,
+      infra.memory.note ?? '',
+    ],
+    [
+      'Jobs processed',
+      j.available ? `${j.processed}${j.perDay !== null ? ` (${fmtNumber(j.perDay)} per day)` : ''}` : 'N/A',
+      j.note ?? '',
+    ],
+    [
+      'Jobs by outcome',
+      j.available
+        ? Object.entries(j.byOutcome)
+            .sort()
+            .map(([k, v]) => `${k} ${v}`)
+            .join(', ') || 'none'
+        : 'N/A',
+      '',
+    ],
+    ['Job failure ratio (failed / rendered)', fmtPct(j.failureRatio), ''],
+  ];
+  if (j.p50Seconds !== undefined)
+    rows.push([
+      'Job duration p50 / p95',
+      `${fmtDuration(j.p50Seconds === null ? null : j.p50Seconds * 1000)} / ${fmtDuration(j.p95Seconds == null ? null : j.p95Seconds * 1000)}`,
+      labels.durationNote,
+    ]);
+  return rows;
+}
+
+/** The alerts that fired as plain-text rows [alert, severity, times fired, time firing]. */
+export function alertRows(infra: InfraHealth): string[][] {
+  return infra.alerts.firing.map((a) => [
+    a.alertname,
+    a.severity ?? '',
+    String(a.episodes),
+    fmtDuration(a.firingSeconds * 1000),
+  ]);
+}
+
+/** Rollback causes as plain-text rows [rank, cause, rollbacks, automatic, manual]. */
+export function causeRows(r: DeploymentReport): string[][] {
+  return r.current.rollbacks.causes.map((x, i) => [
+    String(i + 1),
+    x.cause,
+    String(x.count),
+    String(x.automatic),
+    String(x.manual),
+  ]);
 }

@@ -6,13 +6,13 @@
 import type { DeploymentReport } from '../actions/report.js';
 import type { Band } from '../analysis/dora.js';
 import {
+  alertRows,
+  causeRows,
   detailRows,
   fmtBand,
-  fmtBytes,
   fmtDuration,
-  fmtNumber,
-  fmtPct,
   fmtTime,
+  infraRows,
   periodLabel,
   reasonText,
   reportTitle,
@@ -89,57 +89,18 @@ function capNote(total: number, limit: number): string {
 }
 
 function infraSection(infra: InfraHealth): string {
-  const j = infra.jobs;
-  const rows: string[][] = [
-    ['Pod restarts', fmtNumber(infra.restarts.value), esc(infra.restarts.note ?? '')],
-    ['OOM kills', fmtNumber(infra.oomKills.value), esc(infra.oomKills.note ?? '')],
-    [
-      'CPU peak / limit',
-      `${infra.cpu.peak === null ? 'N/A' : `${infra.cpu.peak.toFixed(3)} cores`} / ${infra.cpu.limit === null ? 'N/A' : `${infra.cpu.limit} cores`} (${fmtNumber(infra.cpu.pctOfLimit)}%)`,
-      esc(infra.cpu.note ?? ''),
-    ],
-    [
-      'Memory peak / limit',
-      `${fmtBytes(infra.memory.peak)} / ${fmtBytes(infra.memory.limit)} (${fmtNumber(infra.memory.pctOfLimit)}%)`,
-      esc(infra.memory.note ?? ''),
-    ],
-    [
-      'Jobs processed',
-      j.available ? `${j.processed}${j.perDay !== null ? ` (${fmtNumber(j.perDay)} per day)` : ''}` : 'N/A',
-      esc(j.note ?? ''),
-    ],
-    [
-      'Jobs by outcome',
-      j.available
-        ? esc(
-            Object.entries(j.byOutcome)
-              .sort()
-              .map(([k, v]) => `${k} ${v}`)
-              .join(', ') || 'none',
-          )
-        : 'N/A',
-      '',
-    ],
-    ['Job failure ratio (failed / rendered)', fmtPct(j.failureRatio), ''],
-  ];
-  if (j.p50Seconds !== undefined)
-    rows.push([
-      'Job duration p50 / p95',
-      `${fmtDuration(j.p50Seconds === null ? null : j.p50Seconds * 1000)} / ${fmtDuration(j.p95Seconds == null ? null : j.p95Seconds * 1000)}`,
-      'preview_worker_job_duration_seconds',
-    ]);
+  const rows = infraRows(infra, {
+    cpu: 'CPU peak / limit',
+    memory: 'Memory peak / limit',
+    durationNote: 'preview_worker_job_duration_seconds',
+  }).map((r) => r.map(esc));
   const alerts = !infra.alerts.available
     ? `<p class="note">${esc(infra.alerts.note ?? 'not available')}</p>`
     : infra.alerts.firing.length === 0
       ? '<p>No alert fired in the period.</p>'
       : table(
           ['Alert', 'Severity', 'Times fired', 'Time firing'],
-          infra.alerts.firing.map((a) => [
-            esc(a.alertname),
-            esc(a.severity ?? ''),
-            String(a.episodes),
-            fmtDuration(a.firingSeconds * 1000),
-          ]),
+          alertRows(infra).map((r) => r.map(esc)),
           [2, 3],
         );
   return (
@@ -256,13 +217,7 @@ export function renderHtml(r: DeploymentReport): string {
     parts.push(
       table(
         ['Rank', 'Cause', 'Rollbacks', 'Automatic', 'Manual'],
-        c.rollbacks.causes.map((x, i) => [
-          String(i + 1),
-          esc(x.cause),
-          String(x.count),
-          String(x.automatic),
-          String(x.manual),
-        ]),
+        causeRows(r).map((row) => row.map(esc)),
         [0, 2, 3, 4],
       ),
     );

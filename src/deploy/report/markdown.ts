@@ -5,13 +5,13 @@
  */
 import type { DeploymentReport } from '../actions/report.js';
 import {
+  alertRows,
+  causeRows,
   detailRows,
   fmtBand,
-  fmtBytes,
   fmtDuration,
-  fmtNumber,
-  fmtPct,
   fmtTime,
+  infraRows,
   periodLabel,
   reasonText,
   reportTitle,
@@ -52,59 +52,18 @@ export function renderInfraMarkdown(infra: InfraHealth): string {
   out.push(
     `Source: **${infra.source === 'prometheus' ? 'Prometheus' : 'current cluster state'}**: ${mdCell(infra.sourceDetail)}.`,
   );
-  const j = infra.jobs;
-  const rows: string[][] = [
-    ['Pod restarts', fmtNumber(infra.restarts.value), infra.restarts.note ?? ''],
-    ['OOM kills', fmtNumber(infra.oomKills.value), infra.oomKills.note ?? ''],
-    [
-      'CPU (peak vs limit)',
-      `${infra.cpu.peak === null ? 'N/A' : `${infra.cpu.peak.toFixed(3)} cores`} / ${infra.cpu.limit === null ? 'N/A' : `${infra.cpu.limit} cores`} (${fmtNumber(infra.cpu.pctOfLimit)}%)`,
-      infra.cpu.note ?? '',
-    ],
-    [
-      'Memory (peak vs limit)',
-      `${fmtBytes(infra.memory.peak)} / ${fmtBytes(infra.memory.limit)} (${fmtNumber(infra.memory.pctOfLimit)}%)`,
-      infra.memory.note ?? '',
-    ],
-    [
-      'Jobs processed',
-      j.available ? `${j.processed}${j.perDay !== null ? ` (${fmtNumber(j.perDay)} per day)` : ''}` : 'N/A',
-      j.note ?? '',
-    ],
-    [
-      'Jobs by outcome',
-      j.available
-        ? Object.entries(j.byOutcome)
-            .sort()
-            .map(([k, v]) => `${k} ${v}`)
-            .join(', ') || 'none'
-        : 'N/A',
-      '',
-    ],
-    ['Job failure ratio (failed / rendered)', fmtPct(j.failureRatio), ''],
-  ];
-  if (j.p50Seconds !== undefined)
-    rows.push([
-      'Job duration p50 / p95',
-      `${fmtDuration(j.p50Seconds === null ? null : j.p50Seconds * 1000)} / ${fmtDuration(j.p95Seconds == null ? null : j.p95Seconds * 1000)}`,
-      'from the preview_worker_job_duration_seconds histogram',
-    ]);
+  const rows = infraRows(infra, {
+    cpu: 'CPU (peak vs limit)',
+    memory: 'Memory (peak vs limit)',
+    durationNote: 'from the preview_worker_job_duration_seconds histogram',
+  });
   out.push('', table(['Figure', 'Value', 'Note'], rows));
   out.push('', '**Alerts fired**', '');
   if (!infra.alerts.available) out.push(mdCell(infra.alerts.note ?? 'not available'));
   else if (infra.alerts.firing.length === 0) out.push('No alert fired in the period.');
   else
     out.push(
-      table(
-        ['Alert', 'Severity', 'Times fired', 'Time firing'],
-        infra.alerts.firing.map((a) => [
-          a.alertname,
-          a.severity ?? '',
-          String(a.episodes),
-          fmtDuration(a.firingSeconds * 1000),
-        ]),
-        ['l', 'l', 'r', 'r'],
-      ),
+      table(['Alert', 'Severity', 'Times fired', 'Time firing'], alertRows(infra), ['l', 'l', 'r', 'r']),
     );
   for (const n of infra.notes) out.push('', `Note: ${mdCell(n)}`);
   return out.join('\n');
@@ -165,17 +124,7 @@ export function renderMarkdown(r: DeploymentReport): string {
   if (c.rollbacks.causes.length === 0) out.push(`No rollback ${L.current.toLowerCase()}.`);
   else
     out.push(
-      table(
-        ['Rank', 'Cause', 'Rollbacks', 'Automatic', 'Manual'],
-        c.rollbacks.causes.map((x, i) => [
-          String(i + 1),
-          x.cause,
-          String(x.count),
-          String(x.automatic),
-          String(x.manual),
-        ]),
-        ['r', 'l', 'r', 'r', 'r'],
-      ),
+      table(['Rank', 'Cause', 'Rollbacks', 'Automatic', 'Manual'], causeRows(r), ['r', 'l', 'r', 'r', 'r']),
     );
 
   out.push('', '## Time to restore', '');
