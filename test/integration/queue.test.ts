@@ -6,7 +6,7 @@ import { type PreviewPayload, parsePreviewPayload } from '../../src/worker/paylo
 import { INVALID_PAYLOAD_PREFIX } from '../../src/worker/processor.js';
 import { JOB_NAME } from '../../src/worker/queue.js';
 import { RenderInputError } from '../../src/worker/render/types.js';
-import { QueueFullError } from '../../src/worker/service-types.js';
+import { type PreviewState, QueueFullError } from '../../src/worker/service-types.js';
 import {
   assertRedisAvailable,
   createHarness,
@@ -20,6 +20,18 @@ function valid(overrides: Parameters<typeof samplePayload>[0] = {}): PreviewPayl
   const r = parsePreviewPayload(samplePayload(overrides));
   assert.ok(r.ok);
   return r.value;
+}
+
+/** Waits until the job reaches `state` and gives its status then. */
+function waitForState(h: Harness, jobId: string, state: PreviewState, timeoutMs: number, what: string) {
+  return waitFor(
+    async () => {
+      const s = await h.service.status(jobId);
+      return s?.state === state ? s : null;
+    },
+    timeoutMs,
+    what,
+  );
 }
 
 async function counter(h: Harness, outcome: string): Promise<number> {
@@ -127,7 +139,7 @@ describe('queue and processor against real Redis', () => {
       await h.service.submit(valid({ jobId: ids.high, priority: 'high' }));
       const render = fakeRender({ before: (p) => void order.push(p.jobId) });
       const worker = await h.startWorker(render, { concurrency: 1 });
-      await waitFor(async () => (await h.service.status(ids.low))?.state === 'completed', 15000, 'low job');
+      await waitForState(h, ids.low, 'completed', 15000, 'low job');
       await worker.close();
       assert.deepEqual(order, [ids.high, ids.normal, ids.low]);
     });
@@ -137,14 +149,7 @@ describe('queue and processor against real Redis', () => {
       const render = fakeRender();
       const worker = await h.startWorker(render);
       await h.service.submit(payload);
-      const status = await waitFor(
-        async () => {
-          const s = await h.service.status(payload.jobId);
-          return s?.state === 'completed' ? s : null;
-        },
-        15000,
-        'completion',
-      );
+      const status = await waitForState(h, payload.jobId, 'completed', 15000, 'completion');
       await worker.close();
       assert.equal(status.progress, 100);
       assert.equal(status.attemptsMade, 1);
@@ -168,11 +173,7 @@ describe('queue and processor against real Redis', () => {
       const before = await counter(h, 'dry_run');
       const worker = await h.startWorker(render);
       await h.service.submit(payload);
-      await waitFor(
-        async () => (await h.service.status(payload.jobId))?.state === 'completed',
-        15000,
-        'dry run',
-      );
+      await waitForState(h, payload.jobId, 'completed', 15000, 'dry run');
       await worker.close();
       assert.deepEqual(render.calls, []);
       assert.equal(existsSync(join(h.dataDir, 'previews', payload.projectId, payload.jobId)), false);
@@ -198,14 +199,7 @@ describe('queue and processor against real Redis', () => {
         } as unknown as PreviewPayload,
         { jobId, attempts: 5, backoff: { type: 'exponential', delay: 20 } },
       );
-      const status = await waitFor(
-        async () => {
-          const s = await h.service.status(jobId);
-          return s?.state === 'failed' ? s : null;
-        },
-        15000,
-        'invalid job to fail',
-      );
+      const status = await waitForState(h, jobId, 'failed', 15000, 'invalid job to fail');
       await worker.close();
       assert.equal(status.attemptsMade, 1);
       assert.ok(status.failedReason?.startsWith(INVALID_PAYLOAD_PREFIX), status.failedReason);
@@ -228,14 +222,7 @@ describe('queue and processor against real Redis', () => {
       const retryingBefore = await counter(h, 'retrying');
       const worker = await h.startWorker(render);
       await h.service.submit(payload);
-      const status = await waitFor(
-        async () => {
-          const s = await h.service.status(payload.jobId);
-          return s?.state === 'completed' ? s : null;
-        },
-        15000,
-        'retried job to complete',
-      );
+      const status = await waitForState(h, payload.jobId, 'completed', 15000, 'retried job to complete');
       await worker.close();
       assert.equal(status.attemptsMade, 3);
       assert.deepEqual(render.calls, [payload.jobId, payload.jobId, payload.jobId]);
@@ -261,14 +248,7 @@ describe('queue and processor against real Redis', () => {
       const failedBefore = await counter(h, 'failed');
       const worker = await h.startWorker(render);
       await h.service.submit(payload);
-      const status = await waitFor(
-        async () => {
-          const s = await h.service.status(payload.jobId);
-          return s?.state === 'failed' ? s : null;
-        },
-        20000,
-        'job to fail after all attempts',
-      );
+      const status = await waitForState(h, payload.jobId, 'failed', 20000, 'job to fail after all attempts');
       await worker.close();
       assert.equal(status.attemptsMade, 5);
       assert.equal(status.failedReason, 'always broken');
@@ -285,14 +265,7 @@ describe('queue and processor against real Redis', () => {
       });
       const worker = await h.startWorker(render);
       await h.service.submit(payload);
-      const status = await waitFor(
-        async () => {
-          const s = await h.service.status(payload.jobId);
-          return s?.state === 'failed' ? s : null;
-        },
-        15000,
-        'input error to fail',
-      );
+      const status = await waitForState(h, payload.jobId, 'failed', 15000, 'input error to fail');
       await worker.close();
       assert.equal(status.attemptsMade, 1);
       assert.match(status.failedReason ?? '', /ffmpeg/);
@@ -304,11 +277,7 @@ describe('queue and processor against real Redis', () => {
       const render = fakeRender();
       const worker = await h.startWorker(render);
       await h.service.submit(payload);
-      await waitFor(
-        async () => (await h.service.status(payload.jobId))?.state === 'completed',
-        15000,
-        'first',
-      );
+      await waitForState(h, payload.jobId, 'completed', 15000, 'first');
       const again = await h.service.submit(payload);
       assert.deepEqual(again, { jobId: payload.jobId, state: 'completed', created: false });
       await worker.close();
