@@ -97,14 +97,11 @@ Examples:
             import('../../report/index.js'),
             import('../../prometheus/client.js'),
           ]);
-          const ledger = opts.ledgerDir
-            ? new ledgerMod.Ledger(new ledgerMod.FileLedgerDriver(opts.ledgerDir))
-            : new ledgerMod.Ledger(
-                new ledgerMod.ConfigMapLedgerDriver(
-                  ledgerMod.configMapApiFromTransport(await ctx.kube()),
-                  ctx.globals.namespace,
-                ),
-              );
+          const ledger = ledgerMod.openLedger({
+            namespace: ctx.globals.namespace,
+            transport: opts.ledgerDir ? undefined : await ctx.kube(),
+            ledgerDir: opts.ledgerDir,
+          });
           const report = await runReport(
             {
               ledger,
