@@ -295,6 +295,7 @@ export class KubeClients {
   readonly server: URL;
   private readonly options: KubeClientOptions;
   private agent?: http.Agent;
+  private streams?: http.Agent;
   private delegated: boolean;
   private library?: Promise<KubeLibrary>;
   private libraryConfig?: Promise<KubeConfig>;
@@ -386,40 +387,48 @@ export class KubeClients {
     return undefined;
   }
 
+  /** The keep-alive agent for JSON requests (at most 32 sockets). */
   private staticAgent(): http.Agent {
-    if (this.agent) return this.agent;
-    const c = this.config.cluster;
-    const u = this.config.user;
-    if (this.server.protocol === 'http:') {
-      this.agent = new http.Agent({ keepAlive: true, maxSockets: 32 });
-    } else {
-      let ca: Buffer | undefined;
-      let cert: Buffer | undefined;
-      let key: Buffer | undefined;
-      try {
-        ca = this.readFileOrData(c.caFile, c.caData);
-        cert = this.readFileOrData(u.certFile, u.certData);
-        key = this.readFileOrData(u.keyFile, u.keyData);
-      } catch (err) {
-        throw new ConfigError(
-          `Cannot read a certificate file named in the kubeconfig: ${(err as Error).message}`,
-          { cause: err },
-        );
-      }
-      this.agent = new https.Agent({
-        keepAlive: true,
-        maxSockets: 32,
-        ca,
-        cert,
-        key,
-        rejectUnauthorized: !c.skipTLSVerify,
-        servername: c.tlsServerName,
-      });
-    }
+    this.agent ??= this.newAgent(32);
     return this.agent;
   }
 
-  private async authFor(): Promise<{ agent: http.Agent; headers: Record<string, string> }> {
+  /** The agent for long-lived streams (follow, watch): no socket limit, so they never hold up JSON requests. */
+  private streamAgent(): http.Agent {
+    this.streams ??= this.newAgent(undefined);
+    return this.streams;
+  }
+
+  private newAgent(maxSockets: number | undefined): http.Agent {
+    const c = this.config.cluster;
+    const u = this.config.user;
+    if (this.server.protocol === 'http:') return new http.Agent({ keepAlive: true, maxSockets });
+    let ca: Buffer | undefined;
+    let cert: Buffer | undefined;
+    let key: Buffer | undefined;
+    try {
+      ca = this.readFileOrData(c.caFile, c.caData);
+      cert = this.readFileOrData(u.certFile, u.certData);
+      key = this.readFileOrData(u.keyFile, u.keyData);
+    } catch (err) {
+      throw new ConfigError(
+        `Cannot read a certificate file named in the kubeconfig: ${(err as Error).message}`,
+        { cause: err },
+      );
+    }
+    return new https.Agent({
+      keepAlive: true,
+      maxSockets,
+      ca,
+      cert,
+      key,
+      rejectUnauthorized: !c.skipTLSVerify,
+      servername: c.tlsServerName,
+    });
+  }
+
+  private async authFor(stream = false): Promise<{ agent: http.Agent; headers: Record<string, string> }> {
+    const ownAgent = () => (stream ? this.streamAgent() : this.staticAgent());
     const u = this.config.user;
     if (this.delegated) {
       const kc = await this.kubeConfig();
@@ -438,7 +447,7 @@ export class KubeClients {
       const headers: Record<string, string> = {};
       for (const [k, v] of Object.entries(opts.headers ?? {})) if (v !== undefined) headers[k] = String(v);
       if (opts.auth) headers.Authorization = `Basic ${Buffer.from(opts.auth).toString('base64')}`;
-      return { agent: (opts.agent as http.Agent) ?? this.staticAgent(), headers };
+      return { agent: (opts.agent as http.Agent) ?? ownAgent(), headers };
     }
     const headers: Record<string, string> = {};
     let token = u.token;
@@ -455,7 +464,7 @@ export class KubeClients {
     else if (u.username)
       headers.Authorization = `Basic ${Buffer.from(`${u.username}:${u.password ?? ''}`).toString('base64')}`;
     if (u.impersonateUser) headers['Impersonate-User'] = u.impersonateUser;
-    return { agent: this.staticAgent(), headers };
+    return { agent: ownAgent(), headers };
   }
 
   private urlFor(path: string, query?: KubeRequest['query']): URL {
@@ -597,9 +606,32 @@ export class KubeClients {
     return this.requestJson<T>({ ...extra, method: 'GET', path, query });
   }
 
+  /**
+   * A streaming GET (container logs with follow, watches) with the URL, credentials and TLS of
+   * `request`, on the stream agent. The request is returned unsent: the caller attaches its
+   * `response`/`error` handlers, then calls `end()`. No timeout is set.
+   */
+  async streamRequest(path: string, query?: KubeRequest['query']): Promise<http.ClientRequest> {
+    const { agent, headers } = await this.authFor(true);
+    const url = this.urlFor(path, query);
+    const mod = url.protocol === 'http:' ? http : https;
+    return mod.request(url, {
+      method: 'GET',
+      agent,
+      headers: { Accept: '*/*', 'User-Agent': 'mobius-deploy', ...headers },
+    });
+  }
+
+  /** Release the sockets of streams opened with `streamRequest`. */
+  closeStreams(): void {
+    this.streams?.destroy();
+    this.streams = undefined;
+  }
+
   /** Release sockets so the process can exit promptly. */
   close(): void {
     this.agent?.destroy();
+    this.closeStreams();
   }
 }
 

@@ -1,19 +1,14 @@
 /**
  * Streaming reads from the API server: container logs (`/pods/NAME/log`, with follow) and watches
  * (`?watch=true`), delivered line by line as they arrive. The JSON transport in client.ts buffers
- * whole bodies, so streams get their own request here, with the same credentials (static
- * token/cert/basic auth directly; exec plugins, auth providers and proxies through the library's
- * KubeConfig, as client.ts does).
+ * whole bodies; streams open their request with `KubeClients.streamRequest` (same URL, credentials
+ * and TLS) and read the body here as it arrives.
  *
  * A non-2xx answer rejects with KubeApiError (Status body, and the request described as RBAC sees
  * it: `get pods/log`); a stream that ends resolves with why it ended (eof, error, aborted), so the
  * caller decides whether to reconnect.
  */
-import { readFileSync } from 'node:fs';
-import * as http from 'node:http';
-import * as https from 'node:https';
 import { StringDecoder } from 'node:string_decoder';
-import { ConfigError } from '../errors.js';
 import type { KubeClients } from './client.js';
 import { describePath, KubeApiError, type KubeStatus } from './errors.js';
 
@@ -22,95 +17,9 @@ export interface StreamEnd {
   error?: Error;
 }
 
-interface Connection {
-  agent: http.Agent;
-  headers: Record<string, string>;
-  server: URL;
-}
-
-const connections = new WeakMap<KubeClients, Promise<Connection>>();
-
-function readFileOrData(file: string | undefined, data: string | undefined): Buffer | undefined {
-  if (file) return readFileSync(file);
-  if (data) return Buffer.from(data, 'base64');
-  return undefined;
-}
-
-async function connect(clients: KubeClients): Promise<Connection> {
-  const { cluster, user } = clients.config;
-  const server = clients.server;
-  const delegated = Boolean(
-    user.exec || (user.authProvider && user.authProvider.name !== 'tokenFile') || cluster.proxyUrl,
-  );
-  if (delegated) {
-    const kc = await clients.kubeConfig();
-    const opts: https.RequestOptions = { headers: {} };
-    await kc.applyToHTTPSOptions(opts);
-    const headers: Record<string, string> = {};
-    for (const [k, v] of Object.entries(opts.headers ?? {})) if (v !== undefined) headers[k] = String(v);
-    if (opts.auth) headers.Authorization = `Basic ${Buffer.from(opts.auth).toString('base64')}`;
-    return { agent: opts.agent as http.Agent, headers, server };
-  }
-  let agent: http.Agent;
-  if (server.protocol === 'http:') {
-    agent = new http.Agent({ keepAlive: true });
-  } else {
-    try {
-      agent = new https.Agent({
-        keepAlive: true,
-        ca: readFileOrData(cluster.caFile, cluster.caData),
-        cert: readFileOrData(user.certFile, user.certData),
-        key: readFileOrData(user.keyFile, user.keyData),
-        rejectUnauthorized: !cluster.skipTLSVerify,
-        servername: cluster.tlsServerName,
-      });
-    } catch (err) {
-      throw new ConfigError(
-        `Cannot read a certificate file named in the kubeconfig: ${(err as Error).message}`,
-        {
-          cause: err,
-        },
-      );
-    }
-  }
-  const headers: Record<string, string> = {};
-  let token = user.token;
-  if (!token && user.authProvider?.name === 'tokenFile') {
-    try {
-      token = readFileSync(user.authProvider.config.tokenFile, 'utf8').trim();
-    } catch (err) {
-      throw new ConfigError(`Cannot read the service account token: ${(err as Error).message}`, {
-        cause: err,
-      });
-    }
-  }
-  if (token) headers.Authorization = `Bearer ${token.trim()}`;
-  else if (user.username) {
-    headers.Authorization = `Basic ${Buffer.from(`${user.username}:${user.password ?? ''}`).toString('base64')}`;
-  }
-  if (user.impersonateUser) headers['Impersonate-User'] = user.impersonateUser;
-  return { agent, headers, server };
-}
-
-function connection(clients: KubeClients): Promise<Connection> {
-  let c = connections.get(clients);
-  if (!c) {
-    c = connect(clients);
-    connections.set(clients, c);
-  }
-  return c;
-}
-
-/** Release the sockets of stream connections made for these clients. */
+/** Release the sockets of streams opened for these clients. */
 export async function closeStreams(clients: KubeClients): Promise<void> {
-  const c = connections.get(clients);
-  if (!c) return;
-  connections.delete(clients);
-  try {
-    (await c).agent.destroy();
-  } catch {
-    /* never connected */
-  }
+  clients.closeStreams();
 }
 
 export type Query = Record<string, string | number | boolean | undefined>;
@@ -134,11 +43,7 @@ export async function streamLines(
   options: StreamOptions = {},
 ): Promise<StreamEnd> {
   if (signal?.aborted) return { reason: 'aborted' };
-  const { agent, headers, server } = await connection(clients);
-  const base = server.pathname.replace(/\/+$/, '');
-  const url = new URL(server.origin + base + path);
-  for (const [k, v] of Object.entries(query)) if (v !== undefined) url.searchParams.set(k, String(v));
-  const mod = url.protocol === 'http:' ? http : https;
+  const req = await clients.streamRequest(path, query);
   return new Promise<StreamEnd>((resolve, reject) => {
     let settled = false;
     const finish = (end: StreamEnd) => {
@@ -153,11 +58,6 @@ export async function streamLines(
       signal?.removeEventListener('abort', onAbort);
       reject(err);
     };
-    const req = mod.request(url, {
-      method: 'GET',
-      agent,
-      headers: { Accept: '*/*', 'User-Agent': 'mobius-deploy', ...headers },
-    });
     const onAbort = () => {
       req.destroy();
       finish({ reason: 'aborted' });
