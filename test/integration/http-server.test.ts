@@ -23,7 +23,7 @@ import {
   type ReadinessReport,
   type SubmitResult,
 } from '../../src/worker/service-types.js';
-import { type Reply, send } from '../support/http-client.js';
+import { send } from '../support/http-client.js';
 
 const VALID = {
   jobId: 'job-1',
@@ -288,34 +288,11 @@ describe('HTTP server (fake service)', () => {
     assert.equal(declared.json().error, 'payload_too_large');
     assert.equal(declared.json().details.limitBytes, 64 * 1024);
     // chunked: no Content-Length, so the limit is enforced while reading
-    const chunked = await new Promise<Reply>((resolve, reject) => {
-      const req = httpRequest(
-        {
-          host: '127.0.0.1',
-          port,
-          method: 'POST',
-          path: '/v1/previews',
-          headers: { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked' },
-          agent: false,
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () => {
-            const body = Buffer.concat(chunks);
-            resolve({
-              status: res.statusCode ?? 0,
-              headers: res.headers,
-              body,
-              json: () => JSON.parse(body.toString()),
-            });
-          });
-        },
-      );
-      req.on('error', reject);
-      req.write(Buffer.alloc(40 * 1024, 'a'));
-      req.write(Buffer.alloc(40 * 1024, 'a'));
-      req.end();
+    const chunked = await send(port, {
+      method: 'POST',
+      path: '/v1/previews',
+      headers: { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked' },
+      body: [Buffer.alloc(40 * 1024, 'a'), Buffer.alloc(40 * 1024, 'a')],
     });
     assert.equal(chunked.status, 413);
     assert.equal(chunked.headers.connection, 'close');

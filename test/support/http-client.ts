@@ -14,7 +14,13 @@ export interface Reply {
 
 export function send(
   port: number,
-  opts: { method?: string; path: string; headers?: Record<string, string>; body?: string | Buffer },
+  opts: {
+    method?: string;
+    path: string;
+    headers?: Record<string, string>;
+    /** Several parts are written one by one (a chunked upload when Transfer-Encoding says so). */
+    body?: string | Buffer | Buffer[];
+  },
 ): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const req = httpRequest(
@@ -42,7 +48,8 @@ export function send(
       },
     );
     req.on('error', reject);
-    if (opts.body !== undefined) req.write(opts.body);
+    if (opts.body !== undefined)
+      for (const part of Array.isArray(opts.body) ? opts.body : [opts.body]) req.write(part);
     req.end();
   });
 }
