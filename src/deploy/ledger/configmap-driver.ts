@@ -13,6 +13,7 @@
  * re-read and merge.
  */
 import type { KubeConfig, V1ConfigMap } from '@kubernetes/client-node';
+import { MANAGED_BY } from '../manifests/labels.js';
 import {
   LedgerAlreadyExistsError,
   LedgerConflictError,
@@ -38,7 +39,8 @@ export const ENV_LABEL = 'mobius.dev/env';
 export const RESULT_LABEL = 'mobius.dev/result';
 export const RECORD_ID_LABEL = 'mobius.dev/record-id';
 export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
-export const MANAGED_BY = 'mobius-deploy';
+/** The managed-by label value every object the CLI writes carries (manifests/labels.ts). */
+export { MANAGED_BY };
 export const RECORD_DATA_KEY = 'record';
 
 /** The few ConfigMap calls the driver needs; `configMapApiFromKubeConfig` adapts the real client. */
