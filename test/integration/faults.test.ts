@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
+import { waitFor } from '../support/queue-harness.js';
 import { type PrivateRedis, startPrivateRedis } from '../support/redis-server.js';
 import { startWorkerProcess, type WorkerProcess } from '../support/worker-process.js';
 
@@ -93,23 +94,9 @@ async function submit(url: string, p: ReturnType<typeof payload>): Promise<void>
   assert.equal(res.status, 202, JSON.stringify(res.body));
 }
 
-async function poll<T>(
-  fn: () => Promise<T | null | undefined | false>,
-  timeoutMs: number,
-  what: string,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch (err) {
-      last = err;
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for ${what}${last ? ` (${(last as Error).message})` : ''}`);
+/** Polls every 100 ms (the workers are separate processes; no need to poll faster). */
+function poll<T>(check: () => Promise<T> | T, timeoutMs: number, what: string): Promise<NonNullable<T>> {
+  return waitFor(check, timeoutMs, what, 100);
 }
 
 /** Every file in container.json exists with the listed size and sha256. */

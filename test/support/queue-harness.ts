@@ -168,11 +168,15 @@ export async function createHarness(env: Record<string, string> = {}): Promise<H
   };
 }
 
-/** Polls until check() returns a truthy value (or throws after timeoutMs with the last error). */
+/**
+ * Polls every intervalMs until check() returns a truthy value (or throws after timeoutMs with the
+ * last error check() threw).
+ */
 export async function waitFor<T>(
   check: () => Promise<T> | T,
   timeoutMs = 15000,
   what = 'condition',
+  intervalMs = 50,
 ): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
@@ -183,7 +187,7 @@ export async function waitFor<T>(
     } catch (err) {
       last = err;
     }
-    await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setTimeout(r, intervalMs));
   }
   throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
 }
