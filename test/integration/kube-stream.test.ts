@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { parse } from 'yaml';
 import { KubeClients, resolveKubeConfig } from '../../src/deploy/kube/client.js';
-import { KubeApiError } from '../../src/deploy/kube/errors.js';
+import { KubeApiError, parseStatusBody } from '../../src/deploy/kube/errors.js';
 import { closeStreams, streamPodLog, watchCollection } from '../../src/deploy/kube/log-stream.js';
 
 // Streams open their request through KubeClients.streamRequest: same server path prefix,
@@ -118,5 +118,21 @@ contexts: [{name: c, context: {cluster: k, user: u}}]
     const lines: string[] = [];
     await streamPodLog(clients, 'ns', 'pod-a', {}, (l) => lines.push(l));
     assert.equal(lines.length, 3);
+  });
+});
+
+describe('parseStatusBody (the Status of an error answer, both transports)', () => {
+  it('keeps a JSON object, uses other text as the message, and is undefined without text', () => {
+    assert.deepEqual(parseStatusBody(Buffer.from('{"kind":"Status","message":"no","code":403}')), {
+      kind: 'Status',
+      message: 'no',
+      code: 403,
+    });
+    assert.deepEqual(parseStatusBody(Buffer.from('  404 page not found\n')), {
+      message: '404 page not found',
+    });
+    assert.equal(parseStatusBody(Buffer.from('x'.repeat(400)))?.message?.length, 300);
+    assert.equal(parseStatusBody(Buffer.alloc(0)), undefined);
+    assert.equal(parseStatusBody(Buffer.from(' \n')), undefined);
   });
 });

@@ -44,8 +44,8 @@ import {
   describePath,
   isRetryable,
   KubeApiError,
-  type KubeStatus,
   mapKubeError,
+  parseStatusBody,
   type RetryPolicy,
   withRetry,
 } from './errors.js';
@@ -546,7 +546,7 @@ export class KubeClients {
       ) {
         throw new KubeApiError(
           res.statusCode,
-          parseStatus(res.body),
+          parseStatusBody(res.body),
           describePath(method, req.path),
           retryAfter(res.headers),
         );
@@ -587,7 +587,7 @@ export class KubeClients {
     if (res.statusCode < 200 || res.statusCode >= 300) {
       const err = new KubeApiError(
         res.statusCode,
-        parseStatus(res.body),
+        parseStatusBody(res.body),
         describePath(method, req.path),
         retryAfter(res.headers),
       );
@@ -632,17 +632,6 @@ export class KubeClients {
   close(): void {
     this.agent?.destroy();
     this.closeStreams();
-  }
-}
-
-function parseStatus(body: Buffer): KubeStatus | undefined {
-  if (body.length === 0) return undefined;
-  try {
-    const parsed = JSON.parse(body.toString('utf8'));
-    return parsed && typeof parsed === 'object' ? (parsed as KubeStatus) : undefined;
-  } catch {
-    const text = body.toString('utf8').trim().slice(0, 300);
-    return text ? { message: text } : undefined;
   }
 }
 

@@ -130,6 +130,22 @@ export function httpStatusOf(err: unknown): number | undefined {
   return undefined;
 }
 
+/**
+ * The Status of an error answer's body: the parsed object when the body is a JSON object, else
+ * its text (trimmed, at most 300 characters) as the message; undefined when there is no text.
+ */
+export function parseStatusBody(body: Buffer): KubeStatus | undefined {
+  const text = body.toString('utf8');
+  try {
+    const parsed = JSON.parse(text);
+    if (parsed && typeof parsed === 'object') return parsed as KubeStatus;
+  } catch {
+    /* not JSON: the text is the message */
+  }
+  const message = text.trim().slice(0, 300);
+  return message ? { message } : undefined;
+}
+
 /** The Status object of an API error from either transport, when the body was one. */
 export function statusOf(err: unknown): KubeStatus | undefined {
   if (err instanceof KubeApiError) return err.status;

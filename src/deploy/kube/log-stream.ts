@@ -10,7 +10,7 @@
  */
 import { StringDecoder } from 'node:string_decoder';
 import type { KubeClients } from './client.js';
-import { describePath, KubeApiError, type KubeStatus } from './errors.js';
+import { describePath, KubeApiError, parseStatusBody } from './errors.js';
 
 export interface StreamEnd {
   reason: 'eof' | 'error' | 'aborted';
@@ -24,16 +24,16 @@ export async function closeStreams(clients: KubeClients): Promise<void> {
 
 export type Query = Record<string, string | number | boolean | undefined>;
 
-/**
- * GET `path` and hand every complete line of the body to `onLine` as it arrives.
- * Rejects with KubeApiError for a non-2xx answer, or a network error before the answer; resolves
- * when the body ends (eof), breaks (error) or `signal` aborts.
- */
 export interface StreamOptions {
   /** Give up when no data arrives for this long (ms): before the answer → a network error, after → `error` end. */
   idleTimeoutMs?: number;
 }
 
+/**
+ * GET `path` and hand every complete line of the body to `onLine` as it arrives.
+ * Rejects with KubeApiError for a non-2xx answer, or a network error before the answer; resolves
+ * when the body ends (eof), breaks (error) or `signal` aborts.
+ */
 export async function streamLines(
   clients: KubeClients,
   path: string,
@@ -79,7 +79,7 @@ export async function streamLines(
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('end', () =>
-          fail(new KubeApiError(status, parseStatus(Buffer.concat(chunks)), describePath('GET', path))),
+          fail(new KubeApiError(status, parseStatusBody(Buffer.concat(chunks)), describePath('GET', path))),
         );
         res.on('error', (err) => fail(err));
         return;
@@ -122,19 +122,6 @@ export async function streamLines(
     });
     req.end();
   });
-}
-
-function parseStatus(body: Buffer): KubeStatus | undefined {
-  if (body.length === 0) return undefined;
-  const text = body.toString('utf8');
-  try {
-    const parsed = JSON.parse(text);
-    return parsed && typeof parsed === 'object'
-      ? (parsed as KubeStatus)
-      : { message: text.trim().slice(0, 300) };
-  } catch {
-    return { message: text.trim().slice(0, 300) };
-  }
 }
 
 export interface PodLogQuery {
