@@ -152,7 +152,8 @@ async function execute(
   }
 }
 
-async function printOutcome(ctx: CommandContext, outcome: CommandOutcome): Promise<void> {
+/** Print an outcome in the -o format (also used by commands that print data and then fail). */
+export async function printOutcome<T>(ctx: CommandContext, outcome: CommandOutcome<T>): Promise<void> {
   const { output } = ctx.globals;
   if (output === 'json') ctx.io.stdout.write(formatJson(outcome.data));
   else if (output === 'yaml') ctx.io.stdout.write(await formatYaml(outcome.data));

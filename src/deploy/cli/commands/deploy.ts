@@ -10,7 +10,7 @@ import { ActionRequiredError, RolledBackError, UsageError } from '../../errors.j
 import type { DeploymentRecord, ProvenanceFlags } from '../../ledger/index.js';
 import type { Colors } from '../../output/color.js';
 import { durationParser, parseNonNegativeInt, parsePositiveInt } from '../global-options.js';
-import { type CommandContext, runCommand } from '../run-command.js';
+import { type CommandContext, printOutcome, runCommand } from '../run-command.js';
 
 export interface DeployCommandOptions {
   imageTag?: string;
@@ -154,17 +154,6 @@ export async function createSafeChangeEnvironment(
   });
 }
 
-/** Writes data the way run-command would (json/yaml/table), for outcomes that end in an error. */
-export async function emit<T>(ctx: CommandContext, data: T, render: (d: T) => string): Promise<void> {
-  const { output, quiet } = ctx.globals;
-  if (output === 'json' || output === 'yaml') {
-    const { formatJson, formatYaml } = await import('../../output/format.js');
-    ctx.io.stdout.write(output === 'json' ? formatJson(data) : await formatYaml(data));
-  } else if (!quiet) {
-    ctx.io.stdout.write(render(data));
-  }
-}
-
 export const deployCommand = {
   register(program: Command): void {
     const cmd = program
@@ -259,7 +248,7 @@ async function runDeployCommand(ctx: CommandContext, opts: DeployCommandOptions)
   const record = result.record!;
   const text = () => renderDeploy(result, ctx.colors);
   if (record.result === 'succeeded') return { data: record, render: text };
-  await emit(ctx, record, text);
+  await printOutcome(ctx, { data: record, render: text });
   if (record.result === 'rolled_back') {
     throw new RolledBackError(result.message, {
       hint: `The deploy is recorded as ${record.id}; see mobius-deploy history -n ${record.namespace}.`,

@@ -10,12 +10,11 @@ import type { RollbackResult } from '../../actions/rollback.js';
 import { ActionRequiredError } from '../../errors.js';
 import type { Colors } from '../../output/color.js';
 import { parseNonNegativeInt } from '../global-options.js';
-import { runCommand } from '../run-command.js';
+import { printOutcome, runCommand } from '../run-command.js';
 import {
   addSafeChangeOptions,
   createSafeChangeEnvironment,
   type DeployCommandOptions,
-  emit,
   formatPhases,
   resultColor,
   watchSettings,
@@ -102,7 +101,7 @@ Examples:
           if (result.record.result === 'succeeded' || result.record.result === 'skipped') {
             return { data: result.record, render: text };
           }
-          await emit(ctx, result.record, text);
+          await printOutcome(ctx, { data: result.record, render: text });
           throw new ActionRequiredError(result.message, {
             hint: `A person must act: check mobius-deploy status -n ${result.record.namespace} and logs --previous, then pick a revision from mobius-deploy history.`,
           });
