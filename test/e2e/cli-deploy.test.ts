@@ -3,7 +3,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
+import { afterEach, before, beforeEach, describe, it } from 'node:test';
 import { CLI_PATH, ensureBuilt, parseJsonOutput, REPO_ROOT, runCli } from '../support/cli.js';
 import {
   type DeployTestCluster,
@@ -25,7 +25,6 @@ describe('mobius-deploy deploy (built CLI against the simulator)', () => {
   afterEach(async () => {
     await c.close();
   });
-  after(() => {});
 
   const deploy = (tag: string, ...extra: string[]) =>
     runCli(['deploy', '-e', 'production', '--image-tag', tag, ...FAST, ...extra], {
