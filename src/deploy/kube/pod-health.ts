@@ -134,7 +134,7 @@ export interface ClassifyOptions {
 }
 
 /** Waiting reasons that mean the container cannot run without a fix. */
-const FATAL_WAITING: ReadonlySet<string> = new Set([
+export const FATAL_WAITING: ReadonlySet<string> = new Set([
   'CrashLoopBackOff',
   'ImagePullBackOff',
   'ErrImagePull',

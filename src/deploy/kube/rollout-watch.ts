@@ -13,7 +13,13 @@
  * On failure the failing pod's last termination and its last `logLines` log lines are collected.
  */
 import type { KubeRequest, KubeResponse } from './client.js';
-import { classifyPodHealth, type LastTermination, type PodLike, type PodProblem } from './pod-health.js';
+import {
+  classifyPodHealth,
+  FATAL_WAITING,
+  type LastTermination,
+  type PodLike,
+  type PodProblem,
+} from './pod-health.js';
 import {
   type DeploymentLike,
   deploymentRevision,
@@ -130,15 +136,10 @@ export interface RolloutWatchOptions {
 }
 
 const CRASH_CLASSES = new Set<string>(['CrashLoopBackOff', 'OOMKilled']);
-const GRACE_CLASSES = new Set<string>([
-  'ImagePullBackOff',
-  'ErrImagePull',
-  'InvalidImageName',
-  'CreateContainerConfigError',
-  'CreateContainerError',
-  'RunContainerError',
-  'Unschedulable',
-]);
+/** The waiting reasons pod-health calls fatal (crashes aside) and Unschedulable: they fail after the grace period. */
+const GRACE_CLASSES = new Set<string>(
+  [...FATAL_WAITING, 'Unschedulable'].filter((reason) => !CRASH_CLASSES.has(reason)),
+);
 
 /** Reasons that are one failure seen in two phases (the grace clock does not restart between them). */
 function graceGroup(reason: string): string {
