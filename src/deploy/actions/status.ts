@@ -627,6 +627,11 @@ export async function runStatus(clients: KubeClients, options: StatusOptions): P
   const eventsSince = now - (options.eventsSinceMs ?? 60 * 60_000);
 
   // One round trip before the queue read: every read starts together with the Deployment's.
+  // The Deployment's read goes first: it is the one the rest waits for (an API server, like the
+  // simulator, may answer a connection's requests in the order they came).
+  const deploymentP: Promise<Json> = findDeployment(clients, ns, options.deployment, options.selector);
+  // Handled below; if another read fails first, this rejection must not go unhandled meanwhile.
+  deploymentP.catch(() => {});
   // The selector-based reads (pods, ReplicaSets, pod metrics) use the selector the Deployment most
   // likely has (our manifests' label, app.kubernetes.io/name=<deployment>); when its real selector
   // differs, they are issued again with it and the guesses are discarded. Nothing is cached.
@@ -712,7 +717,7 @@ export async function runStatus(clients: KubeClients, options: StatusOptions): P
   // (the same unreachable cluster) must not crash the process as unhandled.
   eventsP.catch(() => {});
   hpasP.catch(() => {});
-  const deployment: Json = await findDeployment(clients, ns, options.deployment, options.selector);
+  const deployment: Json = await deploymentP;
   const depName: string = deployment.metadata.name;
   const selector = labelSelectorToString(deployment.spec?.selector);
 
