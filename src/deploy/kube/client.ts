@@ -23,7 +23,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import * as http from 'node:http';
-import * as https from 'node:https';
+import type * as https from 'node:https';
 import { homedir } from 'node:os';
 import { delimiter, dirname, isAbsolute, join } from 'node:path';
 import type {
@@ -49,6 +49,12 @@ import {
   type RetryPolicy,
   withRetry,
 } from './errors.js';
+
+/**
+ * node:https (with tls and crypto), loaded on first use: a plain-http API server (a local proxy such
+ * as `kubectl proxy`, the simulator) never needs it, and it costs a few ms of every start.
+ */
+const httpsModule = (): typeof https => process.getBuiltinModule('node:https');
 
 export const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
 
@@ -416,7 +422,7 @@ export class KubeClients {
         { cause: err },
       );
     }
-    return new https.Agent({
+    return new (httpsModule().Agent)({
       keepAlive: true,
       maxSockets,
       ca,
@@ -495,7 +501,7 @@ export class KubeClients {
             allHeaders['Content-Type'] = req.contentType ?? 'application/json';
             allHeaders['Content-Length'] = String(payload.length);
           }
-          const mod = url.protocol === 'http:' ? http : https;
+          const mod = url.protocol === 'http:' ? http : httpsModule();
           const r = mod.request(url, { method, agent, headers: allHeaders }, (res) => {
             const chunks: Buffer[] = [];
             res.on('data', (c: Buffer) => chunks.push(c));
@@ -614,7 +620,7 @@ export class KubeClients {
   async streamRequest(path: string, query?: KubeRequest['query']): Promise<http.ClientRequest> {
     const { agent, headers } = await this.authFor(true);
     const url = this.urlFor(path, query);
-    const mod = url.protocol === 'http:' ? http : https;
+    const mod = url.protocol === 'http:' ? http : httpsModule();
     return mod.request(url, {
       method: 'GET',
       agent,
