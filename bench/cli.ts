@@ -54,9 +54,10 @@ function run(
 /** Which file cli/mobius-deploy.js loads: the bundle when it is not older than the tsc output. */
 function cliEntry(): string {
   const compiled = join(ROOT, 'dist', 'deploy', 'cli', 'main.js');
-  const bundle = join(ROOT, 'dist', 'cli-bundle', 'main.js');
+  const bundle = join(ROOT, 'dist', 'cli-bundle', 'main.cjs');
   if (process.env.MOBIUS_DEPLOY_NO_BUNDLE !== '1' && existsSync(bundle)) {
-    if (statSync(bundle).mtimeMs >= statSync(compiled).mtimeMs) return 'dist/cli-bundle/main.js (bundled)';
+    if (statSync(bundle).mtimeMs >= statSync(compiled).mtimeMs)
+      return 'dist/cli-bundle/main.cjs (bundled, with its code cache)';
     return 'dist/deploy/cli/main.js (the bundle is older than the tsc output: run npm run build)';
   }
   return 'dist/deploy/cli/main.js (unbundled)';
