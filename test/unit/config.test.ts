@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
 import { ConfigError, loadConfig } from '../../src/worker/config.js';
-import { createLogger, redactRedisUrl } from '../../src/worker/logger.js';
+import { createLogger, redactRedisUrl, redactSecrets } from '../../src/worker/logger.js';
 
 function configError(env: Record<string, string>): ConfigError {
   try {
@@ -151,6 +151,26 @@ describe('logger', () => {
     assert.equal(line?.jobId, 'j1');
     assert.equal(line?.msg, 'hello');
     assert.equal(line?.level, 'info');
+  });
+
+  it("redactSecrets copies only what it changes, never the caller's object, and skips non-plain values", () => {
+    const input = {
+      jobId: 'j1',
+      list: [{ token: 's1' }, { ok: 1 }],
+      nested: { password: 's2', deeper: { more: { token: 'kept: three levels down is not looked at' } } },
+      untouched: { a: { b: 1 } },
+      buf: Buffer.from('token'),
+    };
+    const out = redactSecrets(input);
+    assert.deepEqual(out.list, [{ token: '[redacted]' }, { ok: 1 }]);
+    assert.equal(out.nested.password, '[redacted]');
+    assert.equal(out.nested.deeper, input.nested.deeper);
+    assert.equal(input.nested.password, 's2', 'the input is not mutated');
+    assert.equal(input.list[0]?.token, 's1');
+    assert.equal(out.untouched, input.untouched, 'objects without secrets are not copied');
+    assert.equal(out.buf, input.buf);
+    const clean = { jobId: 'j', attempt: 1 };
+    assert.equal(redactSecrets(clean), clean, 'a line without secrets is passed through as is');
   });
 
   it('redactRedisUrl hides the password and keeps host and port', () => {
