@@ -133,13 +133,32 @@ const PRIORITIES = new Set<string>(['low', 'normal', 'high']);
 const FORMATS = new Set<string>(['png', 'mp4']);
 const DEFAULT_RESOLUTION = '1280x720';
 
-/** Collects issues; `path` is the dotted path of the object being checked ('' at the top). */
+/** `base.field` (or `field` at the top), built only when an issue needs it. */
+function join(base: string, field: string): string {
+  return base ? `${base}.${field}` : field;
+}
+
+/**
+ * Collects issues. A first pass (`report` false) only notes that something failed and builds no
+ * paths or messages; parsePreviewPayload runs a second, reporting pass only for a payload that
+ * failed. Field checks take the path of the object and the field's name separately.
+ */
 class Checker {
   readonly issues: PayloadIssue[] = [];
+  failed = false;
+
+  constructor(readonly report: boolean) {}
 
   add(path: string, message: string): void {
+    this.failed = true;
+    if (!this.report) return;
     const shown = path || '(payload)';
     this.issues.push({ path: shown, message: `${shown}: ${message}` });
+  }
+
+  /** The path of `base.field` in the reporting pass ('' in the first: nothing will show it). */
+  sub(base: string, field: string | number): string {
+    return this.report ? (base ? `${base}.${field}` : String(field)) : '';
   }
 
   /** A plain object (not null, not an array), else an issue; unknown keys are listed as one issue. */
@@ -159,37 +178,41 @@ class Checker {
     return obj;
   }
 
-  string(value: unknown, path: string, what: string, min: number, max: number): string | undefined {
+  string(value: unknown, base: string, field: string, what: string, min: number, max: number): boolean {
     if (typeof value !== 'string') {
-      this.add(path, `${what} must be a string, got ${describe(value)}`);
-      return undefined;
+      this.add(join(base, field), `${what} must be a string, got ${describe(value)}`);
+      return false;
     }
-    if (value.length < min) this.add(path, `${what} must not be empty`);
-    if (value.length > max) this.add(path, `${what} must be at most ${max} characters`);
-    return value;
+    if (value.length >= min && value.length <= max) return true;
+    if (value.length < min) this.add(join(base, field), `${what} must not be empty`);
+    if (value.length > max) this.add(join(base, field), `${what} must be at most ${max} characters`);
+    return false;
   }
 
   /** An id that names a directory: letters, digits, '.', '_' and '-', 1-128, never '.' or '..'. */
-  safeId(value: unknown, path: string, what: string): string | undefined {
+  safeId(value: unknown, base: string, field: string, what: string): boolean {
     if (typeof value !== 'string') {
-      this.add(path, `${what} must be a string, got ${describe(value)}`);
-      return undefined;
+      this.add(join(base, field), `${what} must be a string, got ${describe(value)}`);
+      return false;
     }
+    if (SAFE_ID_PATTERN.test(value) && value !== '.' && value !== '..') return true;
+    const path = join(base, field);
     if (value.length === 0) this.add(path, `${what} must not be empty`);
     if (value.length > 128) this.add(path, `${what} must be at most 128 characters`);
     if (!SAFE_ID_PATTERN.test(value))
       this.add(path, `${what} may contain only letters, digits, '.', '_' and '-'`);
     if (value === '.' || value === '..') this.add(path, `${what} must not be '.' or '..'`);
-    return value;
+    return false;
   }
 
-  number(value: unknown, path: string, what: string, min: number, max: number): number | undefined {
+  number(value: unknown, base: string, field: string, what: string, min: number, max: number): boolean {
     if (typeof value !== 'number' || !Number.isFinite(value)) {
-      this.add(path, `${what} must be a number, got ${describe(value)}`);
-      return undefined;
+      this.add(join(base, field), `${what} must be a number, got ${describe(value)}`);
+      return false;
     }
-    if (value < min || value > max) this.add(path, `${what} must be between ${min} and ${max}, got ${value}`);
-    return value;
+    if (value >= min && value <= max) return true;
+    this.add(join(base, field), `${what} must be between ${min} and ${max}, got ${value}`);
+    return false;
   }
 }
 
@@ -202,39 +225,46 @@ function describe(value: unknown): string {
     : `${typeof value === 'undefined' ? 'nothing' : typeof value}`;
 }
 
+// Each check below returns its input object itself when the input is valid and needs no default
+// filled in (what the API stores, and so what the worker reads back), and a new object otherwise:
+// a valid payload from the queue is checked without being copied.
+
 function checkStep(c: Checker, value: unknown, path: string): PreviewStep | undefined {
   const s = c.object(value, path, 'a step', STEP_KEYS);
   if (!s) return undefined;
-  const title = c.string(s.title, `${path}.title`, 'step title', 1, 200);
-  const text = s.text === undefined ? '' : c.string(s.text, `${path}.text`, 'step text', 0, 2000);
-  const durationSec =
-    s.durationSec === undefined ? 4 : c.number(s.durationSec, `${path}.durationSec`, 'durationSec', 0.5, 60);
-  const step: PreviewStep = { title: title ?? '', text: text ?? '', durationSec: durationSec ?? 4 };
-  if (s.assetId !== undefined) step.assetId = c.safeId(s.assetId, `${path}.assetId`, 'assetId');
+  c.string(s.title, path, 'title', 'step title', 1, 200);
+  if (s.text !== undefined) c.string(s.text, path, 'text', 'step text', 0, 2000);
+  if (s.durationSec !== undefined) c.number(s.durationSec, path, 'durationSec', 'durationSec', 0.5, 60);
+  if (s.assetId !== undefined) c.safeId(s.assetId, path, 'assetId', 'assetId');
+  if (s.text !== undefined && s.durationSec !== undefined) return s as unknown as PreviewStep;
+  const step: PreviewStep = {
+    title: s.title as string,
+    text: (s.text as string | undefined) ?? '',
+    durationSec: (s.durationSec as number | undefined) ?? 4,
+  };
+  if (s.assetId !== undefined) step.assetId = s.assetId as string;
   return step;
 }
 
 function checkAsset(c: Checker, value: unknown, path: string): PreviewAsset | undefined {
   const a = c.object(value, path, 'an asset', ASSET_KEYS);
   if (!a) return undefined;
-  const id = c.safeId(a.id, `${path}.id`, 'asset id');
-  if (a.type !== 'image') c.add(`${path}.type`, 'asset type must be "image"');
-  let source: string | undefined;
+  c.safeId(a.id, path, 'id', 'asset id');
+  if (a.type !== 'image') c.add(join(path, 'type'), 'asset type must be "image"');
   if (typeof a.source !== 'string') {
-    c.add(`${path}.source`, `asset source must be a string, got ${describe(a.source)}`);
+    c.add(join(path, 'source'), `asset source must be a string, got ${describe(a.source)}`);
   } else {
-    source = a.source;
-    const bytes = dataUriByteLength(source);
+    const bytes = dataUriByteLength(a.source);
     if (bytes === null) {
       c.add(
-        `${path}.source`,
+        join(path, 'source'),
         'asset source must be a data: URI of image/png, image/jpeg or image/svg+xml (no network URLs)',
       );
     } else if (bytes > MAX_ASSET_BYTES) {
-      c.add(`${path}.source`, `asset is ${bytes} bytes decoded; the limit is ${MAX_ASSET_BYTES} (2 MiB)`);
+      c.add(join(path, 'source'), `asset is ${bytes} bytes decoded; the limit is ${MAX_ASSET_BYTES} (2 MiB)`);
     }
   }
-  return { id: id ?? '', type: 'image', source: source ?? '' };
+  return a as unknown as PreviewAsset;
 }
 
 /** The head of a data: URI we accept, up to and including the comma. */
@@ -261,114 +291,133 @@ function checkOptions(c: Checker, value: unknown, path: string): PreviewOptions 
   if (value === undefined) return { resolution: DEFAULT_RESOLUTION, format: 'png' };
   const o = c.object(value, path, 'options', OPTIONS_KEYS);
   if (!o) return { resolution: DEFAULT_RESOLUTION, format: 'png' };
-  let resolution = DEFAULT_RESOLUTION;
-  if (o.resolution !== undefined) {
-    if (typeof o.resolution !== 'string' || parseResolution(o.resolution) === null) {
-      c.add(
-        `${path}.resolution`,
-        'resolution must be "WxH" between 160x90 and 1920x1080, for example "1280x720"',
-      );
-    } else resolution = o.resolution;
+  if (
+    o.resolution !== undefined &&
+    (typeof o.resolution !== 'string' || parseResolution(o.resolution) === null)
+  ) {
+    c.add(
+      join(path, 'resolution'),
+      'resolution must be "WxH" between 160x90 and 1920x1080, for example "1280x720"',
+    );
   }
-  let format: PreviewOptions['format'] = 'png';
-  if (o.format !== undefined) {
-    if (typeof o.format !== 'string' || !FORMATS.has(o.format))
-      c.add(`${path}.format`, 'format must be "png" or "mp4"');
-    else format = o.format as PreviewOptions['format'];
+  if (o.format !== undefined && (typeof o.format !== 'string' || !FORMATS.has(o.format))) {
+    c.add(join(path, 'format'), 'format must be "png" or "mp4"');
   }
-  return { resolution, format };
+  if (o.resolution !== undefined && o.format !== undefined) return o as unknown as PreviewOptions;
+  return {
+    resolution: (o.resolution as string | undefined) ?? DEFAULT_RESOLUTION,
+    format: (o.format as PreviewOptions['format'] | undefined) ?? 'png',
+  };
+}
+
+/** Checks each item; the input array itself when every item came back unchanged. */
+function checkItems<T>(
+  c: Checker,
+  items: unknown[],
+  path: string,
+  check: (c: Checker, value: unknown, path: string) => T | undefined,
+): T[] {
+  let out: T[] | undefined;
+  for (let i = 0; i < items.length; i++) {
+    const item = check(c, items[i], c.sub(path, i));
+    if (item === undefined) continue;
+    if (out === undefined && item !== items[i]) out = items.slice(0, i) as T[];
+    out?.push(item);
+  }
+  return out ?? (items as T[]);
 }
 
 function checkRequest(c: Checker, value: unknown, path: string): PreviewRequest | undefined {
   const r = c.object(value, path, 'previewRequest', REQUEST_KEYS);
   if (!r) return undefined;
-  const title = c.string(r.title, `${path}.title`, 'title', 1, 200);
-  const req: PreviewRequest = {
-    title: title ?? '',
-    steps: [],
-    assets: [],
-    options: { resolution: DEFAULT_RESOLUTION, format: 'png' },
-  };
-  if (r.description !== undefined)
-    req.description = c.string(r.description, `${path}.description`, 'description', 0, 5000);
-  if (r.chapterId !== undefined)
-    req.chapterId = c.string(r.chapterId, `${path}.chapterId`, 'chapterId', 0, 128);
-  if (r.metadata !== undefined) {
-    const m = r.metadata;
-    if (typeof m !== 'object' || m === null || Array.isArray(m))
-      c.add(`${path}.metadata`, `metadata must be a JSON object, got ${describe(m)}`);
-    else req.metadata = { ...(m as Record<string, unknown>) };
+  c.string(r.title, path, 'title', 'title', 1, 200);
+  if (r.description !== undefined) c.string(r.description, path, 'description', 'description', 0, 5000);
+  if (r.chapterId !== undefined) c.string(r.chapterId, path, 'chapterId', 'chapterId', 0, 128);
+  const m = r.metadata;
+  if (m !== undefined && (typeof m !== 'object' || m === null || Array.isArray(m))) {
+    c.add(join(path, 'metadata'), `metadata must be a JSON object, got ${describe(m)}`);
   }
-  if (r.audio !== undefined) req.audio = r.audio;
 
+  let steps: PreviewStep[] = [];
   if (!Array.isArray(r.steps)) {
-    c.add(`${path}.steps`, `steps must be an array, got ${describe(r.steps)}`);
+    c.add(join(path, 'steps'), `steps must be an array, got ${describe(r.steps)}`);
   } else if (r.steps.length < 1) {
-    c.add(`${path}.steps`, 'steps must hold at least 1 step');
+    c.add(join(path, 'steps'), 'steps must hold at least 1 step');
   } else if (r.steps.length > 100) {
-    c.add(`${path}.steps`, 'steps may hold at most 100 steps');
+    c.add(join(path, 'steps'), 'steps may hold at most 100 steps');
   } else {
-    for (let i = 0; i < r.steps.length; i++) {
-      const step = checkStep(c, r.steps[i], `${path}.steps.${i}`);
-      if (step) req.steps.push(step);
-    }
+    steps = checkItems(c, r.steps, c.sub(path, 'steps'), checkStep);
   }
 
+  let assets: PreviewAsset[] = [];
   const assetIds = new Set<string>();
   if (r.assets !== undefined) {
     if (!Array.isArray(r.assets)) {
-      c.add(`${path}.assets`, `assets must be an array, got ${describe(r.assets)}`);
+      c.add(join(path, 'assets'), `assets must be an array, got ${describe(r.assets)}`);
     } else if (r.assets.length > 50) {
-      c.add(`${path}.assets`, 'assets may hold at most 50 assets');
+      c.add(join(path, 'assets'), 'assets may hold at most 50 assets');
     } else {
-      for (let i = 0; i < r.assets.length; i++) {
-        const asset = checkAsset(c, r.assets[i], `${path}.assets.${i}`);
-        if (!asset) continue;
+      assets = checkItems(c, r.assets, c.sub(path, 'assets'), checkAsset);
+      assets.forEach((asset, i) => {
         if (assetIds.has(asset.id)) c.add(`${path}.assets.${i}.id`, `duplicate asset id "${asset.id}"`);
         assetIds.add(asset.id);
-        req.assets.push(asset);
-      }
+      });
     }
   }
-  req.steps.forEach((s, i) => {
+  steps.forEach((s, i) => {
     if (s.assetId !== undefined && !assetIds.has(s.assetId)) {
       c.add(`${path}.steps.${i}.assetId`, `assetId "${s.assetId}" names no asset in previewRequest.assets`);
     }
   });
-  req.options = checkOptions(c, r.options, `${path}.options`);
+  const options = checkOptions(c, r.options, c.sub(path, 'options'));
+  if (steps === r.steps && assets === r.assets && options === r.options)
+    return r as unknown as PreviewRequest;
+  const req: PreviewRequest = { title: r.title as string, steps, assets, options };
+  if (r.description !== undefined) req.description = r.description as string;
+  if (r.chapterId !== undefined) req.chapterId = r.chapterId as string;
+  if (m !== undefined) req.metadata = m as Record<string, unknown>;
+  if (r.audio !== undefined) req.audio = r.audio;
   return req;
 }
 
-/** Validates an untrusted payload. Never throws; lists every problem with the path it concerns. */
+/**
+ * Validates an untrusted payload. Never throws; lists every problem with the path it concerns.
+ * The value may be `input` itself (when nothing needed a default): do not mutate either.
+ */
 export function parsePreviewPayload(input: unknown): PayloadParseResult {
-  const c = new Checker();
+  const first = check(input, new Checker(false));
+  if (first) return first;
+  const c = new Checker(true);
+  check(input, c);
+  return { ok: false, issues: c.issues };
+}
+
+/** One pass over the payload: the result when it is valid, else undefined (issues are in `c`). */
+function check(input: unknown, c: Checker): PayloadParseResult | undefined {
   const p = c.object(input, '', 'the payload', PAYLOAD_KEYS);
-  if (!p) return { ok: false, issues: c.issues };
-  const jobId = c.safeId(p.jobId, 'jobId', 'jobId');
-  const projectId = c.safeId(p.projectId, 'projectId', 'projectId');
-  const requestId = p.requestId === undefined ? undefined : c.safeId(p.requestId, 'requestId', 'requestId');
-  let dryRun = false;
-  if (p.dryRun !== undefined) {
-    if (typeof p.dryRun !== 'boolean')
-      c.add('dryRun', `dryRun must be true or false, got ${describe(p.dryRun)}`);
-    else dryRun = p.dryRun;
+  if (!p) return undefined;
+  c.safeId(p.jobId, '', 'jobId', 'jobId');
+  c.safeId(p.projectId, '', 'projectId', 'projectId');
+  if (p.requestId !== undefined) c.safeId(p.requestId, '', 'requestId', 'requestId');
+  if (p.dryRun !== undefined && typeof p.dryRun !== 'boolean') {
+    c.add('dryRun', `dryRun must be true or false, got ${describe(p.dryRun)}`);
   }
-  let priority: PreviewPriority = 'normal';
-  if (p.priority !== undefined) {
-    if (typeof p.priority !== 'string' || !PRIORITIES.has(p.priority))
-      c.add('priority', 'priority must be "low", "normal" or "high"');
-    else priority = p.priority as PreviewPriority;
+  if (p.priority !== undefined && (typeof p.priority !== 'string' || !PRIORITIES.has(p.priority))) {
+    c.add('priority', 'priority must be "low", "normal" or "high"');
   }
   const previewRequest = checkRequest(c, p.previewRequest, 'previewRequest');
-  if (c.issues.length > 0 || !previewRequest) return { ok: false, issues: c.issues };
+  if (c.failed || !previewRequest) return undefined;
+  if (p.dryRun !== undefined && p.priority !== undefined && previewRequest === p.previewRequest) {
+    return { ok: true, value: p as unknown as PreviewPayload };
+  }
   const value: PreviewPayload = {
-    jobId: jobId as string,
-    projectId: projectId as string,
-    dryRun,
-    priority,
+    jobId: p.jobId as string,
+    projectId: p.projectId as string,
+    dryRun: (p.dryRun as boolean | undefined) ?? false,
+    priority: (p.priority as PreviewPriority | undefined) ?? 'normal',
     previewRequest,
   };
-  if (requestId !== undefined) value.requestId = requestId;
+  if (p.requestId !== undefined) value.requestId = p.requestId as string;
   return { ok: true, value };
 }
 

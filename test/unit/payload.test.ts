@@ -57,6 +57,23 @@ describe('parsePreviewPayload', () => {
     assert.equal(r.value.previewRequest.steps[0]?.durationSec, 4);
   });
 
+  it('never mutates its input; a payload with every default present comes back as it is', () => {
+    const input = valid();
+    const before = JSON.stringify(input);
+    const r = parsePreviewPayload(input);
+    assert.ok(r.ok);
+    assert.equal(JSON.stringify(input), before, 'input unchanged');
+    assert.notEqual(r.value, input, 'defaults were applied to a copy');
+    // What the API stores (defaults applied) is what the worker reads back: no copy needed.
+    const again = parsePreviewPayload(JSON.parse(JSON.stringify(r.value)));
+    assert.ok(again.ok);
+    assert.deepEqual(again.value, r.value);
+    const stored = JSON.parse(JSON.stringify(r.value));
+    const third = parsePreviewPayload(stored);
+    assert.ok(third.ok);
+    assert.equal(third.value, stored);
+  });
+
   it('rejects a payload that is not an object', () => {
     assert.ok(issuesOf(null).length > 0);
     assert.ok(issuesOf('job').length > 0);
