@@ -56,6 +56,23 @@ function isPlainContainer(value: unknown): value is object {
   return proto === Object.prototype || proto === null;
 }
 
+let cachedSecond = Number.NaN;
+let cachedPrefix = '';
+
+/**
+ * pino's `"time":"<ISO 8601>"` (what pino.stdTimeFunctions.isoTime writes), with the part up to the
+ * second formatted once a second: `new Date().toISOString()` on every line cost ~4 us per job.
+ */
+export function isoTimestamp(now: number = Date.now()): string {
+  const second = Math.floor(now / 1000);
+  if (second !== cachedSecond) {
+    cachedSecond = second;
+    cachedPrefix = new Date(second * 1000).toISOString().slice(0, 19);
+  }
+  const ms = now - second * 1000;
+  return `,"time":"${cachedPrefix}.${ms < 10 ? '00' : ms < 100 ? '0' : ''}${ms}Z"`;
+}
+
 export interface LoggerOptions {
   level?: string;
   /** Where lines go (tests pass a stream); default stdout. */
@@ -68,7 +85,7 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
     {
       level: opts.level ?? 'info',
       base: { service: 'preview-worker', pid: process.pid, ...opts.base },
-      timestamp: pino.stdTimeFunctions.isoTime,
+      timestamp: isoTimestamp,
       formatters: { level: (label) => ({ level: label }), log: (object) => redactSecrets(object) },
     },
     opts.destination,

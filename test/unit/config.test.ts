@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
 import { ConfigError, loadConfig } from '../../src/worker/config.js';
-import { createLogger, redactRedisUrl, redactSecrets } from '../../src/worker/logger.js';
+import { createLogger, isoTimestamp, redactRedisUrl, redactSecrets } from '../../src/worker/logger.js';
 
 function configError(env: Record<string, string>): ConfigError {
   try {
@@ -171,6 +171,15 @@ describe('logger', () => {
     assert.equal(out.buf, input.buf);
     const clean = { jobId: 'j', attempt: 1 };
     assert.equal(redactSecrets(clean), clean, 'a line without secrets is passed through as is');
+  });
+
+  it('isoTimestamp writes what new Date().toISOString() does, across second boundaries', () => {
+    for (const t of [
+      0, 1, 999, 1000, 1_764_000_000_007, 1_764_000_000_070, 1_764_000_000_700, 1_764_000_000_999,
+      1_764_000_001_000,
+    ]) {
+      assert.equal(isoTimestamp(t), `,"time":"${new Date(t).toISOString()}"`);
+    }
   });
 
   it('redactRedisUrl hides the password and keeps host and port', () => {
