@@ -165,7 +165,7 @@ export async function startApp(config: WorkerConfig, opts: StartOptions = {}): P
     if (closing) return closing;
     shuttingDown = true;
     closing = (async () => {
-      const activeJobs = (await metrics.activeJobs.get()).values[0]?.value ?? 0;
+      const activeJobs = metrics.activeCount;
       logger.info(
         { reason, activeJobs, timeoutMs: config.shutdownTimeoutMs },
         'shutdown started: not ready, taking no new jobs, letting active jobs finish',

@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { loadConfig } from '../../src/worker/config.js';
 import { createLogger } from '../../src/worker/logger.js';
 import { type RunningApp, startApp } from '../../src/worker/main.js';
-import { JOB_OUTCOMES, QUEUE_STATES, readBuildInfo } from '../../src/worker/metrics.js';
+import { JOB_OUTCOMES, QUEUE_STATES, readBuildInfo, WorkerMetrics } from '../../src/worker/metrics.js';
 import type { PreviewPayload } from '../../src/worker/payload.js';
 import { cached, JOB_NAME } from '../../src/worker/queue.js';
 import { type Family, parsePrometheusText } from '../support/prom-parse.js';
@@ -136,6 +136,27 @@ describe('metrics', () => {
     ]) {
       assert.ok(families.has(name), `${name} missing`);
     }
+  });
+
+  it('jobs recorded between scrapes all show in the next scrape; active jobs are counted live', async () => {
+    const m = new WorkerMetrics({ defaultMetrics: false });
+    m.recordJob('dry_run', 3);
+    m.recordJob('dry_run', 7);
+    m.recordJob('failed', 1500);
+    m.jobStarted();
+    m.jobStarted();
+    m.jobEnded();
+    const text = await m.render();
+    assert.match(text, /^preview_worker_jobs_total\{outcome="dry_run"\} 2$/m);
+    assert.match(text, /^preview_worker_jobs_total\{outcome="failed"\} 1$/m);
+    assert.match(text, /^preview_worker_job_duration_seconds_count\{outcome="dry_run"\} 2$/m);
+    assert.match(text, /^preview_worker_job_duration_seconds_sum\{outcome="dry_run"\} 0\.01$/m);
+    assert.match(text, /^preview_worker_job_duration_seconds_bucket\{le="1",outcome="failed"\} 0$/m);
+    assert.match(text, /^preview_worker_job_duration_seconds_bucket\{le="2",outcome="failed"\} 1$/m);
+    assert.match(text, /^preview_worker_active_jobs 1$/m);
+    // Counted once: a second scrape shows the same totals.
+    assert.match(await m.render(), /^preview_worker_jobs_total\{outcome="dry_run"\} 2$/m);
+    assert.equal((await m.jobsTotal.get()).values.find((v) => v.labels.outcome === 'failed')?.value, 1);
   });
 
   it('never uses a job id as a label value', async () => {
