@@ -24,16 +24,48 @@ import { fileURLToPath } from 'node:url';
 import { type Job, type Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
-import { loadConfig, type WorkerConfig } from '../src/worker/config.js';
-import { WorkerMetrics } from '../src/worker/metrics.js';
-import { type PreviewPayload, parsePreviewPayload } from '../src/worker/payload.js';
-import { createProcessor } from '../src/worker/processor.js';
-import { createPreviewQueue, JOB_NAME, jobOptionsFor, type PreviewJobResult } from '../src/worker/queue.js';
-import { renderPreview } from '../src/worker/render/index.js';
-import { createPreviewWorker } from '../src/worker/worker.js';
+import type * as ConfigModule from '../src/worker/config.js';
+import type { WorkerConfig } from '../src/worker/config.js';
+import type * as LoggerModule from '../src/worker/logger.js';
+import type * as MetricsModule from '../src/worker/metrics.js';
+import type * as PayloadModule from '../src/worker/payload.js';
+import type { PreviewPayload } from '../src/worker/payload.js';
+import type * as ProcessorModule from '../src/worker/processor.js';
+import type * as QueueModule from '../src/worker/queue.js';
+import type { PreviewJobResult } from '../src/worker/queue.js';
+import type * as RenderModule from '../src/worker/render/index.js';
+import type * as WorkerModule from '../src/worker/worker.js';
 import { type PrivateRedis, startPrivateRedis } from '../test/support/redis-server.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+/** True when tsc's output in dist/worker is newer than every worker source file (`npm run build`). */
+function distIsCurrent(): boolean {
+  const dist = join(ROOT, 'dist', 'worker', 'main.js');
+  if (!existsSync(dist)) return false;
+  const newestSource = Math.max(
+    ...readdirSync(join(ROOT, 'src', 'worker'), { recursive: true, encoding: 'utf8' })
+      .filter((f) => f.endsWith('.ts'))
+      .map((f) => statSync(join(ROOT, 'src', 'worker', f)).mtimeMs),
+  );
+  return statSync(dist).mtimeMs >= newestSource;
+}
+
+/**
+ * The worker's code as production runs it: tsc's output in dist/ when it is current, else the
+ * sources through tsx, which adds a helper call to every function and so measures slower.
+ */
+const USE_DIST = distIsCurrent();
+const workerModule = (name: string): Promise<unknown> =>
+  import(USE_DIST ? `../dist/worker/${name}.js` : `../src/worker/${name}.js`);
+const { loadConfig } = (await workerModule('config')) as typeof ConfigModule;
+const { createLogger } = (await workerModule('logger')) as typeof LoggerModule;
+const { WorkerMetrics } = (await workerModule('metrics')) as typeof MetricsModule;
+const { parsePreviewPayload } = (await workerModule('payload')) as typeof PayloadModule;
+const { createProcessor } = (await workerModule('processor')) as typeof ProcessorModule;
+const { createPreviewQueue, JOB_NAME, jobOptionsFor } = (await workerModule('queue')) as typeof QueueModule;
+const { renderPreview } = (await workerModule('render/index')) as typeof RenderModule;
+const { createPreviewWorker } = (await workerModule('worker')) as typeof WorkerModule;
 const DRY_JOBS = Number(process.env.BENCH_DRY_JOBS ?? 1000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 8);
 const RENDER_JOBS = Number(process.env.BENCH_RENDER_JOBS ?? 20);
@@ -201,8 +233,14 @@ async function pipelineRound(
   return { rate: DRY_JOBS / seconds, cpuUsPerJob: (cpu.user + cpu.system) / DRY_JOBS };
 }
 
-/** One logger for every "ours" round: JSON lines to /dev/null (the formatting cost is real). */
-const benchLogger = pino({ level: 'info' }, pino.destination({ dest: '/dev/null', sync: false }));
+/**
+ * One logger for every "ours" round: the worker's own (createLogger: its fields, redaction and
+ * format), writing each line synchronously as pino does to stdout in production, to /dev/null.
+ */
+const benchLogger = createLogger({
+  level: 'info',
+  destination: pino.destination({ dest: '/dev/null', sync: true }),
+});
 
 interface RenderStats {
   concurrency: number;
@@ -297,13 +335,8 @@ async function rssRound(
 ) {
   const prefix = `bench-rss-${randomUUID().slice(0, 8)}`;
   const dist = join(ROOT, 'dist', 'worker', 'main.js');
-  // The built entry when it is newer than every worker source file, else the sources through tsx.
-  const newestSource = Math.max(
-    ...readdirSync(join(ROOT, 'src', 'worker'), { recursive: true, encoding: 'utf8' })
-      .filter((f) => f.endsWith('.ts'))
-      .map((f) => statSync(join(ROOT, 'src', 'worker', f)).mtimeMs),
-  );
-  const useDist = existsSync(dist) && statSync(dist).mtimeMs >= newestSource;
+  // The built entry when it is current, else the sources through tsx.
+  const useDist = USE_DIST;
   const args = useDist ? [dist] : ['--import', 'tsx', join(ROOT, 'src', 'worker', 'main.ts')];
   const child = spawn(process.execPath, args, {
     cwd: ROOT,
@@ -381,6 +414,11 @@ async function main(): Promise<void> {
   try {
     const base = samplePayload();
     log(`redis: ${where}; node ${process.version}; ${DRY_JOBS} dry-run jobs per round, ${ROUNDS} pairs`);
+    log(
+      USE_DIST
+        ? 'worker code: dist/ (tsc output, as production runs it)'
+        : 'worker code: src/ through tsx, because dist/ is missing or older than src/ (run npm run build for the production numbers)',
+    );
 
     // 1. pipeline overhead: pairs of adjacent rounds (order alternating) so load drift on a shared
     //    machine hits both kinds alike; the verdict is the median of the per-pair ratios.
