@@ -4,6 +4,7 @@
  * (never the payload itself).
  */
 import { type DestinationStream, type Logger, pino } from 'pino';
+import { BufferedLineWriter } from './log-destination.js';
 
 export type { Logger } from 'pino';
 
@@ -75,7 +76,7 @@ export function isoTimestamp(now: number = Date.now()): string {
 
 export interface LoggerOptions {
   level?: string;
-  /** Where lines go (tests pass a stream); default stdout. */
+  /** Where lines go (tests pass a stream); default stdout, through a BufferedLineWriter. */
   destination?: DestinationStream;
   base?: Record<string, unknown>;
 }
@@ -88,7 +89,7 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
       timestamp: isoTimestamp,
       formatters: { level: (label) => ({ level: label }), log: (object) => redactSecrets(object) },
     },
-    opts.destination,
+    opts.destination ?? new BufferedLineWriter(),
   );
 }
 

@@ -169,8 +169,10 @@ class Checker {
     }
     const obj = value as Record<string, unknown>;
     let unknown: string[] | undefined;
+    // for-in also lists inherited enumerable keys: none on a JSON object; a polluted prototype's
+    // would be reported as unknown, which is the safe answer.
     for (const key in obj) {
-      if (known.has(key) || !Object.hasOwn(obj, key)) continue;
+      if (known.has(key)) continue;
       unknown ??= [];
       unknown.push(key);
     }

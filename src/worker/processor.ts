@@ -29,6 +29,15 @@ export interface ProcessorDeps {
 /** The message of an invalid-payload failure starts with this, so status() and tests can tell. */
 export const INVALID_PAYLOAD_PREFIX = 'invalid payload:';
 
+/** What a dry run returns (one shared, frozen object: BullMQ only serializes it). */
+const DRY_RUN_RESULT: PreviewJobResult = Object.freeze({
+  dryRun: true,
+  dir: null,
+  frames: 0,
+  files: 0,
+  alreadyExisted: false,
+});
+
 export function createProcessor(deps: ProcessorDeps): (job: PreviewJob) => Promise<PreviewJobResult> {
   const { logger, metrics } = deps;
   return async function processPreviewJob(job: PreviewJob): Promise<PreviewJobResult> {
@@ -75,7 +84,7 @@ export function createProcessor(deps: ProcessorDeps): (job: PreviewJob) => Promi
           { steps: payload.previewRequest.steps.length },
           'dry run validated; nothing rendered',
         );
-        return { dryRun: true, dir: null, frames: 0, files: 0, alreadyExisted: false };
+        return DRY_RUN_RESULT;
       }
 
       let lastProgress = -1;

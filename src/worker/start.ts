@@ -33,6 +33,7 @@ import { createConnection, createServer } from 'node:net';
 import { delimiter, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, loadConfig, type WorkerConfig } from './config.js';
+import { flushLogWriters } from './log-destination.js';
 import { createLogger, redactRedisUrl } from './logger.js';
 import { isEntryPoint, type RunningApp, startApp } from './main.js';
 
@@ -416,6 +417,7 @@ function readSampleJobId(path: string): string {
 }
 
 function say(line: string): void {
+  flushLogWriters(); // the log lines before it, first
   process.stdout.write(`${line}\n`);
 }
 

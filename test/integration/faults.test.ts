@@ -123,6 +123,17 @@ function renderLines(workers: WorkerProcess[], jobId: string): Record<string, un
   return completionLines(workers, jobId).filter((l) => l.alreadyExisted === false);
 }
 
+/**
+ * `lines()` once the first such line has arrived and a little longer: a running worker writes its
+ * log lines up to 50 ms late (src/worker/log-destination.ts), so a job's state in Redis can be
+ * "completed" before its log line is out.
+ */
+async function settled(lines: () => Record<string, unknown>[]): Promise<Record<string, unknown>[]> {
+  await poll(() => lines().length > 0, 10_000, 'the log line');
+  await new Promise((r) => setTimeout(r, 250));
+  return lines();
+}
+
 describe('faults (worker child processes, private redis-server)', { timeout: 240_000 }, () => {
   let ctx: Ctx;
   before(async () => {
@@ -170,7 +181,8 @@ describe('faults (worker child processes, private redis-server)', { timeout: 240
     // then finds its finished directory and renders nothing (alreadyExisted).
     assert.ok(w.logs.some((l) => l.msg === 'redis connection error'));
     for (const p of jobs) {
-      assert.equal(renderLines([w], p.jobId).length, 1, `job ${p.jobId} was rendered more than once`);
+      const rendered = await settled(() => renderLines([w], p.jobId));
+      assert.equal(rendered.length, 1, `job ${p.jobId} was rendered more than once`);
     }
     const overview = (await api(url, '/v1/queue')).body;
     assert.equal(overview.counts.failed, 0);
@@ -215,7 +227,8 @@ describe('faults (worker child processes, private redis-server)', { timeout: 240
       'the recovered job to complete',
     );
     assert.equal(status.progress, 100);
-    assert.equal(completionLines([a, b], p.jobId).length, 1, 'the job completed more than once');
+    const completions = await settled(() => completionLines([a, b], p.jobId));
+    assert.equal(completions.length, 1, 'the job completed more than once');
     const files = assertCompleteArtifacts(dir);
     assert.equal(files.filter((f) => f.startsWith('frames/')).length, 60);
     // One final directory for the job (the killed worker's `.tmp-` directory may remain beside it).
