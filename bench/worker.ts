@@ -12,20 +12,20 @@
  *
  * Redis: a private redis-server (AOF everysec) on a free port when redis-server is on PATH,
  * else BENCH_REDIS_URL / REDIS_URL with a unique key prefix. Options (env):
- *   BENCH_DRY_JOBS (default 1000)  BENCH_ROUNDS (8 pairs)  BENCH_RENDER_JOBS (20)  BENCH_RSS_JOBS (200)
+ *   BENCH_DRY_JOBS (default 2000)  BENCH_ROUNDS (16 pairs)  BENCH_RENDER_JOBS (20)  BENCH_RSS_JOBS (200)
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, openSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Job, type Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
-import { pino } from 'pino';
 import type * as ConfigModule from '../src/worker/config.js';
 import type { WorkerConfig } from '../src/worker/config.js';
+import type * as LogDestinationModule from '../src/worker/log-destination.js';
 import type * as LoggerModule from '../src/worker/logger.js';
 import type * as MetricsModule from '../src/worker/metrics.js';
 import type * as PayloadModule from '../src/worker/payload.js';
@@ -60,14 +60,15 @@ const workerModule = (name: string): Promise<unknown> =>
   import(USE_DIST ? `../dist/worker/${name}.js` : `../src/worker/${name}.js`);
 const { loadConfig } = (await workerModule('config')) as typeof ConfigModule;
 const { createLogger } = (await workerModule('logger')) as typeof LoggerModule;
+const { BufferedLineWriter } = (await workerModule('log-destination')) as typeof LogDestinationModule;
 const { WorkerMetrics } = (await workerModule('metrics')) as typeof MetricsModule;
 const { parsePreviewPayload } = (await workerModule('payload')) as typeof PayloadModule;
 const { createProcessor } = (await workerModule('processor')) as typeof ProcessorModule;
 const { createPreviewQueue, JOB_NAME, jobOptionsFor } = (await workerModule('queue')) as typeof QueueModule;
 const { renderPreview } = (await workerModule('render/index')) as typeof RenderModule;
 const { createPreviewWorker } = (await workerModule('worker')) as typeof WorkerModule;
-const DRY_JOBS = Number(process.env.BENCH_DRY_JOBS ?? 1000);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 8);
+const DRY_JOBS = Number(process.env.BENCH_DRY_JOBS ?? 2000);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 16);
 const RENDER_JOBS = Number(process.env.BENCH_RENDER_JOBS ?? 20);
 const RSS_JOBS = Number(process.env.BENCH_RSS_JOBS ?? 200);
 /** glibc settings that return freed native (canvas, zlib) memory to the OS sooner. */
@@ -219,6 +220,9 @@ async function pipelineRound(
     }) as unknown as Worker;
   }
   const finished = completedCount(worker, DRY_JOBS);
+  // Start each round from the same heap state: the previous round's and the fill's garbage must not
+  // be collected on this round's time (npm run bench:worker runs node with --expose-gc).
+  (globalThis as { gc?: () => void }).gc?.();
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   void worker.run();
@@ -234,12 +238,12 @@ async function pipelineRound(
 }
 
 /**
- * One logger for every "ours" round: the worker's own (createLogger: its fields, redaction and
- * format), writing each line synchronously as pino does to stdout in production, to /dev/null.
+ * One logger for every "ours" round: the worker's own (createLogger: its fields, redaction, format
+ * and BufferedLineWriter destination, as in production), writing to /dev/null instead of stdout.
  */
 const benchLogger = createLogger({
   level: 'info',
-  destination: pino.destination({ dest: '/dev/null', sync: true }),
+  destination: new BufferedLineWriter({ fd: openSync('/dev/null', 'w') }),
 });
 
 interface RenderStats {
@@ -272,7 +276,7 @@ async function renderRound(
     const data: PreviewPayload = { ...base, jobId: `render-${i}-${randomUUID()}` };
     await queue.add(JOB_NAME, data, jobOptionsFor(data, config));
   }
-  const logger = pino({ level: 'info' }, pino.destination({ dest: '/dev/null', sync: false }));
+  const logger = benchLogger;
   const metrics = new WorkerMetrics({ defaultMetrics: false });
   const processor = createProcessor({ dataDir, logger, metrics, render: renderPreview });
   const samples: { jobMs: number; raster: number; encode: number; write: number; render: number }[] = [];
@@ -401,7 +405,11 @@ async function main(): Promise<void> {
   let redisUrl = process.env.BENCH_REDIS_URL ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
   const haveRedisServer = spawnSync('redis-server', ['--version']).status === 0;
   if (haveRedisServer && !process.env.BENCH_REDIS_URL) {
-    redis = await startPrivateRedis({ extraArgs: ['--appendfsync', 'everysec'] });
+    // AOF with fsync every second, as in production; no AOF rewrites, whose fork and copy would
+    // land on whichever round happens to cross the size threshold.
+    redis = await startPrivateRedis({
+      extraArgs: ['--appendfsync', 'everysec', '--auto-aof-rewrite-percentage', '0'],
+    });
     redisUrl = redis.url;
   }
   cleanups.push(async () => {
