@@ -3,7 +3,9 @@
  *
  * 1. Pipeline overhead: dry-run jobs/s through our worker (the real processor: validation, logging,
  *    metrics, BullMQ worker settings) against a bare BullMQ no-op worker, same Redis, same job
- *    options, same concurrency, alternating rounds in this run. Target: ours >= 90% of bare.
+ *    options, same concurrency, alternating rounds in this run. Each round's worker runs in a fresh
+ *    process and is timed after its first BENCH_WARM_JOBS jobs; the verdict is the median of the
+ *    per-pair ratios. Target: ours >= 90% of bare.
  * 2. Render: p50/p95 job time for the sample 10-step 1280x720 preview at concurrency 1 and 2, and
  *    where the time goes (rasterizing, PNG encoding, writing, and queue/bookkeeping = job time
  *    minus render time). Targets: p95 < 1 s at concurrency 1; bookkeeping < 5%.
@@ -12,7 +14,7 @@
  *
  * Redis: a private redis-server (AOF everysec) on a free port when redis-server is on PATH,
  * else BENCH_REDIS_URL / REDIS_URL with a unique key prefix. Options (env):
- *   BENCH_DRY_JOBS (default 2000)  BENCH_ROUNDS (16 pairs)  BENCH_RENDER_JOBS (20)  BENCH_RSS_JOBS (200)
+ *   BENCH_DRY_JOBS (default 4000)  BENCH_WARM_JOBS (2000)  BENCH_ROUNDS (12 pairs)  BENCH_RENDER_JOBS (20)  BENCH_RSS_JOBS (200)
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -67,8 +69,8 @@ const { createProcessor } = (await workerModule('processor')) as typeof Processo
 const { createPreviewQueue, JOB_NAME, jobOptionsFor } = (await workerModule('queue')) as typeof QueueModule;
 const { renderPreview } = (await workerModule('render/index')) as typeof RenderModule;
 const { createPreviewWorker } = (await workerModule('worker')) as typeof WorkerModule;
-const DRY_JOBS = Number(process.env.BENCH_DRY_JOBS ?? 2000);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 16);
+const DRY_JOBS = Number(process.env.BENCH_DRY_JOBS ?? 4000);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 12);
 const RENDER_JOBS = Number(process.env.BENCH_RENDER_JOBS ?? 20);
 const RSS_JOBS = Number(process.env.BENCH_RSS_JOBS ?? 200);
 /** glibc settings that return freed native (canvas, zlib) memory to the OS sooner. */
@@ -185,7 +187,15 @@ async function fillDryRun(
   }
 }
 
-/** Jobs/s of one worker kind draining `count` pre-filled dry-run jobs on a fresh queue. */
+/** Dry-run jobs each round's worker processes before its clock starts (JIT, connections). */
+const WARM_JOBS = Number(process.env.BENCH_WARM_JOBS ?? 2000);
+
+/**
+ * One round: a fresh queue filled with WARM_JOBS + DRY_JOBS dry-run jobs, drained by one worker of
+ * the given kind in a process of its own (this file with --pipeline-round), so that no round
+ * inherits another's compiled code, heap or inline caches; the two kinds never share a process.
+ * The worker's clock starts after its first WARM_JOBS jobs.
+ */
 async function pipelineRound(
   kind: 'bare' | 'ours',
   redisUrl: string,
@@ -196,21 +206,64 @@ async function pipelineRound(
   const prefix = `bench-${kind}-${randomUUID().slice(0, 8)}`;
   const config = baseConfig(redisUrl, prefix, dataDir, { PREVIEW_WORKER_CONCURRENCY: String(concurrency) });
   const producer = new Redis(redisUrl, { maxRetriesPerRequest: null });
-  const workerConn = new Redis(redisUrl, { maxRetriesPerRequest: null });
   const queue = createPreviewQueue(producer, config) as unknown as Queue;
-  await fillDryRun(queue, config, DRY_JOBS, base);
+  try {
+    await fillDryRun(queue, config, WARM_JOBS + DRY_JOBS, base);
+    const child = spawn(
+      process.execPath,
+      [
+        ...process.execArgv,
+        fileURLToPath(import.meta.url),
+        '--pipeline-round',
+        JSON.stringify({ kind, redisUrl, prefix, dataDir, concurrency, warm: WARM_JOBS, count: DRY_JOBS }),
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    let out = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+    });
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    if (code !== 0) throw new Error(`pipeline round (${kind}) exited ${code}: ${out}`);
+    return JSON.parse(out) as { rate: number; cpuUsPerJob: number };
+  } finally {
+    await queue.obliterate({ force: true });
+    await queue.close();
+    producer.disconnect();
+  }
+}
+
+/** The child side of pipelineRound: drain the queue, print {rate, cpuUsPerJob}, exit. */
+async function pipelineRoundChild(spec: {
+  kind: 'bare' | 'ours';
+  redisUrl: string;
+  prefix: string;
+  dataDir: string;
+  concurrency: number;
+  warm: number;
+  count: number;
+}): Promise<void> {
+  const config = baseConfig(spec.redisUrl, spec.prefix, spec.dataDir, {
+    PREVIEW_WORKER_CONCURRENCY: String(spec.concurrency),
+  });
+  const workerConn = new Redis(spec.redisUrl, { maxRetriesPerRequest: null });
   let worker: Worker;
-  if (kind === 'bare') {
+  if (spec.kind === 'bare') {
     worker = new Worker(config.queueName, async () => undefined, {
       connection: workerConn,
-      prefix,
-      concurrency,
+      prefix: spec.prefix,
+      concurrency: spec.concurrency,
       autorun: false,
     });
   } else {
-    const logger = benchLogger;
+    // The worker's own logger (fields, redaction, format, BufferedLineWriter as in production),
+    // writing to /dev/null instead of stdout.
+    const logger = createLogger({
+      level: 'info',
+      destination: new BufferedLineWriter({ fd: openSync('/dev/null', 'w') }),
+    });
     const metrics = new WorkerMetrics({ defaultMetrics: false });
-    const processor = createProcessor({ dataDir, logger, metrics, render: renderPreview });
+    const processor = createProcessor({ dataDir: spec.dataDir, logger, metrics, render: renderPreview });
     worker = createPreviewWorker({
       config,
       connection: workerConn,
@@ -219,28 +272,32 @@ async function pipelineRound(
       logger,
     }) as unknown as Worker;
   }
-  const finished = completedCount(worker, DRY_JOBS);
-  // Start each round from the same heap state: the previous round's and the fill's garbage must not
-  // be collected on this round's time (npm run bench:worker runs node with --expose-gc).
-  (globalThis as { gc?: () => void }).gc?.();
-  const cpu0 = process.cpuUsage();
-  const t0 = performance.now();
+  let done = 0;
+  let t0 = 0;
+  let cpu0: NodeJS.CpuUsage = process.cpuUsage();
+  const finished = new Promise<{ seconds: number; cpu: NodeJS.CpuUsage }>((resolve, reject) => {
+    worker.on('completed', () => {
+      done += 1;
+      if (done === spec.warm) {
+        t0 = performance.now();
+        cpu0 = process.cpuUsage();
+      }
+      if (done === spec.warm + spec.count) {
+        resolve({ seconds: (performance.now() - t0) / 1000, cpu: process.cpuUsage(cpu0) });
+      }
+    });
+    worker.on('failed', (job, err) => reject(new Error(`bench job ${job?.id} failed: ${err.message}`)));
+  });
   void worker.run();
-  await finished;
-  const seconds = (performance.now() - t0) / 1000;
-  const cpu = process.cpuUsage(cpu0);
+  const { seconds, cpu } = await finished;
   await worker.close();
-  await queue.obliterate({ force: true });
-  await queue.close();
-  producer.disconnect();
   workerConn.disconnect();
-  return { rate: DRY_JOBS / seconds, cpuUsPerJob: (cpu.user + cpu.system) / DRY_JOBS };
+  process.stdout.write(
+    JSON.stringify({ rate: spec.count / seconds, cpuUsPerJob: (cpu.user + cpu.system) / spec.count }),
+  );
 }
 
-/**
- * One logger for every "ours" round: the worker's own (createLogger: its fields, redaction, format
- * and BufferedLineWriter destination, as in production), writing to /dev/null instead of stdout.
- */
+/** The logger of the render rounds: the worker's own, writing to /dev/null. */
 const benchLogger = createLogger({
   level: 'info',
   destination: new BufferedLineWriter({ fd: openSync('/dev/null', 'w') }),
@@ -433,8 +490,6 @@ async function main(): Promise<void> {
     const rates: Record<'bare' | 'ours', number[]> = { bare: [], ours: [] };
     const cpuPerJob: Record<'bare' | 'ours', number[]> = { bare: [], ours: [] };
     const pairRatios: number[] = [];
-    await pipelineRound('bare', redisUrl, dataDir, base, 2); // warm-ups (JIT, connections), discarded
-    await pipelineRound('ours', redisUrl, dataDir, base, 2);
     for (let r = 0; r < ROUNDS; r++) {
       const pair: Partial<Record<'bare' | 'ours', number>> = {};
       for (const kind of r % 2 === 0 ? (['bare', 'ours'] as const) : (['ours', 'bare'] as const)) {
@@ -480,7 +535,7 @@ async function main(): Promise<void> {
         ratio >= 0.9 ? 'PASS (>= 90%)' : 'FAIL (< 90%)',
       ],
       [
-        '  pipeline CPU per job in this process: bare / ours',
+        '  pipeline CPU per job in the worker process: bare / ours',
         `${median(cpuPerJob.bare).toFixed(0)} / ${median(cpuPerJob.ours).toFixed(0)} us`,
         `pair ratios ${pairRatios.map((r) => pctStr(r)).join(' ')}`,
         '',
@@ -539,7 +594,17 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   });
 }
 
-main().catch((err) => {
-  process.stderr.write(`bench:worker failed: ${err instanceof Error ? err.stack : String(err)}\n`);
-  process.exit(1);
-});
+if (process.argv[2] === '--pipeline-round') {
+  pipelineRoundChild(JSON.parse(process.argv[3] ?? '{}')).then(
+    () => process.exit(0),
+    (err) => {
+      process.stderr.write(`pipeline round failed: ${err instanceof Error ? err.stack : String(err)}\n`);
+      process.exit(1);
+    },
+  );
+} else {
+  main().catch((err) => {
+    process.stderr.write(`bench:worker failed: ${err instanceof Error ? err.stack : String(err)}\n`);
+    process.exit(1);
+  });
+}
