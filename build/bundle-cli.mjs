@@ -3,7 +3,8 @@
  * Bundle the mobius-deploy CLI (src/deploy/cli/main.ts and what it imports) so that it starts fast:
  *   dist/cli-bundle/main.cjs          all of the CLI's own code (and the small pure-JS packages in
  *                                     BUNDLED) in one CommonJS file
- *   dist/cli-bundle/main.cjs.v8cache  V8's compiled code for it, from a warm-up run (see below)
+ *   dist/cli-bundle/main.cjs.v8cache  V8's compiled code for it, from a warm-up run of the daily
+ *                                     commands (build/warm-cli-cache.mjs)
  *   dist/cli-bundle/loader.cjs        src/deploy/cli/bundle-loader.ts: runs main.cjs with that cache
  *
  * Why this shape (measured with `npm run bench:cli`): an ES module graph of many files costs the
@@ -39,14 +40,6 @@ const outdir = outArg > 0 ? resolve(process.argv[outArg + 1]) : join(root, 'dist
 const BUNDLED = new Set(['commander', 'js-yaml']);
 /** Single files of external packages bundled all the same (ES-module files CommonJS cannot require). */
 const BUNDLED_FILES = new Set(['@kubernetes/client-node/dist/config_types.js']);
-/** What the warm-up runs (in a process of its own) before the code cache is written: no network. */
-const WARM_UP = [
-  ['--help'],
-  ['status', '--help'],
-  ['status', '-n', 'warm-up', '--kubeconfig', '/nonexistent/mobius-warm-up'],
-  ['verify', '-n', 'warm-up', '--kubeconfig', '/nonexistent/mobius-warm-up'],
-  ['logs', '-n', 'warm-up', '--kubeconfig', '/nonexistent/mobius-warm-up'],
-];
 
 for (const file of [entry, loaderEntry]) {
   if (!existsSync(file)) {
@@ -167,27 +160,18 @@ const loaderResult = await build({
 });
 if (loaderResult.errors.length > 0) process.exit(1);
 
-// The warm-up and the cache: a process of its own (the same Node and flags as a user's run), output
-// discarded, no network (the kubeconfig it names does not exist).
-const warm = spawnSync(
-  process.execPath,
-  [
-    '--input-type=module',
-    '-e',
-    `
-    const { loadBundle } = await import(${JSON.stringify(pathToFileURL(join(outdir, 'loader.cjs')).href)});
-    const bundle = loadBundle(${JSON.stringify(mainFile)}, { useCache: false });
-    const sink = { write: () => true, isTTY: false };
-    for (const argv of ${JSON.stringify(WARM_UP)}) {
-      await bundle.exports.main(argv, { io: { stdout: sink, stderr: sink, env: {} } });
-    }
-    process.stdout.write(String(bundle.writeCache()));
-    `,
-  ],
-  { cwd: root, encoding: 'utf8', env: { PATH: process.env.PATH, HOME: outdir, NO_COLOR: '1' } },
-);
+// The warm-up and the cache: a process of its own (the same Node and flags as a user's run), the
+// daily commands against a local stand-in for the API server (build/warm-cli-cache.mjs).
+const warm = spawnSync(process.execPath, [join(root, 'build', 'warm-cli-cache.mjs'), outdir], {
+  cwd: root,
+  encoding: 'utf8',
+  timeout: 120_000,
+  env: { PATH: process.env.PATH, NO_COLOR: '1' },
+});
 if (warm.status !== 0) {
-  console.error(`bundle-cli: the warm-up run for the code cache failed:\n${warm.stdout}${warm.stderr}`);
+  console.error(
+    `bundle-cli: the warm-up run for the code cache failed (${warm.error?.message ?? `exit ${warm.status}`}):\n${warm.stdout}${warm.stderr}`,
+  );
   process.exit(1);
 }
 const kib = (n) => Math.round(n / 1024);
