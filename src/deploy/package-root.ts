@@ -1,8 +1,8 @@
 /**
  * The package root (where package.json, deploy/environments and assets live), found by walking up
  * from a module's own location to the first directory holding a package.json. Robust to where the
- * code runs from: src/ through tsx, dist/ from tsc, or the bundled CLI in dist/cli-bundle/ (whose
- * chunks sit at another depth than the files they were built from).
+ * code runs from: src/ through tsx, dist/ from tsc, or the bundled CLI, dist/cli-bundle/main.cjs
+ * (which sits at another depth than the files it was built from).
  */
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';

@@ -17,7 +17,7 @@ import { attachRunState, type RunState, reportError } from './run-command.js';
 
 /**
  * The repository root: the nearest directory above this module with a package.json (this module
- * runs as src/deploy/cli/main.ts, dist/deploy/cli/main.js or inside dist/cli-bundle/main.js).
+ * runs as src/deploy/cli/main.ts, dist/deploy/cli/main.js or inside dist/cli-bundle/main.cjs).
  */
 export const PACKAGE_ROOT = findPackageRoot(import.meta.url);
 

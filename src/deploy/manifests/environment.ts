@@ -366,7 +366,7 @@ export function parseEnvironmentYaml(text: string, name: string, file: string): 
 
 /** The repository root (where package.json and deploy/ live), from this module's location. */
 export function repositoryRoot(): string {
-  // Walk up to package.json: this module also runs from the bundled CLI (dist/cli-bundle/chunks/).
+  // Walk up to package.json: this module also runs from the bundled CLI (dist/cli-bundle/main.cjs).
   return findPackageRoot(import.meta.url);
 }
 
