@@ -11,10 +11,7 @@
  * times for 75% of deploys, a deploy still in progress at the end, and rare clock skew.
  *
  *   const { records, incidents } = generateLedger({ seed: 42, days: 120, deploysPerDay: 3 });
- *   await writeLedgerDir(dir, [...records, ...incidents]);   // for --ledger-dir
  */
-import { mkdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { IncidentRecord } from '../../src/deploy/incidents/record.js';
 import type { DeploymentRecord } from '../../src/deploy/ledger/record.js';
 
@@ -253,17 +250,4 @@ export function newestRecords(fixture: LedgerFixture, total: number): LedgerFixt
     incidents: keep.filter((r): r is IncidentRecord => r.kind === 'incident'),
     end: fixture.end,
   };
-}
-
-/** Writes records in the file driver's layout (`<kind>.<id>.json`), for --ledger-dir. */
-export async function writeLedgerDir(
-  dir: string,
-  records: ReadonlyArray<{ kind: string; id: string }>,
-): Promise<void> {
-  await mkdir(dir, { recursive: true });
-  await Promise.all(
-    records.map((r) =>
-      writeFile(join(dir, `${r.kind}.${r.id}.json`), `${JSON.stringify({ version: 1, record: r })}\n`),
-    ),
-  );
 }
