@@ -48,6 +48,12 @@ export function createProcessor(deps: ProcessorDeps): (job: PreviewJob) => Promi
     const jobId = job.id ?? loggableId(raw?.jobId) ?? '(none)';
     const projectId = loggableId(raw?.projectId);
     const requestId = loggableId(raw?.requestId) ?? undefined;
+    /** Counts the attempt's outcome and duration; returns the duration for its log line. */
+    const record = (outcome: JobOutcome): number => {
+      const durationMs = Math.round((performance.now() - started) * 100) / 100;
+      metrics.recordJob(outcome, durationMs);
+      return durationMs;
+    };
     // One object per line, built in place (no spreads): this runs for every job.
     const finish = (
       outcome: JobOutcome,
@@ -55,9 +61,7 @@ export function createProcessor(deps: ProcessorDeps): (job: PreviewJob) => Promi
       msg: string,
       level: 'info' | 'warn' = 'info',
     ) => {
-      const durationMs = Math.round((performance.now() - started) * 100) / 100;
-      metrics.recordJob(outcome, durationMs);
-      const line = { jobId, projectId, attempt, requestId, durationMs, outcome };
+      const line = { jobId, projectId, attempt, requestId, durationMs: record(outcome), outcome };
       logger[level](extra ? Object.assign(line, extra) : line, msg);
     };
 
@@ -80,15 +84,13 @@ export function createProcessor(deps: ProcessorDeps): (job: PreviewJob) => Promi
       }
       if (payload.dryRun) {
         // The most frequent line of a busy queue: one object literal, nothing merged into it.
-        const durationMs = Math.round((performance.now() - started) * 100) / 100;
-        metrics.recordJob('dry_run', durationMs);
         logger.info(
           {
             jobId,
             projectId,
             attempt,
             requestId,
-            durationMs,
+            durationMs: record('dry_run'),
             outcome: 'dry_run',
             steps: payload.previewRequest.steps.length,
           },
