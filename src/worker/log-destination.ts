@@ -44,7 +44,8 @@ export class BufferedLineWriter {
   private readonly fd: number;
   private readonly maxChars: number;
   private readonly maxDelayMs: number;
-  private readonly scratch: Buffer;
+  /** Allocated at the first write out: a logger that never writes costs no buffer. */
+  private scratch: Buffer | undefined;
   /** Lines dropped because the fd was closed (EPIPE) or stayed full; counted, never thrown. */
   dropped = 0;
 
@@ -52,8 +53,6 @@ export class BufferedLineWriter {
     this.fd = opts.fd ?? 1;
     this.maxChars = opts.maxChars ?? 16_384;
     this.maxDelayMs = opts.maxDelayMs ?? 50;
-    // Room for a full batch plus one more line, at 3 bytes a character in the worst case.
-    this.scratch = Buffer.allocUnsafeSlow((this.maxChars + 4096) * 3);
     live.add(this);
     if (!exitHookInstalled) {
       exitHookInstalled = true;
@@ -91,6 +90,8 @@ export class BufferedLineWriter {
     // line's cost); a batch larger than it (long lines) gets a buffer of its own.
     const text = this.pending;
     this.pending = '';
+    // Room for a full batch plus one more line, at 3 bytes a character in the worst case.
+    this.scratch ??= Buffer.allocUnsafeSlow((this.maxChars + 4096) * 3);
     let data: Buffer;
     if (text.length * 3 <= this.scratch.length) {
       data = this.scratch.subarray(0, this.scratch.write(text, 0, 'utf8'));
