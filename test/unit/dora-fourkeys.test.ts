@@ -16,15 +16,11 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { analyzeDora, type IncidentInput } from '../../src/deploy/analysis/dora.js';
-import { incidentInputFromRecord } from '../../src/deploy/analysis/incident-input.js';
 import '../../src/deploy/incidents/record.js';
-import { FileLedgerDriver } from '../../src/deploy/ledger/file-driver.js';
-import { type DeploymentRecord, isDeploymentRecord } from '../../src/deploy/ledger/record.js';
+import type { DeploymentRecord } from '../../src/deploy/ledger/record.js';
+import { loadDoraFixture as load, DORA_FIXTURE_NOW as NOW } from './dora-fixture.js';
 
-const FIXTURE = fileURLToPath(new URL('../fixtures/ledger/basic-week', import.meta.url));
-const NOW = new Date('2026-03-15T00:00:00.000Z');
 const DAY = 86_400_000;
 
 interface FkDeployment {
@@ -152,16 +148,6 @@ function fourKeysMetrics(tables: ReturnType<typeof fourKeysTables>, start: numbe
     failedDeploys: [...failed].sort(),
     timeToRestoreMedianMin: percentileCont(restores, 0.5),
     restoresMin: restores,
-  };
-}
-
-async function load() {
-  const { records, problems } = await new FileLedgerDriver(FIXTURE).list();
-  assert.deepEqual(problems, []);
-  const all = records.map((s) => s.record);
-  return {
-    records: all.filter(isDeploymentRecord),
-    incidents: all.map(incidentInputFromRecord).filter((i): i is IncidentInput => i !== undefined),
   };
 }
 

@@ -5,7 +5,6 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import {
   analyzeDora,
   classifyChangeFailureRate,
@@ -15,24 +14,11 @@ import {
   type IncidentInput,
   percentile,
 } from '../../src/deploy/analysis/dora.js';
-import { incidentInputFromRecord } from '../../src/deploy/analysis/incident-input.js';
-import { FileLedgerDriver } from '../../src/deploy/ledger/file-driver.js';
-import { type DeploymentRecord, isDeploymentRecord } from '../../src/deploy/ledger/record.js';
+import type { DeploymentRecord } from '../../src/deploy/ledger/record.js';
+import { loadDoraFixture as loadFixture, DORA_FIXTURE_NOW as NOW } from './dora-fixture.js';
 
-const FIXTURE = fileURLToPath(new URL('../fixtures/ledger/basic-week', import.meta.url));
 const MIN = 60_000;
 const HOUR = 60 * MIN;
-const NOW = new Date('2026-03-15T00:00:00.000Z');
-
-async function loadFixture(): Promise<{ records: DeploymentRecord[]; incidents: IncidentInput[] }> {
-  const { records, problems } = await new FileLedgerDriver(FIXTURE).list();
-  assert.deepEqual(problems, []);
-  const all = records.map((s) => s.record);
-  return {
-    records: all.filter(isDeploymentRecord),
-    incidents: all.map(incidentInputFromRecord).filter((i): i is IncidentInput => i !== undefined),
-  };
-}
 
 function dep(id: string, start: string, minutes: number | undefined, result: string, extra = {}) {
   const startedAt = new Date(start).toISOString();
