@@ -9,6 +9,7 @@
  * Prometheus (/-/ready, when a URL is given); backups: the DATA_DIR PersistentVolumeClaim is Bound
  * and Redis persistence (AOF, or an RDB save within --max-rdb-age) as the worker's /v1/queue reports.
  */
+import { REGISTRY } from '../build/image.js';
 import type { KubeClients } from '../kube/client.js';
 import { KubeApiError } from '../kube/errors.js';
 import { podProxyRequest } from '../kube/pod-proxy.js';
@@ -18,7 +19,9 @@ import { type ResolvedPermission, resolvePermissions } from '../manifests/rbac.j
 import { humanDuration } from '../output/duration.js';
 import {
   checkPullSecret,
+  DEFAULT_MAX_TOKEN_AGE_DAYS,
   DEFAULT_PULL_SECRET,
+  DOCKERCONFIGJSON_KEY,
   DOCKERCONFIGJSON_TYPE,
   MAX_AGE_ANNOTATION,
   ROTATED_AT_ANNOTATION,
@@ -443,7 +446,8 @@ export async function checkPullSecretAge(
     }
     throw err;
   }
-  const structure = checkPullSecret(secret, { server: Object.keys(parseAuths(secret))[0] ?? 'ghcr.io' });
+  const registries = Object.keys(parseAuths(secret));
+  const structure = checkPullSecret(secret, { server: registries[0] ?? REGISTRY });
   const broken = structure.filter((c) => !c.ok);
   if (secret?.type !== DOCKERCONFIGJSON_TYPE || broken.length) {
     return {
@@ -457,9 +461,10 @@ export async function checkPullSecretAge(
   const by = secret?.metadata?.annotations?.[ROTATED_BY_ANNOTATION];
   const stampedPolicy = Number(secret?.metadata?.annotations?.[MAX_AGE_ANNOTATION]);
   const policyDays =
-    opts.maxTokenAgeDays ?? (Number.isFinite(stampedPolicy) && stampedPolicy > 0 ? stampedPolicy : 30);
+    opts.maxTokenAgeDays ??
+    (Number.isFinite(stampedPolicy) && stampedPolicy > 0 ? stampedPolicy : DEFAULT_MAX_TOKEN_AGE_DAYS);
   const since = stamped && !Number.isNaN(Date.parse(stamped)) ? Date.parse(stamped) : undefined;
-  const servers = Object.keys(parseAuths(secret)).join(', ');
+  const servers = registries.join(', ');
   if (since === undefined) {
     const created = secret?.metadata?.creationTimestamp;
     return {
@@ -501,7 +506,7 @@ function statusMessage(body: string): string {
 
 function parseAuths(secret: Json): Record<string, unknown> {
   try {
-    const raw = secret?.data?.['.dockerconfigjson'];
+    const raw = secret?.data?.[DOCKERCONFIGJSON_KEY];
     return JSON.parse(Buffer.from(String(raw), 'base64').toString('utf8'))?.auths ?? {};
   } catch {
     return {};

@@ -17,7 +17,6 @@ export const MAX_AGE_ANNOTATION = 'mobius.dev/rotation-max-age-days';
 export const DOCKERCONFIGJSON_TYPE = 'kubernetes.io/dockerconfigjson';
 export const DOCKERCONFIGJSON_KEY = '.dockerconfigjson';
 export const DEFAULT_PULL_SECRET = 'ghcr-pull';
-export const DEFAULT_REGISTRY = 'ghcr.io';
 export const DEFAULT_MAX_TOKEN_AGE_DAYS = 30;
 
 const ENV_NAME_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
