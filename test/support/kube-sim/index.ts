@@ -703,22 +703,10 @@ export async function startKubeSim(options: KubeSimOptions = {}): Promise<KubeSi
       );
     },
     cutLogStreams(mode = 'destroy') {
-      const streams = [...state.logStreams];
-      state.logStreams.clear();
-      for (const s of streams) {
-        if (mode === 'destroy') s.destroy();
-        else s.end();
-      }
-      return streams.length;
+      return cutStreams(state.logStreams, mode);
     },
     cutWatchStreams(mode = 'end') {
-      const streams = [...state.watchStreams];
-      state.watchStreams.clear();
-      for (const s of streams) {
-        if (mode === 'destroy') s.destroy();
-        else s.end();
-      }
-      return streams.length;
+      return cutStreams(state.watchStreams, mode);
     },
     setPodMetrics(namespace, pod, usage) {
       state.metrics.set(`${namespace}/${pod}`, Array.isArray(usage) ? usage : [usage]);
@@ -778,6 +766,17 @@ export async function startKubeSim(options: KubeSimOptions = {}): Promise<KubeSi
     },
   };
   return handle;
+}
+
+/** Destroys (the socket cut) or ends (closed cleanly) every stream of the set and empties it; how many. */
+function cutStreams(set: Set<{ destroy(): unknown; end(): unknown }>, mode: 'destroy' | 'end'): number {
+  const streams = [...set];
+  set.clear();
+  for (const s of streams) {
+    if (mode === 'destroy') s.destroy();
+    else s.end();
+  }
+  return streams.length;
 }
 
 /** A namespace as the API server creates its built-in ones (default, kube-system, kube-public). */
