@@ -950,10 +950,10 @@ export class SimServer {
       metadata: {
         name: pod.metadata.name,
         namespace: pod.metadata.namespace,
-        creationTimestamp: new Date(this.now()).toISOString().replace(/\.\d+Z$/, 'Z'),
+        creationTimestamp: this.store.timestamp(this.now()),
         labels: pod.metadata.labels ?? {},
       },
-      timestamp: new Date(this.now() - 5000).toISOString().replace(/\.\d+Z$/, 'Z'),
+      timestamp: this.store.timestamp(this.now() - 5000),
       window: '15.01s',
       containers: usage.map((u) => ({ name: u.name, usage: { cpu: u.cpu, memory: u.memory } })),
     };
@@ -975,10 +975,10 @@ export class SimServer {
       apiVersion: 'metrics.k8s.io/v1beta1',
       metadata: {
         name: node.metadata.name,
-        creationTimestamp: new Date(this.now()).toISOString().replace(/\.\d+Z$/, 'Z'),
+        creationTimestamp: this.store.timestamp(this.now()),
         labels: node.metadata.labels ?? {},
       },
-      timestamp: new Date(this.now() - 5000).toISOString().replace(/\.\d+Z$/, 'Z'),
+      timestamp: this.store.timestamp(this.now() - 5000),
       window: '20.05s',
       usage: { cpu: `${Math.round(cpuNano)}n`, memory: `${Math.round(memBytes / 1024)}Ki` },
     };
