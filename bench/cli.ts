@@ -25,6 +25,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startFakeWorker } from '../test/support/cli.js';
 import { startKubeSim } from '../test/support/kube-sim/index.js';
+import { median } from './stats.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CLI = join(ROOT, 'cli', 'mobius-deploy.js');
@@ -61,12 +62,6 @@ function cliEntry(): string {
     return 'dist/deploy/cli/main.js (the bundle is older than the tsc output: run npm run build)';
   }
   return 'dist/deploy/cli/main.js (unbundled)';
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
 interface Case {

@@ -27,14 +27,7 @@ import { createKubeClients } from '../src/deploy/kube/client.js';
 import { deploymentRolloutStatus } from '../src/deploy/kube/rollout.js';
 import { buildApplicationManifests, loadEnvironment } from '../src/deploy/manifests/index.js';
 import { startKubeSim } from '../test/support/kube-sim/index.js';
-
-function argNumber(name: string, fallback: number): number {
-  const i = process.argv.indexOf(name);
-  if (i < 0) return fallback;
-  const n = Number(process.argv[i + 1]);
-  if (!Number.isFinite(n) || n <= 0) throw new Error(`${name} needs a positive number`);
-  return n;
-}
+import { argNumber, median } from './stats.js';
 
 const ROUNDS = argNumber('--rounds', 5);
 const REPLICAS = argNumber('--replicas', 3);
@@ -54,11 +47,6 @@ const METRICS = [
   '',
 ].join('\n');
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
 const fmt = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 
 async function main() {

@@ -14,14 +14,7 @@
 import { cpus, loadavg } from 'node:os';
 import { parseLogLine } from '../src/deploy/analysis/log-record.js';
 import { LogTemplateMiner } from '../src/deploy/analysis/log-templates.js';
-
-function argNumber(name: string, fallback: number): number {
-  const i = process.argv.indexOf(name);
-  if (i < 0) return fallback;
-  const n = Number(process.argv[i + 1]);
-  if (!Number.isFinite(n) || n <= 0) throw new Error(`${name} needs a positive number`);
-  return n;
-}
+import { argNumber } from './stats.js';
 
 const LINES = argNumber('--lines', 600_000);
 const ROUNDS = argNumber('--rounds', 3);

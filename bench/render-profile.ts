@@ -22,17 +22,13 @@ import { renderPreview } from '../src/worker/render/index.js';
 import { computeFrameLayout } from '../src/worker/render/layout.js';
 import { encodePng } from '../src/worker/render/png.js';
 import type { RenderTimings } from '../src/worker/render/types.js';
+import { percentile } from './stats.js';
 
 const args = process.argv.slice(2);
 const runsArg = args.indexOf('--runs');
 const RUNS = runsArg >= 0 ? Number(args[runsArg + 1]) : 20;
 const WITH_MP4 = args.includes('--mp4');
 const root = resolve(import.meta.dirname, '..');
-
-function percentile(sorted: number[], p: number): number {
-  const i = Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1);
-  return sorted[Math.max(0, i)]!;
-}
 
 function loadSample(format: 'png' | 'mp4', jobId: string) {
   const raw = JSON.parse(readFileSync(join(root, 'examples', 'sample-preview.json'), 'utf8')) as {

@@ -38,6 +38,7 @@ import type { PreviewJobResult } from '../src/worker/queue.js';
 import type * as RenderModule from '../src/worker/render/index.js';
 import type * as WorkerModule from '../src/worker/worker.js';
 import { type PrivateRedis, startPrivateRedis } from '../test/support/redis-server.js';
+import { percentile } from './stats.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -117,16 +118,9 @@ function samplePayload(): PreviewPayload {
   };
 }
 
-function pct(values: number[], p: number): number {
-  const s = [...values].sort((a, b) => a - b);
-  if (s.length === 0) return Number.NaN;
-  const idx = Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1));
-  return s[idx]!;
-}
-
-function median(values: number[]): number {
-  return pct(values, 50);
-}
+/** The verdicts use the nearest-rank median (a value that was measured), as they always have. */
+const pct = percentile;
+const median = (values: number[]) => percentile(values, 50);
 
 function baseConfig(
   redisUrl: string,
