@@ -46,12 +46,6 @@ export const DEFAULT_FAILURE_WINDOW_MS = 24 * HOUR_MS;
 
 export type Band = 'elite' | 'high' | 'medium' | 'low';
 
-export interface BandThreshold {
-  band: Band;
-  /** Human text of the band as used in the report. */
-  label: string;
-}
-
 /**
  * DORA performance bands turned into contiguous thresholds. Sources: Accelerate State of DevOps
  * 2023 and 2024 (dora.dev/research). Deployment frequency, lead time and recovery time follow the

@@ -95,15 +95,6 @@ export function isIncidentLevel(n: unknown): n is IncidentLevel {
   return n === 1 || n === 2 || n === 3;
 }
 
-export function isIncidentRecord(value: unknown): value is IncidentRecord {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    (value as { kind?: unknown }).kind === INCIDENT_KIND &&
-    IncidentRecordSchema.safeParse(value).success
-  );
-}
-
 /**
  * A new incident id: `inc-YYYYMMDD-HHMMSS-xxxx` (UTC; 4 random base-36 characters). Short enough
  * to type, sortable by time, valid in a ConfigMap name and a label value.

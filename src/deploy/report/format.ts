@@ -4,7 +4,7 @@
  */
 
 import type { DeploymentReport } from '../actions/report.js';
-import type { Band, BandResult, Distribution, Ratio } from '../analysis/dora.js';
+import type { Band, Ratio } from '../analysis/dora.js';
 import type { InfraHealth } from './infra.js';
 
 export const NA = 'N/A';
@@ -47,14 +47,6 @@ export function fmtFrequency(perDay: number | null): string {
 
 export function fmtBand(b: Band | null): string {
   return b === null ? NA : b[0]?.toUpperCase() + b.slice(1);
-}
-
-export function fmtBandResult(b: BandResult): string {
-  return fmtBand(b.band);
-}
-
-export function fmtDist(d: Distribution, key: 'p50Ms' | 'p95Ms' | 'maxMs'): string {
-  return fmtDuration(d[key]);
 }
 
 /** 2026-03-15 00:00 UTC */
