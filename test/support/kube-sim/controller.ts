@@ -132,11 +132,11 @@ export class Controllers {
   private readonly deadlineTimers = new Map<string, NodeJS.Timeout>();
   private readonly managedEndpoints = new Set<string>();
   private readonly warned = new Set<string>();
-  private readonly availabilityPending = new Set<string>();
   private readonly namespaceTimers = new Map<string, NodeJS.Timeout>();
   private readonly terminationTimers = new Map<string, NodeJS.Timeout>();
   /** When each pod became Ready (ms), for minReadySeconds. */
   private readonly readyAt = new Map<string, number>();
+  /** ReplicaSets (by uid) with Ready pods still inside minReadySeconds: the re-check timer of each. */
   private readonly availabilityTimers = new Map<string, NodeJS.Timeout>();
   private scheduled: NodeJS.Immediate | undefined;
   private closed = false;
@@ -174,7 +174,7 @@ export class Controllers {
    * Periodic effects of failing behaviors (restarts, repeated events) do not count.
    */
   isSettled(): boolean {
-    if (this.scheduled || this.terminationTimers.size > 0 || this.availabilityPending.size > 0) return false;
+    if (this.scheduled || this.terminationTimers.size > 0 || this.availabilityTimers.size > 0) return false;
     if (this.namespaceTimers.size > 0) return false;
     for (const rt of this.pods.values()) if (!rt.containers.every((c) => c.settled)) return false;
     return true;
@@ -829,13 +829,13 @@ export class Controllers {
       if (now - since >= minReadyMs) available++;
       else nextCheck = Math.min(nextCheck, since + minReadyMs);
     }
-    if (Number.isFinite(nextCheck)) this.availabilityPending.add(rs.metadata.uid);
-    else this.availabilityPending.delete(rs.metadata.uid);
+    const prev = this.availabilityTimers.get(rs.metadata.uid);
+    if (prev) clearTimeout(prev);
     if (Number.isFinite(nextCheck)) {
-      const prev = this.availabilityTimers.get(rs.metadata.uid);
-      if (prev) clearTimeout(prev);
       const t = setTimeout(() => this.kick(), Math.max(1, nextCheck - now + 2));
       this.availabilityTimers.set(rs.metadata.uid, t);
+    } else {
+      this.availabilityTimers.delete(rs.metadata.uid);
     }
     const status: KObj = {
       replicas: live.length,
