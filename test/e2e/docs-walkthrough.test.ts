@@ -9,10 +9,9 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { ensureBuilt, REPO_ROOT, runCli } from '../support/cli.js';
+import { ensureBuilt, REPO_ROOT, runCli, startFakeWorker } from '../support/cli.js';
 import { findCommands } from '../support/docs-commands.js';
 import { startKubeSim } from '../support/kube-sim/index.js';
-import { startFakeWorker } from './cli-deploy-helpers.js';
 
 /** The text of a markdown section: from the heading that starts with `heading` to the next heading of the same level. */
 function section(file: string, heading: string): { text: string; firstLine: number } {
@@ -44,7 +43,7 @@ describe('documented walk-throughs against the simulator', () => {
 
   before(async () => {
     ensureBuilt();
-    worker = await startFakeWorker(true);
+    worker = await startFakeWorker();
     sim = await startKubeSim({ readyDelayMs: 40 });
     sim.setProxyTarget('*', '*', worker.url);
   });
