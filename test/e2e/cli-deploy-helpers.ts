@@ -1,13 +1,16 @@
 /**
- * Shared by the deploy/rollback/history tests (e2e, and the actions in
+ * Shared by the deploy/rollback/history/report tests (e2e, and the actions in
  * test/integration/ledger-deploy-actions): a simulator with a fake worker behind the pod proxy
- * (healthy, or answering /readyz 503 for the pods of chosen images), and small readers of the
- * ledger ConfigMaps and the deploy Lease.
+ * (healthy, or answering /readyz 503 for the pods of chosen images), the fast deploy flags and a
+ * deploy runner, a seeded history, and small readers of the ledger ConfigMaps and the deploy Lease.
  */
-import { startFakeWorker } from '../support/cli.js';
+import assert from 'node:assert/strict';
+import { type CliResult, runCli, startFakeWorker } from '../support/cli.js';
 import { type KubeSim, startKubeSim } from '../support/kube-sim/index.js';
 
 export const REPO = 'ghcr.io/mobius-org/mobius-preview-worker';
+/** Deploy flags that keep a rollout against the simulator short (grace period, polling, timeout). */
+export const FAST = ['--grace-period', '500ms', '--poll-interval', '50', '--timeout', '30s'];
 
 export interface DeployTestCluster {
   sim: KubeSim;
@@ -62,4 +65,24 @@ export function ledgerRecords(sim: KubeSim, namespace: string): Record<string, u
 /** The image of the Deployment's first container. */
 export function liveImage(sim: KubeSim, namespace: string, name = 'preview-worker'): string | undefined {
   return sim.get('deployments', namespace, name)?.spec?.template?.spec?.containers?.[0]?.image;
+}
+
+/** `mobius-deploy deploy -e production --image-tag <tag>` with FAST and `extra`, against the cluster. */
+export function deployTag(
+  c: DeployTestCluster,
+  tag: string,
+  extra: string[] = [],
+  env?: Record<string, string>,
+): Promise<CliResult> {
+  return runCli(['deploy', '-e', 'production', '--image-tag', tag, ...FAST, ...extra], {
+    kubeconfig: c.sim.kubeconfigPath,
+    env,
+  });
+}
+
+/** A short production history: 1.0.0 and 1.1.0 succeed, then 1.2.0 crash-loops and is rolled back (exit 3). */
+export async function deployTwiceThenCrashloop(c: DeployTestCluster): Promise<void> {
+  for (const tag of ['1.0.0', '1.1.0']) assert.equal((await deployTag(c, tag)).code, 0);
+  c.sim.setImageBehavior(`${REPO}:1.2.0`, 'crashloop');
+  assert.equal((await deployTag(c, '1.2.0')).code, 3);
 }

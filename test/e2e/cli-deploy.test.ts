@@ -7,6 +7,8 @@ import { afterEach, before, beforeEach, describe, it } from 'node:test';
 import { CLI_PATH, ensureBuilt, parseJsonOutput, REPO_ROOT, runCli } from '../support/cli.js';
 import {
   type DeployTestCluster,
+  deployTag,
+  FAST,
   ledgerRecords,
   liveImage,
   REPO,
@@ -14,7 +16,6 @@ import {
 } from './cli-deploy-helpers.js';
 
 const NS = 'production';
-const FAST = ['--grace-period', '500ms', '--poll-interval', '50', '--timeout', '30s'];
 
 describe('mobius-deploy deploy (built CLI against the simulator)', () => {
   let c: DeployTestCluster;
@@ -27,10 +28,7 @@ describe('mobius-deploy deploy (built CLI against the simulator)', () => {
   });
 
   const deploy = (tag: string, ...extra: string[]) =>
-    runCli(['deploy', '-e', 'production', '--image-tag', tag, ...FAST, ...extra], {
-      kubeconfig: c.sim.kubeconfigPath,
-      env: { GITHUB_ACTOR: 'octocat', GITHUB_SHA: 'abc123def' },
-    });
+    deployTag(c, tag, extra, { GITHUB_ACTOR: 'octocat', GITHUB_SHA: 'abc123def' });
 
   it('installs into an empty namespace, then upgrades; -o json prints the final record', async () => {
     const first = await deploy('1.0.0');
@@ -402,10 +400,7 @@ describe('mobius-deploy deploy: a rollout that stops progressing', () => {
     // progressDeadlineSeconds 300 in the environment file, scaled to 1.5 s by the simulator.
     const c = await startDeployTestCluster(NS, { progressDeadlineScale: 0.005 });
     try {
-      const deploy = (tag: string, ...extra: string[]) =>
-        runCli(['deploy', '-e', 'production', '--image-tag', tag, ...FAST, ...extra], {
-          kubeconfig: c.sim.kubeconfigPath,
-        });
+      const deploy = (tag: string, ...extra: string[]) => deployTag(c, tag, extra);
       assert.equal((await deploy('1.0.0')).code, 0);
       c.sim.setImageBehavior(`${REPO}:1.6.0`, 'readiness-failing');
       const r = await deploy('1.6.0', '-o', 'json');

@@ -10,10 +10,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, before, beforeEach, describe, it } from 'node:test';
 import { ensureBuilt, parseJsonOutput, runCli } from '../support/cli.js';
-import { type DeployTestCluster, REPO, startDeployTestCluster } from './cli-deploy-helpers.js';
+import {
+  type DeployTestCluster,
+  deployTwiceThenCrashloop,
+  FAST,
+  REPO,
+  startDeployTestCluster,
+} from './cli-deploy-helpers.js';
 
 const NS = 'production';
-const FAST = ['--grace-period', '500ms', '--poll-interval', '50', '--timeout', '30s'];
 const kubectl = spawnSync('kubectl', ['version', '--client'], { encoding: 'utf8' });
 const hasKubectl = kubectl.status === 0;
 
@@ -29,13 +34,7 @@ describe('mobius-deploy history (built CLI against the simulator)', () => {
   before(() => ensureBuilt());
   beforeEach(async () => {
     c = await startDeployTestCluster(NS);
-    const deploy = (tag: string) =>
-      runCli(['deploy', '-e', 'production', '--image-tag', tag, ...FAST], {
-        kubeconfig: c.sim.kubeconfigPath,
-      });
-    for (const tag of ['1.0.0', '1.1.0']) assert.equal((await deploy(tag)).code, 0);
-    c.sim.setImageBehavior(`${REPO}:1.2.0`, 'crashloop');
-    assert.equal((await deploy('1.2.0')).code, 3);
+    await deployTwiceThenCrashloop(c);
   });
   afterEach(async () => {
     await c.close();

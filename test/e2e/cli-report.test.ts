@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { ensureBuilt, parseJsonOutput, runCli } from '../support/cli.js';
-import { REPO, startDeployTestCluster } from './cli-deploy-helpers.js';
+import { deployTwiceThenCrashloop, startDeployTestCluster } from './cli-deploy-helpers.js';
 
 const FIXTURE = fileURLToPath(new URL('../fixtures/ledger/basic-week', import.meta.url));
 const AT = '2026-03-15T00:00:00Z';
@@ -146,14 +146,7 @@ describe('mobius-deploy report over records written by deploy (simulator)', () =
     ensureBuilt();
     const c = await startDeployTestCluster('production');
     try {
-      const FAST = ['--grace-period', '500ms', '--poll-interval', '50', '--timeout', '30s'];
-      const deploy = (tag: string) =>
-        runCli(['deploy', '-e', 'production', '--image-tag', tag, ...FAST], {
-          kubeconfig: c.sim.kubeconfigPath,
-        });
-      for (const tag of ['1.0.0', '1.1.0']) assert.equal((await deploy(tag)).code, 0);
-      c.sim.setImageBehavior(`${REPO}:1.2.0`, 'crashloop');
-      assert.equal((await deploy('1.2.0')).code, 3);
+      await deployTwiceThenCrashloop(c);
       const r = await runCli(['report', '-e', 'production', '--period', 'month', '--format', 'json'], {
         kubeconfig: c.sim.kubeconfigPath,
       });

@@ -7,6 +7,7 @@ import { afterEach, before, beforeEach, describe, it } from 'node:test';
 import { ensureBuilt, parseJsonOutput, runCli } from '../support/cli.js';
 import {
   type DeployTestCluster,
+  FAST,
   ledgerRecords,
   liveImage,
   REPO,
@@ -14,7 +15,6 @@ import {
 } from './cli-deploy-helpers.js';
 
 const NS = 'production';
-const FAST = ['--grace-period', '500ms', '--poll-interval', '50', '--timeout', '30s'];
 
 describe('mobius-deploy rollback (built CLI against the simulator)', () => {
   let c: DeployTestCluster;
