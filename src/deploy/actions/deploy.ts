@@ -447,8 +447,10 @@ export async function runDeploy(env: DeployEnvironment, input: DeployInput): Pro
   const now = env.now ?? Date.now;
 
   let objects = input.objects;
+  // The live Deployment, read before the lock: for an image-only deploy and for the dry run.
+  let live: Awaited<ReturnType<typeof readDeployment>> | undefined;
   if (!objects) {
-    const live = await readDeployment(env.kube, namespace, deploymentName);
+    live = await readDeployment(env.kube, namespace, deploymentName);
     if (!live) {
       throw new UsageError(
         `deployment "${deploymentName}" does not exist in namespace ${namespace}, and without -e/--env there are no manifests to install it from`,
@@ -462,7 +464,7 @@ export async function runDeploy(env: DeployEnvironment, input: DeployInput): Pro
   if (input.dryRun) {
     // The annotations a real deploy would set; the record id is the live one, so the diff shows
     // only real changes.
-    const live = await readDeployment(env.kube, namespace, deploymentName);
+    live ??= await readDeployment(env.kube, namespace, deploymentName);
     const liveRecordId = live?.metadata?.annotations?.['mobius.dev/record-id'];
     const annotated = annotateDeployment(objects, deploymentName, changeCause, liveRecordId);
     let applied: AppliedObject[];
