@@ -17,6 +17,28 @@ import {
 
 const NS = 'production';
 
+/** Someone else's deploy lock: the Lease `holder` acquired at `acquiredAt` and last renewed at `renewedAt` (ms). */
+function holdDeployLock(
+  c: DeployTestCluster,
+  holder: string,
+  leaseDurationSeconds: number,
+  acquiredAt: number,
+  renewedAt = acquiredAt,
+): void {
+  const micro = (t: number) => new Date(t).toISOString().replace('Z', '000Z');
+  c.sim.create({
+    apiVersion: 'coordination.k8s.io/v1',
+    kind: 'Lease',
+    metadata: { name: 'mobius-deploy-lock', namespace: NS },
+    spec: {
+      holderIdentity: holder,
+      leaseDurationSeconds,
+      acquireTime: micro(acquiredAt),
+      renewTime: micro(renewedAt),
+    },
+  });
+}
+
 describe('mobius-deploy deploy (built CLI against the simulator)', () => {
   let c: DeployTestCluster;
   before(() => ensureBuilt());
@@ -237,18 +259,7 @@ describe('mobius-deploy deploy (built CLI against the simulator)', () => {
   it('a deploy is blocked by a held lock, with who holds it; an expired lock is taken over', async () => {
     assert.equal((await deploy('1.0.0')).code, 0);
     const now = Date.now();
-    const micro = (t: number) => new Date(t).toISOString().replace('Z', '000Z');
-    c.sim.create({
-      apiVersion: 'coordination.k8s.io/v1',
-      kind: 'Lease',
-      metadata: { name: 'mobius-deploy-lock', namespace: NS },
-      spec: {
-        holderIdentity: 'alice@laptop pid 4242 record 20261126t101010000z-00-abcdefgh',
-        leaseDurationSeconds: 60,
-        acquireTime: micro(now - 5000),
-        renewTime: micro(now - 5000),
-      },
-    });
+    holdDeployLock(c, 'alice@laptop pid 4242 record 20261126t101010000z-00-abcdefgh', 60, now - 5000);
     const blocked = await deploy('1.1.0');
     assert.equal(blocked.code, 4, blocked.stderr);
     assert.match(
@@ -262,17 +273,7 @@ describe('mobius-deploy deploy (built CLI against the simulator)', () => {
     assert.equal(forced.code, 0, forced.stderr);
     assert.match(forced.stderr, /--force-unlock: took the deploy lock from alice@laptop/);
 
-    c.sim.create({
-      apiVersion: 'coordination.k8s.io/v1',
-      kind: 'Lease',
-      metadata: { name: 'mobius-deploy-lock', namespace: NS },
-      spec: {
-        holderIdentity: 'ci-runner@gone pid 1',
-        leaseDurationSeconds: 30,
-        acquireTime: micro(now - 120_000),
-        renewTime: micro(now - 90_000),
-      },
-    });
+    holdDeployLock(c, 'ci-runner@gone pid 1', 30, now - 120_000, now - 90_000);
     const stale = await deploy('1.2.0');
     assert.equal(stale.code, 0, stale.stderr);
     assert.match(stale.stderr, /took over the expired deploy lock of ci-runner@gone pid 1/);
@@ -338,18 +339,7 @@ describe('mobius-deploy deploy (built CLI against the simulator)', () => {
 
   it('SIGINT while waiting for the lock exits 130 and leaves the holder its lock', async () => {
     assert.equal((await deploy('1.0.0')).code, 0);
-    const micro = (t: number) => new Date(t).toISOString().replace('Z', '000Z');
-    c.sim.create({
-      apiVersion: 'coordination.k8s.io/v1',
-      kind: 'Lease',
-      metadata: { name: 'mobius-deploy-lock', namespace: NS },
-      spec: {
-        holderIdentity: 'bob@desk pid 7',
-        leaseDurationSeconds: 300,
-        acquireTime: micro(Date.now()),
-        renewTime: micro(Date.now()),
-      },
-    });
+    holdDeployLock(c, 'bob@desk pid 7', 300, Date.now());
     const leaseReads = () =>
       c.sim.requests().filter((q) => q.method === 'GET' && q.path.endsWith('/leases/mobius-deploy-lock'))
         .length;
