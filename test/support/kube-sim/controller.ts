@@ -32,7 +32,13 @@ export const REVISION = 'deployment.kubernetes.io/revision';
 const REVISION_HISTORY = 'deployment.kubernetes.io/revision-history';
 const DESIRED = 'deployment.kubernetes.io/desired-replicas';
 const MAX_REPLICAS = 'deployment.kubernetes.io/max-replicas';
-const NODES = ['kube-sim-node-1', 'kube-sim-node-2', 'kube-sim-node-3'];
+/** The simulated cluster's nodes: pods are scheduled on them in turn. */
+export const NODE_NAMES = ['kube-sim-node-1', 'kube-sim-node-2', 'kube-sim-node-3'];
+
+/** A node's InternalIP (a pod's hostIP): 192.168.49.2 for the first node, and so on. */
+export function nodeIp(name: string): string {
+  return `192.168.49.${NODE_NAMES.indexOf(name) + 2}`;
+}
 
 /** Options of the control loops. */
 export interface ControllerOptions {
@@ -923,7 +929,7 @@ export class Controllers {
     }
     at(Math.min(10, delay / 4), () => {
       const idx = this.ipCounter++;
-      rt.node = NODES[idx % NODES.length];
+      rt.node = NODE_NAMES[idx % NODE_NAMES.length];
       rt.ip = `10.244.${Math.floor(idx / 250) % 250}.${(idx % 250) + 1}`;
       rt.startTime = this.ts();
       this.writePod(rt);
@@ -1157,6 +1163,7 @@ export class Controllers {
       const notReady = rt.containers.filter((c) => !c.ready).map((c) => c.name);
       const anyStarted = rt.containers.some((c) => c.started);
       const notReadyMsg = `containers with unready status: [${notReady.join(' ')}]`;
+      const hostIP = nodeIp(rt.node ?? '');
       pod.status = {
         phase: anyStarted ? 'Running' : 'Pending',
         conditions: [
@@ -1168,8 +1175,8 @@ export class Controllers {
             : cond('ContainersReady', 'False', 'ContainersNotReady', notReadyMsg),
           cond('PodScheduled', 'True'),
         ],
-        hostIP: `192.168.49.${NODES.indexOf(rt.node ?? '') + 2}`,
-        hostIPs: [{ ip: `192.168.49.${NODES.indexOf(rt.node ?? '') + 2}` }],
+        hostIP,
+        hostIPs: [{ ip: hostIP }],
         podIP: rt.ip,
         podIPs: [{ ip: rt.ip }],
         startTime: rt.startTime,

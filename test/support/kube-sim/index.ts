@@ -27,7 +27,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { stringify as toYaml } from 'yaml';
 import { Api } from './api.js';
 import { type BehaviorKind, type ImageBehavior, normalizeBehavior } from './behaviors.js';
-import { Controllers, deploymentComplete, REVISION } from './controller.js';
+import { Controllers, deploymentComplete, NODE_NAMES, nodeIp, REVISION } from './controller.js';
 import { type EventInput, EventRecorder } from './events.js';
 import {
   LogBook,
@@ -338,7 +338,7 @@ export async function startKubeSim(options: KubeSimOptions = {}): Promise<KubeSi
     store.insert(NS, builtinNamespace(store, NS, ns));
   }
   const NODES = findResource('', 'v1', 'nodes')!;
-  ['kube-sim-node-1', 'kube-sim-node-2', 'kube-sim-node-3'].forEach((name, i) => {
+  NODE_NAMES.forEach((name, i) => {
     const node = store.prepareCreate(
       NODES,
       {
@@ -384,7 +384,7 @@ export async function startKubeSim(options: KubeSimOptions = {}): Promise<KubeSi
         lastTransitionTime: node.metadata.creationTimestamp,
       })),
       addresses: [
-        { type: 'InternalIP', address: `192.168.49.${i + 2}` },
+        { type: 'InternalIP', address: nodeIp(name) },
         { type: 'Hostname', address: name },
       ],
       nodeInfo: {
