@@ -6,7 +6,6 @@
 import type { KubeClients } from '../kube/client.js';
 import type { Environment } from '../manifests/environment.js';
 import { DEPLOYER_NAME } from '../manifests/labels.js';
-import { resolvePermissions } from '../manifests/rbac.js';
 import {
   type AccessAnalysis,
   analyzeAccess,
@@ -15,6 +14,7 @@ import {
   SEVERITY_RANK,
   type Severity,
 } from '../rbac-analysis/analyze.js';
+import { permissionsToCheck } from './doctor.js';
 
 export interface AccessReviewResult extends AccessAnalysis {
   context?: string;
@@ -80,12 +80,6 @@ export async function runAccessReview(
       'ClusterRoleBinding',
     ),
   ]);
-  const env =
-    opts.environment ??
-    ({
-      namespace: ns,
-      apiToken: { secretName: 'preview-worker-api-token', secretKey: 'PREVIEW_API_TOKEN' },
-    } as Environment);
   const analysis = analyzeAccess({
     namespace: ns,
     roles,
@@ -95,7 +89,7 @@ export async function runAccessReview(
     includeSystem: opts.includeSystem,
     deployer: {
       roleName: DEPLOYER_NAME,
-      needed: resolvePermissions(env).map((p) => ({
+      needed: permissionsToCheck(ns, opts.environment).map((p) => ({
         apiGroup: p.apiGroup,
         resource: p.resource,
         verbs: p.verbs,
