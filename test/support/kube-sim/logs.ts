@@ -27,14 +27,19 @@ export interface LogGeneratorOptions {
 
 type Follower = (line: LogLine | null) => void;
 
-/** The worker's pino-style JSON log lines: a realistic mix of info, warn and error lines. */
-/** A stable number per pod name, so each pod logs its own job ids like separate workers do. */
-function podSeed(pod: string): number {
+/** A stable unsigned 32-bit number per name (s[0]*31^(n-1) + ... + s[n-1]), for per-pod variety. */
+export function nameHash(name: string): number {
   let h = 0;
-  for (let i = 0; i < pod.length; i++) h = (h * 31 + pod.charCodeAt(i)) >>> 0;
-  return h % 100000;
+  for (let i = 0; i < name.length; i++) h = (h * 31 + name.charCodeAt(i)) >>> 0;
+  return h;
 }
 
+/** A stable number per pod name, so each pod logs its own job ids like separate workers do. */
+function podSeed(pod: string): number {
+  return nameHash(pod) % 100000;
+}
+
+/** The worker's pino-style JSON log lines: a realistic mix of info, warn and error lines. */
 export const workerLogGenerator: LogGenerator = ({ pod, index, time }) => {
   const jobId = `job-${(index * 7919 + podSeed(pod)) % 100000}`;
   const base = { time, pid: 1, hostname: pod };

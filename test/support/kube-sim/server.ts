@@ -16,7 +16,7 @@ import {
   openApiV3Root,
   versionInfo,
 } from './discovery.js';
-import type { LogBook, LogLine } from './logs.js';
+import { type LogBook, type LogLine, nameHash } from './logs.js';
 import { clone, jsonPatch, mergePatch, strategicMergePatch } from './patch.js';
 import { decodeProtobufObject, decodeSelfSubjectAccessReview, isProtobufEnvelope } from './protobuf.js';
 import { apiVersionOf, findResource, type ResourceDef } from './resources.js';
@@ -936,8 +936,7 @@ export class SimServer {
       usage = set.map((u, i) => ({ ...u, name: u.name ?? containers[i] ?? containers[0] }));
     } else {
       if (pod.status?.phase !== 'Running') return undefined;
-      let h = 0;
-      for (const ch of key) h = (h * 31 + ch.charCodeAt(0)) >>> 0;
+      const h = nameHash(key);
       usage = containers.map((name) => ({
         name,
         cpu: `${(10 + (h % 40)) * 1_000_000 + (h % 997)}n`,
