@@ -105,6 +105,37 @@ describe('mobius-deploy logs (built CLI against kube-sim)', () => {
   const run = (args: string[], timeoutMs = 30_000) =>
     runCli(args, { kubeconfig: sim.kubeconfigPath, timeoutMs });
 
+  // For the --follow tests that scale the deployment up to 4 and back.
+  const scaleTo = (replicas: number) =>
+    sim.mutate('deployments', NS, 'preview-worker', (d) => {
+      d.spec.replicas = replicas;
+    });
+  /** The previous test scaled 4 → 3: wait until the removed pod is gone. */
+  const waitForThreePods = () =>
+    sim.waitFor(() => sim.podsOf(NS, 'preview-worker').length === 3, {
+      message: '3 pods',
+      timeoutMs: 20_000,
+    });
+  /** The name of a running pod not in `known` (after a scale-up). */
+  const newRunningPod = async (known: string[], timeoutMs?: number): Promise<string> => {
+    const pod = await sim.waitFor(
+      () =>
+        sim
+          .podsOf(NS, 'preview-worker')
+          .find((p) => !known.includes(p.metadata.name) && p.status?.containerStatuses?.[0]?.state?.running),
+      { message: 'a fourth running pod', timeoutMs },
+    );
+    return pod.metadata.name as string;
+  };
+  /** Lines appear once the follower connected to the pod: append `text` until `f` prints it. */
+  const appendUntilFollowed = async (f: Follower, pod: string, text: string, deadline: number) => {
+    while (!f.out().includes(`${pod} | ${text}`)) {
+      sim.appendPodLog(NS, pod, [text]);
+      if (Date.now() > deadline) throw new Error(`new pod ${pod} not followed\n${f.out()}\n${f.err()}`);
+      await new Promise((r) => setTimeout(r, 300));
+    }
+  };
+
   it('merges all pods in time order with pod-name prefixes and readable JSON lines', async () => {
     const r = await run(['logs', '--namespace', NS, '--tail', '100']);
     assert.equal(r.code, 0, r.stderr);
@@ -432,24 +463,9 @@ describe('mobius-deploy logs (built CLI against kube-sim)', () => {
       sim.appendPodLog(NS, pods[1], ['after the cut']);
       await f.waitFor(new RegExp(`^${pods[1]} \\| after the cut$`, 'm'), 'a line after the cut');
       // Scale up: a pod started during the run is followed too.
-      sim.mutate('deployments', NS, 'preview-worker', (d) => {
-        d.spec.replicas = 4;
-      });
-      const newPod = await sim.waitFor(
-        () =>
-          sim
-            .podsOf(NS, 'preview-worker')
-            .find((p) => !pods.includes(p.metadata.name) && p.status?.containerStatuses?.[0]?.state?.running),
-        { message: 'a fourth running pod' },
-      );
-      const newName = newPod.metadata.name as string;
-      // Lines appear once the follower connected; append until one shows up.
-      const deadline = Date.now() + 20_000;
-      while (!f.out().includes(`${newName} | from the new pod`)) {
-        sim.appendPodLog(NS, newName, ['from the new pod']);
-        if (Date.now() > deadline) throw new Error(`new pod not followed\n${f.out()}\n${f.err()}`);
-        await new Promise((r) => setTimeout(r, 300));
-      }
+      scaleTo(4);
+      const newName = await newRunningPod(pods);
+      await appendUntilFollowed(f, newName, 'from the new pod', Date.now() + 20_000);
       assert.equal(await f.interrupt(), 0, f.err());
       const lines = f.out().trimEnd().split('\n');
       // Nothing delivered twice across the reconnect.
@@ -466,17 +482,12 @@ describe('mobius-deploy logs (built CLI against kube-sim)', () => {
       );
     } finally {
       f.kill();
-      sim.mutate('deployments', NS, 'preview-worker', (d) => {
-        d.spec.replicas = 3;
-      });
+      scaleTo(3);
     }
   });
 
   it('--follow re-lists and re-watches when the pod watch drops', async () => {
-    await sim.waitFor(() => sim.podsOf(NS, 'preview-worker').length === 3, {
-      message: '3 pods',
-      timeoutMs: 20_000,
-    });
+    await waitForThreePods();
     const drop = sim.injectFault({ path: '/pods', query: /watch=true/, drop: true, times: 2 });
     const f = startFollow(['logs', '-n', NS, '-f', '--tail', '0', '--kubeconfig', sim.kubeconfigPath]);
     try {
@@ -485,40 +496,20 @@ describe('mobius-deploy logs (built CLI against kube-sim)', () => {
         if (Date.now() > deadline) throw new Error(`the watch was not retried\n${f.err()}`);
         await new Promise((r) => setTimeout(r, 50));
       }
-      sim.mutate('deployments', NS, 'preview-worker', (d) => {
-        d.spec.replicas = 4;
-      });
+      scaleTo(4);
       const known = sim.podsOf(NS, 'preview-worker').map((p) => p.metadata.name as string);
-      const newPod = await sim.waitFor(
-        () =>
-          sim
-            .podsOf(NS, 'preview-worker')
-            .find(
-              (p) => !known.includes(p.metadata.name) && p.status?.containerStatuses?.[0]?.state?.running,
-            ),
-        { message: 'a fourth running pod', timeoutMs: 20_000 },
-      );
-      const name = newPod.metadata.name as string;
-      while (!f.out().includes(`${name} | after the watch came back`)) {
-        sim.appendPodLog(NS, name, ['after the watch came back']);
-        if (Date.now() > deadline + 10_000) throw new Error(`new pod not followed\n${f.out()}\n${f.err()}`);
-        await new Promise((r) => setTimeout(r, 300));
-      }
+      const name = await newRunningPod(known, 20_000);
+      await appendUntilFollowed(f, name, 'after the watch came back', deadline + 10_000);
       assert.equal(await f.interrupt(), 0, f.err());
     } finally {
       f.kill();
       drop.clear();
-      sim.mutate('deployments', NS, 'preview-worker', (d) => {
-        d.spec.replicas = 3;
-      });
+      scaleTo(3);
     }
   });
 
   it('--follow polls the pod list when watching pods is denied', async () => {
-    await sim.waitFor(() => sim.podsOf(NS, 'preview-worker').length === 3, {
-      message: '3 pods',
-      timeoutMs: 20_000,
-    });
+    await waitForThreePods();
     const undo = sim.deny({ verb: 'watch', resource: 'pods', namespace: NS });
     const f = startFollow(['logs', '-n', NS, '-f', '--tail', '0', '--kubeconfig', sim.kubeconfigPath]);
     try {
@@ -528,41 +519,19 @@ describe('mobius-deploy logs (built CLI against kube-sim)', () => {
         'stderr',
       );
       const known = sim.podsOf(NS, 'preview-worker').map((p) => p.metadata.name as string);
-      sim.mutate('deployments', NS, 'preview-worker', (d) => {
-        d.spec.replicas = 4;
-      });
-      const newPod = await sim.waitFor(
-        () =>
-          sim
-            .podsOf(NS, 'preview-worker')
-            .find(
-              (p) => !known.includes(p.metadata.name) && p.status?.containerStatuses?.[0]?.state?.running,
-            ),
-        { message: 'a fourth running pod', timeoutMs: 20_000 },
-      );
-      const name = newPod.metadata.name as string;
-      const deadline = Date.now() + 20_000;
-      while (!f.out().includes(`${name} | found by polling`)) {
-        sim.appendPodLog(NS, name, ['found by polling']);
-        if (Date.now() > deadline) throw new Error(`new pod not followed\n${f.out()}\n${f.err()}`);
-        await new Promise((r) => setTimeout(r, 300));
-      }
+      scaleTo(4);
+      const name = await newRunningPod(known, 20_000);
+      await appendUntilFollowed(f, name, 'found by polling', Date.now() + 20_000);
       assert.equal(await f.interrupt(), 0, f.err());
     } finally {
       f.kill();
       undo();
-      sim.mutate('deployments', NS, 'preview-worker', (d) => {
-        d.spec.replicas = 3;
-      });
+      scaleTo(3);
     }
   });
 
   it('--follow during a rollout follows the new pods and drops the deleted ones', async () => {
-    // The previous test scaled 4 → 3: wait until the removed pod is gone.
-    await sim.waitFor(() => sim.podsOf(NS, 'preview-worker').length === 3, {
-      message: '3 pods',
-      timeoutMs: 20_000,
-    });
+    await waitForThreePods();
     const before = sim
       .podsOf(NS, 'preview-worker')
       .map((p) => p.metadata.name as string)
@@ -578,14 +547,8 @@ describe('mobius-deploy logs (built CLI against kube-sim)', () => {
         .map((p) => p.metadata.name as string)
         .filter((n) => !before.includes(n));
       assert.ok(after.length >= 1, 'new pods exist');
-      for (const p of after) {
-        const deadline = Date.now() + 20_000;
-        while (!f.out().includes(`${p} | hello from the new version`)) {
-          sim.appendPodLog(NS, p, ['hello from the new version']);
-          if (Date.now() > deadline) throw new Error(`new pod ${p} not followed\n${f.out()}\n${f.err()}`);
-          await new Promise((r) => setTimeout(r, 300));
-        }
-      }
+      for (const p of after)
+        await appendUntilFollowed(f, p, 'hello from the new version', Date.now() + 20_000);
       for (const p of before)
         await f.waitFor(new RegExp(`pod ${p} (was deleted|is gone)`), `${p} dropped`, 'stderr');
       assert.equal(await f.interrupt(), 0, f.err());
