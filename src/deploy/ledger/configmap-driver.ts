@@ -39,8 +39,6 @@ export const ENV_LABEL = 'mobius.dev/env';
 export const RESULT_LABEL = 'mobius.dev/result';
 export const RECORD_ID_LABEL = 'mobius.dev/record-id';
 export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
-/** The managed-by label value every object the CLI writes carries (manifests/labels.ts). */
-export { MANAGED_BY };
 export const RECORD_DATA_KEY = 'record';
 
 /** The few ConfigMap calls the driver needs; `configMapApiFromKubeConfig` adapts the real client. */

@@ -15,7 +15,6 @@ export {
   type JsonTransport,
   KIND_LABEL,
   LEDGER_LABEL,
-  MANAGED_BY,
   MANAGED_BY_LABEL,
   RECORD_DATA_KEY,
   RECORD_ID_LABEL,
