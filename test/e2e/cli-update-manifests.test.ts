@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { renderAllFiles } from '../../src/deploy/manifests/rendered-files.js';
-import { type CliResult, ensureBuilt, parseJsonOutput, REPO_ROOT } from '../support/cli.js';
+import { type CliResult, ensureBuilt, parseJsonOutput, REPO_ROOT, runCli } from '../support/cli.js';
 
 let root: string;
 
@@ -22,24 +22,9 @@ function copyRepo(): string {
   return dir;
 }
 
-async function run(args: string[]): Promise<CliResult> {
-  const { spawn } = await import('node:child_process');
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(root, 'cli', 'mobius-deploy.js'), ...args], {
-      cwd: root,
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, NO_COLOR: '1', NODE_ENV: 'test' },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => {
-      stdout += d;
-    });
-    child.stderr.setEncoding('utf8').on('data', (d: string) => {
-      stderr += d;
-    });
-    child.on('error', reject);
-    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr, timedOut: false }));
-  });
+/** The CLI of the sandbox copy, run in the sandbox. */
+function run(args: string[]): Promise<CliResult> {
+  return runCli(args, { cwd: root, cliPath: join(root, 'cli', 'mobius-deploy.js') });
 }
 
 /** Every file under deploy/ and k8s/ of the sandbox: relative path -> content. */

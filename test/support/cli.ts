@@ -22,6 +22,8 @@ export interface RunCliOptions {
   /** Inherit the whole parent environment instead of a clean base. */
   inheritEnv?: boolean;
   cwd?: string;
+  /** The CLI entry to run (default CLI_PATH, this repository's cli/mobius-deploy.js). */
+  cliPath?: string;
   /** Kill the process after this many ms (default 60 s); the result then has timedOut: true. */
   timeoutMs?: number;
   /** Text written to stdin. */
@@ -56,7 +58,7 @@ export function runCli(args: string[], options: RunCliOptions = {}): Promise<Cli
     else env[k] = v;
   }
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI_PATH, ...fullArgs], {
+    const child = spawn(process.execPath, [options.cliPath ?? CLI_PATH, ...fullArgs], {
       cwd: options.cwd ?? REPO_ROOT,
       env,
       stdio: ['pipe', 'pipe', 'pipe'],
