@@ -137,6 +137,7 @@ export class SimServer {
   private readonly PODS = findResource('', 'v1', 'pods')!;
   private readonly SERVICES = findResource('', 'v1', 'services')!;
   private readonly ENDPOINTS = findResource('', 'v1', 'endpoints')!;
+  private readonly NODES = findResource('', 'v1', 'nodes')!;
   private host = '127.0.0.1';
 
   constructor(
@@ -986,10 +987,9 @@ export class SimServer {
   private serveMetrics(res: ServerResponse, method: string, p: ParsedPath, query: URLSearchParams): unknown {
     if (method !== 'GET') throw methodNotAllowed();
     if (p.r.plural === 'nodes') {
-      const NODES = findResource('', 'v1', 'nodes')!;
       if (p.name) {
         this.checkAccess('get', p);
-        const node = this.store.get(NODES, undefined, p.name);
+        const node = this.store.get(this.NODES, undefined, p.name);
         if (!node) {
           throw new StatusError(404, 'NotFound', `nodemetrics.metrics.k8s.io "${p.name}" not found`, {
             name: p.name,
@@ -1002,7 +1002,7 @@ export class SimServer {
       this.checkAccess('list', p);
       const label = parseLabelSelector(query.get('labelSelector'));
       const items = this.store
-        .list(NODES)
+        .list(this.NODES)
         .filter((n) => label(n.metadata.labels))
         .map((n) => this.nodeMetrics(n));
       return this.send(res, 200, {
