@@ -7,6 +7,7 @@
  * never appears in an error message or its cause chain (`scrubSecrets` removes it, and the forms it
  * takes inside the Secret, from every error this action lets through).
  */
+import { maskSecrets } from '../build/docker.js';
 import { ConfigError, isCliError, UsageError } from '../errors.js';
 import type { KubeClients } from '../kube/client.js';
 import { KubeApiError } from '../kube/errors.js';
@@ -63,12 +64,7 @@ export function dockerConfigJson(server: string, username: string, token: string
 
 /** Removes every form of the secret values from a text. */
 export function scrubSecrets(text: string, secrets: string[]): string {
-  let out = text;
-  for (const s of secrets) {
-    if (s.length < 4) continue;
-    out = out.split(s).join('[REDACTED]');
-  }
-  return out;
+  return maskSecrets(text, secrets, '[REDACTED]');
 }
 
 export interface RotateInput {

@@ -55,10 +55,14 @@ export function imagetoolsInspectArgs(ref: string): string[] {
   return ['buildx', 'imagetools', 'inspect', ref, '--format', '{{json .Manifest}}'];
 }
 
-/** Replaces each secret (non-empty) in `text` with ***. */
-export function maskSecrets(text: string, secrets: readonly (string | undefined)[]): string {
+/** Replaces each secret (4 characters or more) in `text` with `replacement` (*** by default). */
+export function maskSecrets(
+  text: string,
+  secrets: readonly (string | undefined)[],
+  replacement = '***',
+): string {
   let out = text;
-  for (const s of secrets) if (s && s.length >= 4) out = out.split(s).join('***');
+  for (const s of secrets) if (s && s.length >= 4) out = out.split(s).join(replacement);
   return out;
 }
 
