@@ -10,6 +10,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { buildUnderLock } from './build-lock.js';
 
 export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const CLI_PATH = join(REPO_ROOT, 'cli', 'mobius-deploy.js');
@@ -99,20 +100,23 @@ function newestMtime(dir: string): number {
 }
 
 /**
- * Build dist/ when it is missing or older than src/ (runs `npm run build` once per process).
+ * Build dist/ when it is missing or older than src/ (runs `npm run build` once per process, under
+ * the dist/ build lock shared with the worker e2e tests).
  * Throws with the compiler output when the build fails.
  */
 let built = false;
 export function ensureBuilt(): void {
   if (built) return;
   const entry = join(REPO_ROOT, 'dist', 'deploy', 'cli', 'main.js');
-  const stale = !existsSync(entry) || newestMtime(join(REPO_ROOT, 'src', 'deploy')) > statSync(entry).mtimeMs;
-  if (stale) {
-    const r = spawnSync('npm', ['run', 'build', '--silent'], { cwd: REPO_ROOT, encoding: 'utf8' });
-    if (r.status !== 0 && !existsSync(entry)) {
-      throw new Error(`npm run build failed:\n${r.stdout}\n${r.stderr}`);
-    }
-  }
+  buildUnderLock(
+    () => existsSync(entry) && newestMtime(join(REPO_ROOT, 'src', 'deploy')) <= statSync(entry).mtimeMs,
+    () => {
+      const r = spawnSync('npm', ['run', 'build', '--silent'], { cwd: REPO_ROOT, encoding: 'utf8' });
+      if (r.status !== 0 && !existsSync(entry)) {
+        throw new Error(`npm run build failed:\n${r.stdout}\n${r.stderr}`);
+      }
+    },
+  );
   built = true;
 }
 

@@ -5,9 +5,10 @@
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { buildUnderLock } from './build-lock.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -161,33 +162,20 @@ function isFresh(entry: string): boolean {
  * into dist/ at the same time.
  */
 export function ensureWorkerBuilt(entry: string): void {
-  if (isFresh(entry)) return;
-  const lock = join(ROOT, 'dist', '.e2e-build.lock');
-  mkdirSync(join(ROOT, 'dist'), { recursive: true });
-  const deadline = Date.now() + 180_000;
-  for (;;) {
-    try {
-      mkdirSync(lock);
-      break;
-    } catch {
-      if (Date.now() > deadline) rmSync(lock, { recursive: true, force: true });
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 200);
-    }
-  }
-  try {
-    if (isFresh(entry)) return;
-    // tsc emits even when unrelated files have type errors; what matters is that the entry exists.
-    spawnSync(
-      process.execPath,
-      [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'],
-      {
-        cwd: ROOT,
-        stdio: 'ignore',
-      },
-    );
-  } finally {
-    rmSync(lock, { recursive: true, force: true });
-  }
+  buildUnderLock(
+    () => isFresh(entry),
+    () => {
+      // tsc emits even when unrelated files have type errors; what matters is that the entry exists.
+      spawnSync(
+        process.execPath,
+        [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'],
+        {
+          cwd: ROOT,
+          stdio: 'ignore',
+        },
+      );
+    },
+  );
   assert.ok(existsSync(entry), `npm run build did not produce ${entry}`);
 }
 
