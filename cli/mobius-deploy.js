@@ -16,17 +16,16 @@ const compiled = join(root, 'dist', 'deploy', 'cli', 'main.js');
 const bundleDir = join(root, 'dist', 'cli-bundle');
 const bundled = join(bundleDir, 'main.cjs');
 
-function useBundle() {
-  if (process.env.MOBIUS_DEPLOY_NO_BUNDLE === '1') return false;
-  const b = statSync(bundled, { throwIfNoEntry: false });
-  const c = statSync(compiled, { throwIfNoEntry: false });
-  return Boolean(b && (!c || b.mtimeMs >= c.mtimeMs));
-}
-
-/** The CLI's main(argv), from the bundle or from tsc's output. */
+/** The CLI's main(argv), from the bundle or from tsc's output (each file is looked at once). */
 async function loadMain() {
-  if (useBundle()) return require(join(bundleDir, 'loader.cjs')).loadBundle(bundled).exports.main;
-  if (statSync(compiled, { throwIfNoEntry: false })) return (await import(pathToFileURL(compiled).href)).main;
+  const c = statSync(compiled, { throwIfNoEntry: false });
+  if (process.env.MOBIUS_DEPLOY_NO_BUNDLE !== '1') {
+    const b = statSync(bundled, { throwIfNoEntry: false });
+    if (b && (!c || b.mtimeMs >= c.mtimeMs)) {
+      return require(join(bundleDir, 'loader.cjs')).loadBundle(bundled).exports.main;
+    }
+  }
+  if (c) return (await import(pathToFileURL(compiled).href)).main;
   process.stderr.write(`mobius-deploy is not built yet: run \`npm ci && npm run build\` in ${root} first.\n`);
   process.exit(2);
 }
