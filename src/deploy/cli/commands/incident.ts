@@ -19,11 +19,6 @@ interface LedgerOptions {
   actor?: string;
 }
 
-function levelParser(value: string): string {
-  // Validated in the action (exit 2 with the allowed values and what they mean).
-  return value;
-}
-
 async function incidentContext(ctx: CommandContext, opts: LedgerOptions): Promise<IncidentContext> {
   const ledgerMod = await import('../../ledger/index.js');
   const pctx = await ledgerMod.processProvenanceContext();
@@ -107,7 +102,7 @@ Examples:
     incident
       .command('open')
       .description('Open an incident (prints what the playbook says to do for its level)')
-      .requiredOption('--level <n>', 'incident level: 1 (minor), 2 (major) or 3 (critical)', levelParser)
+      .requiredOption('--level <n>', 'incident level: 1 (minor), 2 (major) or 3 (critical)')
       .requiredOption('--summary <text>', 'what is wrong, in one sentence')
       .option('--deploy <id>', 'the ledger id of the deploy it relates to')
       .option('--impact <text>', 'who or what is affected')
@@ -139,7 +134,7 @@ Examples:
       .description('Add a note to an incident, change its level, impact or action items')
       .argument('<id>', 'incident id (or a unique prefix/suffix of it)')
       .option('--note <text>', 'a timeline note')
-      .option('--level <n>', 'new level: 1, 2 or 3', levelParser)
+      .option('--level <n>', 'new level: 1, 2 or 3')
       .option('--impact <text>', 'who or what is affected (replaces the previous text)')
       .option('--action <text...>', 'action items to add')
       .addOption(ledgerDirOption())
