@@ -6,6 +6,7 @@
  */
 import { type Command, Option } from 'commander';
 import type { RotateResult } from '../../actions/registry-secret.js';
+import { ConfigError } from '../../errors.js';
 import { parsePositiveInt } from '../global-options.js';
 import { runCommand } from '../run-command.js';
 
@@ -78,7 +79,6 @@ Examples:
             import('../../actions/registry-secret.js'),
             import('../../ledger/provenance.js'),
           ]);
-          const { ConfigError } = await import('../../errors.js');
           const token = act.readTokenFromEnv(opts.fromEnv, ctx.io.env);
           const username = (
             opts.username ??
