@@ -65,7 +65,7 @@ export function validateNamespace(ns: string, source: string): string {
 
 async function defaultEnvironmentLoader(name: string, rootDir?: string): Promise<unknown> {
   // Loaded on demand, so `--help` never loads the manifests layer (yaml, zod). A literal specifier,
-  // so the CLI bundler (build/bundle-cli.mjs) sees it and emits it as a lazy chunk.
+  // so the CLI bundler (build/bundle-cli.mjs) sees it and bundles it behind a lazy initialiser.
   const mod = (await import('../manifests/environment.js')) as { loadEnvironment?: EnvironmentLoader };
   if (typeof mod.loadEnvironment !== 'function') {
     throw new ConfigError('This build has no environment support (src/deploy/manifests/environment.ts).');
