@@ -12,8 +12,8 @@ import { afterEach, before, beforeEach, describe, it } from 'node:test';
 import { ensureBuilt, parseJsonOutput, runCli } from '../support/cli.js';
 import {
   type DeployTestCluster,
+  deployTag,
   deployTwiceThenCrashloop,
-  FAST,
   REPO,
   startDeployTestCluster,
 } from './cli-deploy-helpers.js';
@@ -96,10 +96,7 @@ describe('mobius-deploy history (built CLI against the simulator)', () => {
     try {
       const cms = () => c.sim.list('configmaps', NS, { labelSelector: 'mobius.dev/ledger=true' }).length;
       const before = cms();
-      const r = await runCli(
-        ['deploy', '-e', 'production', '--image-tag', '1.1.1', ...FAST, '--ledger-dir', dir, '-o', 'json'],
-        { kubeconfig: c.sim.kubeconfigPath },
-      );
+      const r = await deployTag(c, '1.1.1', ['--ledger-dir', dir, '-o', 'json']);
       assert.equal(r.code, 0, r.stderr);
       const id = parseJsonOutput<{ id: string }>(r).id;
       assert.deepEqual(readdirSync(dir), [`deploy.${id}.json`]);
