@@ -34,8 +34,8 @@ export function mdCell(text: string): string {
 
 function table(headers: string[], rows: string[][], align?: Array<'l' | 'r'>): string {
   const sep = headers.map((_, i) => (align?.[i] === 'r' ? '---:' : '---'));
-  return [headers, sep, ...rows.map((r) => r.map(mdCell))]
-    .map((r, i) => `| ${(i === 1 ? r : i === 0 ? r.map(mdCell) : r).join(' | ')} |`)
+  return [headers.map(mdCell), sep, ...rows.map((r) => r.map(mdCell))]
+    .map((r) => `| ${r.join(' | ')} |`)
     .join('\n');
 }
 
