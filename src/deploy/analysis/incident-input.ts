@@ -4,6 +4,7 @@
  * deploy, so it does not depend on how the incidents module stores the rest. Field names are read
  * tolerantly (openedAt, else startedAt; relatedDeployId, else deployId / related.deployId).
  */
+import { isIncidentLevel } from '../incidents/record.js';
 import type { LedgerRecord } from '../ledger/record.js';
 import type { IncidentInput } from './dora.js';
 
@@ -16,7 +17,7 @@ export function incidentInputFromRecord(record: LedgerRecord): IncidentInput | u
   const openedAt = str(r.openedAt) ?? str(r.startedAt);
   if (!openedAt || Number.isNaN(Date.parse(openedAt))) return undefined;
   const levelNum = Number(r.level);
-  const level = (levelNum === 1 || levelNum === 2 || levelNum === 3 ? levelNum : 2) as 1 | 2 | 3;
+  const level = isIncidentLevel(levelNum) ? levelNum : 2;
   const resolvedAt = str(r.resolvedAt);
   const relatedDeployId =
     str(r.relatedDeployId) ?? str(r.deployId) ?? str(related.deployId) ?? str(r.relatedRecordId);
