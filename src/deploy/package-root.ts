@@ -4,18 +4,15 @@
  * code runs from: src/ through tsx, dist/ from tsc, or the bundled CLI, dist/cli-bundle/main.cjs
  * (which sits at another depth than the files it was built from).
  */
-import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { packageRootAbove } from '../worker/package-root.js';
 
-/** Walk up from `moduleUrl` (an import.meta.url) to the nearest directory with a package.json. */
+/**
+ * Walk up from `moduleUrl` (an import.meta.url) to the nearest directory with a package.json
+ * (three levels up when there is none).
+ */
 export function findPackageRoot(moduleUrl: string): string {
   const start = dirname(fileURLToPath(moduleUrl));
-  let dir = start;
-  for (;;) {
-    if (existsSync(join(dir, 'package.json'))) return dir;
-    const parent = dirname(dir);
-    if (parent === dir) return join(start, '..', '..', '..');
-    dir = parent;
-  }
+  return packageRootAbove(start) ?? join(start, '..', '..', '..');
 }

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, it } from 'node:test';
 import { Canvas, Image } from '@napi-rs/canvas';
+import { packageRootAbove } from '../../src/worker/package-root.js';
 import { artifactPaths, comparePaths, serializeContainer } from '../../src/worker/render/artifacts.js';
 import {
   inspectJpeg,
@@ -21,7 +22,6 @@ import {
 } from '../../src/worker/render/canvas-pool.js';
 import {
   FONT_FAMILY,
-  findPackageRoot,
   loadRenderFonts,
   readCmapCoverage,
   resolveFontDir,
@@ -40,7 +40,7 @@ const repoRoot = resolve(import.meta.dirname, '..', '..');
 
 describe('fonts', () => {
   it('finds the package root and the bundled font directory from the module', () => {
-    assert.equal(findPackageRoot(join(repoRoot, 'src', 'worker', 'render')), repoRoot);
+    assert.equal(packageRootAbove(join(repoRoot, 'src', 'worker', 'render')), repoRoot);
     assert.equal(resolveFontDir({}), join(repoRoot, 'assets', 'fonts'));
   });
 

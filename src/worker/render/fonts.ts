@@ -12,10 +12,11 @@
  * elsewhere), else `<package root>/assets/fonts`, where the package root is the first directory
  * holding a package.json above this module: that works from src/ (tsx) and from dist/ alike.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { GlobalFonts, getTextRenderer } from '@napi-rs/canvas';
+import { packageRootAbove } from '../package-root.js';
 import { RenderInputError } from './types.js';
 
 /** The private family every drawing call uses. Never a system family name. */
@@ -33,23 +34,12 @@ export interface RenderFonts {
 
 let loaded: RenderFonts | null = null;
 
-/** Walks up from `start` to the first directory holding a package.json. */
-export function findPackageRoot(start: string): string | null {
-  let dir = resolve(start);
-  for (;;) {
-    if (existsSync(join(dir, 'package.json'))) return dir;
-    const parent = dirname(dir);
-    if (parent === dir) return null;
-    dir = parent;
-  }
-}
-
 /** Where the bundled fonts are: MOBIUS_FONT_DIR, else `<package root>/assets/fonts`. */
 export function resolveFontDir(env: NodeJS.ProcessEnv = process.env): string {
   const override = env.MOBIUS_FONT_DIR?.trim();
   if (override) return resolve(override);
   const here = dirname(fileURLToPath(import.meta.url));
-  const root = findPackageRoot(here);
+  const root = packageRootAbove(here);
   if (!root) {
     throw new RenderInputError(
       `cannot find the package root (no package.json above ${here}); set MOBIUS_FONT_DIR to the directory holding ${FONT_FILES.regular}`,
