@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { parse } from 'yaml';
 import { KubeClients, resolveKubeConfig } from '../../src/deploy/kube/client.js';
 import { KubeApiError, parseStatusBody } from '../../src/deploy/kube/errors.js';
-import { closeStreams, streamPodLog, watchCollection } from '../../src/deploy/kube/log-stream.js';
+import { streamPodLog, watchCollection } from '../../src/deploy/kube/log-stream.js';
 
 // Streams open their request through KubeClients.streamRequest: same server path prefix,
 // credentials and headers as the JSON transport.
@@ -114,7 +114,7 @@ contexts: [{name: c, context: {cluster: k, user: u}}]
     const end = await streamPodLog(clients, 'ns', 'pod-a', {}, () => {}, AbortSignal.abort());
     assert.deepEqual(end, { reason: 'aborted' });
     assert.equal(seen.length, before);
-    await closeStreams(clients);
+    clients.closeStreams();
     const lines: string[] = [];
     await streamPodLog(clients, 'ns', 'pod-a', {}, (l) => lines.push(l));
     assert.equal(lines.length, 3);

@@ -17,11 +17,6 @@ export interface StreamEnd {
   error?: Error;
 }
 
-/** Release the sockets of streams opened for these clients. */
-export async function closeStreams(clients: KubeClients): Promise<void> {
-  clients.closeStreams();
-}
-
 export type Query = Record<string, string | number | boolean | undefined>;
 
 export interface StreamOptions {

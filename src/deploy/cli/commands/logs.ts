@@ -168,7 +168,6 @@ Examples:
           };
           const actions = await import('../../actions/logs.js');
           const clients = await ctx.kube();
-          const { closeStreams } = await import('../../kube/log-stream.js');
           try {
             if (opts.patterns) {
               const result = await actions.mineDeploymentLogPatterns(clients, request);
@@ -235,7 +234,7 @@ Examples:
             }
             return opts.failOnErrors && result.errorLines > 0 ? 1 : 0;
           } finally {
-            await closeStreams(clients);
+            clients.closeStreams();
           }
         }),
       );
