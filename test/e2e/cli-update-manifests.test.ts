@@ -15,7 +15,7 @@ let root: string;
 
 function copyRepo(): string {
   const dir = mkdtempSync(join(tmpdir(), 'update-manifests-'));
-  for (const path of ['package.json', 'cli', join('dist', 'deploy'), 'deploy', 'k8s']) {
+  for (const path of ['package.json', 'cli', 'dist', 'deploy', 'k8s']) {
     cpSync(join(REPO_ROOT, path), join(dir, path), { recursive: true });
   }
   symlinkSync(join(REPO_ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir');
