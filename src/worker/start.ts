@@ -20,19 +20,12 @@
  * shut down before a new one starts.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import {
-  accessSync,
-  constants as fsConstants,
-  mkdirSync,
-  readFileSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
-import { delimiter, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, loadConfig, type WorkerConfig } from './config.js';
+import { findOnPath } from './find-on-path.js';
 import { flushLogWriters } from './log-destination.js';
 import { createLogger, redactRedisUrl } from './logger.js';
 import { isEntryPoint, type RunningApp, startApp } from './main.js';
@@ -47,21 +40,6 @@ export const REDIS_INSTALL_HELP = [
 const PREFERRED_REDIS_PORTS = Array.from({ length: 20 }, (_, i) => 6380 + i);
 const REDIS_START_TIMEOUT_MS = 15_000;
 const REDIS_STOP_TIMEOUT_MS = 10_000;
-
-/** The first executable named `command` in the PATH-style list `pathEnv`, or null. */
-export function findOnPath(command: string, pathEnv: string | undefined): string | null {
-  for (const dir of (pathEnv ?? '').split(delimiter)) {
-    if (!dir) continue;
-    const candidate = join(dir, command);
-    try {
-      accessSync(candidate, fsConstants.X_OK);
-      if (statSync(candidate).isFile()) return candidate;
-    } catch {
-      // not here
-    }
-  }
-  return null;
-}
 
 /** True when nothing listens on host:port right now. */
 export function isPortFree(port: number, host = '127.0.0.1'): Promise<boolean> {

@@ -16,9 +16,9 @@ import { delimiter, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
+import { findOnPath } from '../../src/worker/find-on-path.js';
 import {
   displayPath,
-  findOnPath,
   isAlive,
   REDIS_INSTALL_HELP,
   shellQuote,
