@@ -4,13 +4,14 @@
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createConnection, createServer } from 'node:net';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { VerifyResult } from '../../src/deploy/actions/verify.js';
 import { ensureBuilt, type FakeWorker, parseJsonOutput, runCli, startFakeWorker } from '../support/cli.js';
 import { type KubeSim, startKubeSim } from '../support/kube-sim/index.js';
+import { assertRedisAvailable, TEST_REDIS_URL } from '../support/queue-harness.js';
 import { startWorkerProcess, type WorkerProcess } from '../support/worker-process.js';
 
 let sim: KubeSim;
@@ -210,23 +211,6 @@ describe('verify against the cluster', () => {
   });
 });
 
-function redisAnswers(): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = createConnection({ host: '127.0.0.1', port: 6379 });
-    s.setTimeout(1000);
-    s.on('connect', () => s.write('PING\r\n'));
-    s.on('data', (d) => {
-      resolve(d.toString().startsWith('+PONG'));
-      s.destroy();
-    });
-    s.on('error', () => resolve(false));
-    s.on('timeout', () => {
-      resolve(false);
-      s.destroy();
-    });
-  });
-}
-
 describe('verify --url against a real worker (no kubeconfig)', () => {
   let real: WorkerProcess | undefined;
   let url = '';
@@ -234,10 +218,10 @@ describe('verify --url against a real worker (no kubeconfig)', () => {
   const queue = `verify-e2e-${process.pid}-${Date.now()}`;
 
   before(async () => {
-    assert.ok(await redisAnswers(), 'Redis must answer on 127.0.0.1:6379 for this test');
+    await assertRedisAvailable();
     dataDir = mkdtempSync(join(tmpdir(), 'mobius-verify-'));
     real = startWorkerProcess({
-      REDIS_URL: 'redis://127.0.0.1:6379',
+      REDIS_URL: TEST_REDIS_URL,
       PREVIEW_QUEUE_NAME: queue,
       DATA_DIR: dataDir,
       PREVIEW_API_TOKEN: TOKEN,
@@ -250,7 +234,7 @@ describe('verify --url against a real worker (no kubeconfig)', () => {
     if (dataDir) rmSync(dataDir, { recursive: true, force: true });
     // Remove the queue's keys.
     const { Redis } = await import('ioredis');
-    const redis = new Redis('redis://127.0.0.1:6379', { lazyConnect: true, maxRetriesPerRequest: 1 });
+    const redis = new Redis(TEST_REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
     try {
       await redis.connect();
       const keys = await redis.keys(`bull:${queue}:*`);

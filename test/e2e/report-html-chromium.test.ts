@@ -1,5 +1,5 @@
 /**
- * The HTML report in a real headless Chromium (Debian's /usr/bin/chromium through playwright-core):
+ * The HTML report in a real headless Chromium (the chromium on PATH, which npm test provides, through playwright-core):
  * it loads with no console error, no page error and no network request besides the file itself,
  * the three SVG charts render with a non-zero size and carry a title and description, the print
  * layout has a white background and produces a PDF, and a screenshot is written for review
@@ -18,8 +18,8 @@ import type { KubeClients } from '../../src/deploy/kube/client.js';
 import { Ledger, MemoryLedgerDriver } from '../../src/deploy/ledger/index.js';
 import { renderHtml } from '../../src/deploy/report/html.js';
 import { generateLedger } from '../support/ledger-fixtures.js';
+import { requireTool } from '../support/tools.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const ARGS = [
   '--headless',
   '--no-sandbox',
@@ -83,7 +83,7 @@ describe('HTML report in headless Chromium', () => {
   let dir: string;
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'mobius-report-html-'));
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS, headless: true });
+    browser = await chromium.launch({ executablePath: requireTool('chromium'), args: ARGS, headless: true });
   });
   after(async () => {
     await browser?.close();

@@ -11,14 +11,10 @@ import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import { parse } from 'yaml';
 import { ensureBuilt, REPO_ROOT } from '../support/cli.js';
-
-const SHELLCHECK = ['/usr/bin/shellcheck', '/usr/local/bin/shellcheck', 'shellcheck'].find(
-  (bin) => spawnSync(bin, ['--version']).status === 0,
-);
+import { requireTool } from '../support/tools.js';
 
 function shellcheck(args: string[]): { status: number | null; output: string } {
-  assert.ok(SHELLCHECK, 'shellcheck is not installed: apt-get install shellcheck (.ci/run does this)');
-  const r = spawnSync(SHELLCHECK, args, { cwd: REPO_ROOT, encoding: 'utf8' });
+  const r = spawnSync(requireTool('shellcheck'), args, { cwd: REPO_ROOT, encoding: 'utf8' });
   return { status: r.status, output: `${r.stdout}${r.stderr}` };
 }
 

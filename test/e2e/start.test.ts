@@ -24,7 +24,9 @@ import {
   shellQuote,
   tryItCommand,
 } from '../../src/worker/start.js';
+import { TEST_REDIS_URL } from '../support/queue-harness.js';
 import { freePort } from '../support/redis-server.js';
+import { requireTool } from '../support/tools.js';
 import { ensureWorkerBuilt, until } from '../support/worker-process.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -187,13 +189,12 @@ describe('npm start (dist/worker/start.js)', () => {
         .map((l) => l.slice(2))
         .join('\n');
       assert.match(command, /^curl /);
-      if (spawnSync('curl', ['--version']).status === 0) {
-        const pasted = spawnSync('sh', ['-c', command], { cwd, encoding: 'utf8', timeout: 60_000 });
-        assert.equal(pasted.status, 0, pasted.stderr);
-        assert.match(pasted.stdout, /Saved contact-sheet\.png/);
-        assert.match(pasted.stdout, /"state":"completed"/);
-        assert.deepEqual(readFileSync(join(cwd, 'contact-sheet.png')), sheetBytes);
-      }
+      requireTool('curl');
+      const pasted = spawnSync('sh', ['-c', command], { cwd, encoding: 'utf8', timeout: 60_000 });
+      assert.equal(pasted.status, 0, pasted.stderr);
+      assert.match(pasted.stdout, /Saved contact-sheet\.png/);
+      assert.match(pasted.stdout, /"state":"completed"/);
+      assert.deepEqual(readFileSync(join(cwd, 'contact-sheet.png')), sheetBytes);
 
       // a second start in the same directory is refused while this one runs
       const second = startProcess(cwd, baseEnv({ PORT: String(await freePort()) }));
@@ -274,7 +275,10 @@ describe('npm start (dist/worker/start.js)', () => {
   });
 
   test('with REDIS_URL: runs against it, starts no Redis, never prints the password', async () => {
-    const redisCheck = new Redis('redis://127.0.0.1:6379', { lazyConnect: true, maxRetriesPerRequest: 0 });
+    // the suite's Redis (npm test chooses it), reached with a password it ignores
+    const suite = new URL(TEST_REDIS_URL);
+    const hostPort = `${suite.hostname}:${suite.port || 6379}`;
+    const redisCheck = new Redis(TEST_REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 0 });
     await redisCheck.connect();
     const cwd = mkdtempSync(join(tmpdir(), 'mobius-start-url-'));
     const id = randomUUID().slice(0, 8);
@@ -283,7 +287,7 @@ describe('npm start (dist/worker/start.js)', () => {
       const p = startProcess(
         cwd,
         baseEnv({
-          REDIS_URL: 'redis://:Hunter2-Sup3r-Secret@127.0.0.1:6379/0',
+          REDIS_URL: `redis://:Hunter2-Sup3r-Secret@${hostPort}/0`,
           PREVIEW_QUEUE_NAME: `e2e-start-q-${id}`,
           PREVIEW_REDIS_PREFIX: prefix,
           PORT: String(await freePort()),
@@ -296,7 +300,7 @@ describe('npm start (dist/worker/start.js)', () => {
       );
       const { url, redisPid } = await waitForBanner(p);
       assert.equal(redisPid, undefined);
-      assert.match(p.stdout(), /Redis {6}redis:\/\/:\*\*\*@127\.0\.0\.1:6379\/0/);
+      assert.ok(p.stdout().includes(`Redis      redis://:***@${hostPort}/0`), p.stdout());
       assert.equal((await fetch(`${url}/livez`)).status, 200);
       assert.equal((await getJson(`${url}/readyz`)).status, 200);
       p.child.kill('SIGTERM');

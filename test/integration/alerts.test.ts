@@ -18,18 +18,10 @@ import {
   listEnvironments,
   loadEnvironment,
 } from '../../src/deploy/manifests/environment.js';
+import { requireTool } from '../support/tools.js';
 
 function findPromtool(): string {
-  const candidates = [process.env.PROMTOOL, '/usr/bin/promtool', '/usr/local/bin/promtool', 'promtool'];
-  for (const c of candidates) {
-    if (!c) continue;
-    const r = spawnSync(c, ['--version'], { encoding: 'utf8' });
-    if (r.status === 0) return c;
-  }
-  assert.fail(
-    'promtool is not installed, so the alert rules cannot be checked. Install it with ' +
-      '`apt-get install prometheus` (Debian/Ubuntu; .ci/run does this), or set PROMTOOL=/path/to/promtool.',
-  );
+  return requireTool('promtool');
 }
 
 interface Run {

@@ -1,5 +1,5 @@
 /**
- * The renderer end to end on the real file system (and the real ffmpeg when the machine has one):
+ * The renderer end to end on the real file system and the real ffmpeg (from PATH; npm test provides it):
  * artifacts, checksums, determinism, idempotence, failures and clean-up.
  */
 import assert from 'node:assert/strict';
@@ -30,9 +30,7 @@ import {
 import { readContainerManifest, renderPreview } from '../../src/worker/render/index.js';
 import { readPngSize } from '../../src/worker/render/png.js';
 import { RenderInputError } from '../../src/worker/render/types.js';
-
-const FFMPEG = ['/usr/bin/ffmpeg', '/usr/local/bin/ffmpeg'].find((p) => existsSync(p));
-const FFPROBE = ['/usr/bin/ffprobe', '/usr/local/bin/ffprobe'].find((p) => existsSync(p));
+import { requireTool } from '../support/tools.js';
 
 let workDir: string;
 before(() => {
@@ -478,17 +476,18 @@ describe('renderPreview failures', () => {
   });
 });
 
-describe('renderPreview (mp4)', { skip: FFMPEG ? false : 'ffmpeg is not installed on this machine' }, () => {
+describe('renderPreview (mp4)', () => {
   let dataA: string;
   let dataB: string;
   const p = payload({ jobId: 'job-mp4', format: 'mp4', resolution: '321x181' });
   const progress: number[] = [];
 
   before(async () => {
+    const ffmpeg = requireTool('ffmpeg');
     dataA = freshDataDir();
     dataB = freshDataDir();
-    await renderPreview(p, { dataDir: dataA, ffmpegPath: FFMPEG, onProgress: (d) => void progress.push(d) });
-    await renderPreview(p, { dataDir: dataB, ffmpegPath: FFMPEG });
+    await renderPreview(p, { dataDir: dataA, ffmpegPath: ffmpeg, onProgress: (d) => void progress.push(d) });
+    await renderPreview(p, { dataDir: dataB, ffmpegPath: ffmpeg });
   });
 
   it('adds preview.mp4, listed in container.json', async () => {
@@ -508,12 +507,10 @@ describe('renderPreview (mp4)', { skip: FFMPEG ? false : 'ffmpeg is not installe
     assert.equal(sha256(a), sha256(b));
   });
 
-  it('is H.264 yuv420p with even dimensions, lasting the sum of the step durations', {
-    skip: FFPROBE ? false : 'ffprobe is not installed',
-  }, () => {
+  it('is H.264 yuv420p with even dimensions, lasting the sum of the step durations', () => {
     const file = join(dataA, 'previews', 'proj-render', 'job-mp4', 'preview.mp4');
     const probe = spawnSync(
-      FFPROBE!,
+      requireTool('ffprobe'),
       [
         '-v',
         'error',

@@ -23,8 +23,8 @@ import type { PreviewPayload } from '../../src/worker/payload.js';
 import { JOB_NAME } from '../../src/worker/queue.js';
 import { ensureBuilt, parseJsonOutput, runCli } from '../support/cli.js';
 import { assertRedisAvailable, samplePayload, TEST_REDIS_URL, waitFor } from '../support/queue-harness.js';
+import { requireTool } from '../support/tools.js';
 
-const PROMETHEUS = '/usr/bin/prometheus';
 const NAMESPACE = 'report-it';
 
 function freePort(): Promise<number> {
@@ -117,7 +117,7 @@ describe('report infrastructure health from a real Prometheus scraping a real wo
       ].join('\n'),
     );
     prom = spawn(
-      PROMETHEUS,
+      requireTool('prometheus'),
       [
         `--config.file=${join(dir, 'prometheus.yml')}`,
         `--storage.tsdb.path=${join(dir, 'tsdb')}`,

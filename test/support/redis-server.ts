@@ -1,6 +1,7 @@
 /**
- * A private redis-server for fault tests: its own free port, its own data directory, append-only
- * file on (so a restart keeps every queued job), maxmemory-policy noeviction. stop() shuts it down
+ * A private redis-server for fault tests (and for the whole suite when no Redis answers, test/run.ts):
+ * its own free port, its own data directory, append-only file on unless asked otherwise (so a restart
+ * keeps every queued job), maxmemory-policy noeviction. stop() shuts it down
  * cleanly (SHUTDOWN flushes the AOF); start() brings it back on the same port with the same data.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -35,7 +36,15 @@ export interface PrivateRedis {
   destroy(): Promise<void>;
 }
 
-export async function startPrivateRedis(opts: { extraArgs?: string[] } = {}): Promise<PrivateRedis> {
+export interface PrivateRedisOptions {
+  extraArgs?: string[];
+  /** append-only file with fsync on every write (default true: a restart keeps every job) */
+  appendOnly?: boolean;
+}
+
+export async function startPrivateRedis(opts: PrivateRedisOptions = {}): Promise<PrivateRedis> {
+  const persistence =
+    opts.appendOnly === false ? ['--appendonly', 'no'] : ['--appendonly', 'yes', '--appendfsync', 'always'];
   const dir = await mkdtemp(join(tmpdir(), 'mobius-redis-'));
   const port = await freePort();
   const url = `redis://127.0.0.1:${port}`;
@@ -76,10 +85,7 @@ export async function startPrivateRedis(opts: { extraArgs?: string[] } = {}): Pr
           '127.0.0.1',
           '--dir',
           dir,
-          '--appendonly',
-          'yes',
-          '--appendfsync',
-          'always',
+          ...persistence,
           '--save',
           '',
           '--maxmemory-policy',

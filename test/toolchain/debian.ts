@@ -1,0 +1,320 @@
+/**
+ * Fetches a Debian package and the dependencies this machine lacks into .tools/debian/<package>/,
+ * without installing anything system-wide and without root:
+ *   1. `apt-get -s install --no-install-recommends <package>` against this machine's dpkg status
+ *      says which packages (name=version) an install would bring;
+ *   2. `apt-get download` fetches exactly those (apt checks them against the archive's signed lists);
+ *   3. `dpkg-deb -x` unpacks each into root/; documentation, man pages and translations are dropped;
+ *   4. bin/<program> is a small sh wrapper that puts the unpacked libraries on LD_LIBRARY_PATH and
+ *      execs the program.
+ * When this machine's apt lists are empty or stale (the package is unknown, or a download answers
+ * 404), the lists are fetched into .tools/apt/ (`apt-get update` with private Dir::State::Lists and
+ * Dir::Cache), which needs no root and changes nothing of the system's. Everything is built in a
+ * temporary directory and renamed into place, so an interrupted fetch leaves nothing half-done.
+ */
+import { spawnSync } from 'node:child_process';
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { dirname, isAbsolute, join, posix, relative } from 'node:path';
+import { findOnPath } from '../../src/worker/find-on-path.js';
+
+export interface DebianSource {
+  package: string;
+  /** programs inside the package to wrap: command name → path inside the unpacked root */
+  programs: Record<string, string>;
+  skip?: string[];
+}
+
+/** What fetched.json in a package directory records. */
+export interface FetchedPackage {
+  package: string;
+  version: string;
+  /** every package unpacked, name=version */
+  unpacked: string[];
+  /** dependencies left out on purpose (the manifest's skip list) */
+  skipped: string[];
+  /** library directories, relative to root/ */
+  libDirs: string[];
+  programs: Record<string, string>;
+  fetchedAt: string;
+}
+
+export class FetchError extends Error {}
+
+/** Directories under .tools/ that this module owns. */
+export function debianDir(toolsDir: string, pkg: string): string {
+  return join(toolsDir, 'debian', pkg);
+}
+
+export function wrapperPath(toolsDir: string, pkg: string, program: string): string {
+  return join(debianDir(toolsDir, pkg), 'bin', program);
+}
+
+export function readFetched(toolsDir: string, pkg: string): FetchedPackage | undefined {
+  try {
+    return JSON.parse(readFileSync(join(debianDir(toolsDir, pkg), 'fetched.json'), 'utf8')) as FetchedPackage;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Why this machine cannot fetch Debian packages at all, or undefined when it can. */
+export function cannotFetch(env: NodeJS.ProcessEnv): string | undefined {
+  if (process.platform !== 'linux') return `this is ${process.platform}, not Debian or Ubuntu`;
+  for (const program of ['apt-get', 'dpkg-deb']) {
+    if (!findOnPath(program, env.PATH)) return `${program} is not on PATH (not a Debian or Ubuntu machine)`;
+  }
+  return undefined;
+}
+
+interface Apt {
+  /** -o options for the private lists, or [] for the system's */
+  options: string[];
+  privateLists: boolean;
+}
+
+function run(program: string, args: string[], cwd: string, env: NodeJS.ProcessEnv) {
+  const r = spawnSync(program, args, {
+    cwd,
+    encoding: 'utf8',
+    env: { ...env, LC_ALL: 'C', DEBIAN_FRONTEND: 'noninteractive' },
+    maxBuffer: 64 * 1024 * 1024,
+    timeout: 15 * 60_000,
+  });
+  const output = `${r.stdout ?? ''}${r.stderr ?? ''}`;
+  return { ok: r.status === 0 && !r.error, status: r.status, output, error: r.error };
+}
+
+function lastLines(text: string, n = 6): string {
+  return text.trim().split('\n').slice(-n).join('\n');
+}
+
+function privateApt(toolsDir: string): Apt {
+  const base = join(toolsDir, 'apt');
+  return {
+    privateLists: true,
+    options: [
+      '-o',
+      `Dir::State::Lists=${join(base, 'lists')}`,
+      '-o',
+      `Dir::Cache=${join(base, 'cache')}`,
+      '-o',
+      'Debug::NoLocking=1',
+      // as root apt would drop to _apt for downloads, which cannot write into the project
+      '-o',
+      'APT::Sandbox::User=root',
+    ],
+  };
+}
+
+function updatePrivateLists(toolsDir: string, env: NodeJS.ProcessEnv, log: (line: string) => void): Apt {
+  const apt = privateApt(toolsDir);
+  const base = join(toolsDir, 'apt');
+  mkdirSync(join(base, 'lists', 'partial'), { recursive: true });
+  mkdirSync(join(base, 'cache', 'archives', 'partial'), { recursive: true });
+  log(`apt-get update into ${relative(process.cwd(), base) || base} (private lists; nothing system-wide)`);
+  const r = run('apt-get', [...apt.options, '-q', 'update'], toolsDir, env);
+  if (!r.ok || /^(W|E): Failed to fetch/m.test(r.output)) {
+    throw new FetchError(
+      `apt-get update failed (is the network or the Debian mirror reachable?):\n${lastLines(r.output)}`,
+    );
+  }
+  return apt;
+}
+
+function listsAreRecent(toolsDir: string): boolean {
+  const lists = join(toolsDir, 'apt', 'lists');
+  try {
+    const entries = readdirSync(lists).filter((n) => n.endsWith('_Packages') || n.includes('_Packages.'));
+    if (entries.length === 0) return false;
+    const age = Date.now() - lstatSync(join(lists, entries[0]!)).mtimeMs;
+    return age < 24 * 3600_000;
+  } catch {
+    return false;
+  }
+}
+
+/** name=version of every package `apt-get install <pkg>` would unpack here, or undefined if apt cannot find it. */
+function closure(pkg: string, apt: Apt, cwd: string, env: NodeJS.ProcessEnv): string[] | undefined {
+  const r = run(
+    'apt-get',
+    [...apt.options, '-s', '-qq', 'install', '--no-install-recommends', pkg],
+    cwd,
+    env,
+  );
+  if (!r.ok) {
+    if (/Unable to locate package|has no installation candidate|not available/i.test(r.output))
+      return undefined;
+    throw new FetchError(`apt-get could not resolve ${pkg}:\n${lastLines(r.output)}`);
+  }
+  const out: string[] = [];
+  for (const line of r.output.split('\n')) {
+    // "Inst name [installed-version] (candidate-version release [arch])"
+    const m = /^Inst (\S+) (?:\[[^\]]*\] )?\((\S+) /.exec(line);
+    if (m) out.push(`${m[1]}=${m[2]}`);
+  }
+  // already installed (in a version the manifest rejects, or without the program): fetch it anyway
+  if (!out.some((p) => p.startsWith(`${pkg}=`))) out.push(pkg);
+  return out;
+}
+
+function matchesSkip(name: string, patterns: string[]): boolean {
+  return patterns.some((p) => (p.endsWith('*') ? name.startsWith(p.slice(0, -1)) : name === p));
+}
+
+/** Directories under root that hold shared libraries (including alternatives like blas/, lapack/). */
+function findLibDirs(root: string): string[] {
+  const dirs = new Set<string>();
+  const walk = (dir: string) => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const full = join(dir, entry.name);
+      if (entry.isDirectory()) walk(full);
+      else if (/\.so(\.\d+)*$/.test(entry.name)) dirs.add(relative(root, dir));
+    }
+  };
+  for (const top of ['lib', 'usr/lib']) if (existsSync(join(root, top))) walk(join(root, top));
+  // the multiarch directory first, as the dynamic loader's default order has it
+  return [...dirs].sort((a, b) => a.split('/').length - b.split('/').length || a.localeCompare(b));
+}
+
+/**
+ * A program inside root/ may be a link into another package (redis-server → redis-check-rdb). When
+ * that package is installed on the system instead of unpacked here, the link points at the system's.
+ */
+function programTarget(root: string, path: string): string {
+  let current = path;
+  for (let hops = 0; hops < 10; hops++) {
+    const full = join(root, current);
+    let st: ReturnType<typeof lstatSync>;
+    try {
+      st = lstatSync(full);
+    } catch {
+      return existsSync(join('/', current)) ? join('/', current) : full;
+    }
+    if (!st.isSymbolicLink()) return full;
+    const target = readlinkSync(full);
+    current = isAbsolute(target) ? target.slice(1) : posix.join(posix.dirname(current), target);
+  }
+  return join(root, current);
+}
+
+function shQuote(s: string): string {
+  return `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+function wrapper(program: string, source: string, target: string, pkgDir: string, libDirs: string[]): string {
+  // paths relative to the wrapper, so the checkout can move; the system's only when the target is
+  const rel = (p: string) =>
+    p.startsWith(pkgDir) ? `"$here"/${shQuote(relative(join(pkgDir, 'bin'), p))}` : shQuote(p);
+  const libs = libDirs.map((d) => `"$here"/${shQuote(posix.join('..', 'root', d))}`).join(':');
+  return [
+    '#!/bin/sh',
+    `# ${program} from ${source}, unpacked by test/toolchain (npm run tools), not installed system-wide.`,
+    'here=$(dirname "$(readlink -f "$0")")',
+    `LD_LIBRARY_PATH=${libs || '"$here"/../root/usr/lib'}\${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}`,
+    'export LD_LIBRARY_PATH',
+    `exec ${rel(target)} "$@"`,
+    '',
+  ].join('\n');
+}
+
+/**
+ * Fetches and unpacks `source.package` (and its missing dependencies) into .tools/debian/<package>/.
+ * Throws FetchError with what went wrong and what apt said.
+ */
+export function fetchDebianPackage(
+  toolsDir: string,
+  source: DebianSource,
+  env: NodeJS.ProcessEnv,
+  log: (line: string) => void,
+): FetchedPackage {
+  const why = cannotFetch(env);
+  if (why) throw new FetchError(`cannot fetch Debian packages: ${why}`);
+  const finalDir = debianDir(toolsDir, source.package);
+  const work = join(toolsDir, 'debian', `.${source.package}.tmp-${process.pid}`);
+  rmSync(work, { recursive: true, force: true });
+  mkdirSync(join(work, 'debs'), { recursive: true });
+  try {
+    let apt: Apt = listsAreRecent(toolsDir) ? privateApt(toolsDir) : { options: [], privateLists: false };
+    let wanted: string[] | undefined;
+    for (let attempt = 0; ; attempt++) {
+      wanted = closure(source.package, apt, work, env);
+      if (!wanted && !apt.privateLists) {
+        apt = updatePrivateLists(toolsDir, env, log);
+        continue;
+      }
+      if (!wanted)
+        throw new FetchError(`apt knows no package named ${source.package} on this machine's sources`);
+      const skipped = wanted.filter((p) => {
+        const name = p.split('=')[0]!;
+        return name !== source.package && matchesSkip(name, source.skip ?? []);
+      });
+      const fetch = wanted.filter((p) => !skipped.includes(p));
+      log(`fetching Debian ${source.package}: ${fetch.length} package(s) this machine lacks`);
+      const dl = run('apt-get', [...apt.options, '-q', 'download', ...fetch], join(work, 'debs'), env);
+      if (!dl.ok) {
+        // stale system lists name versions the mirror no longer has: fetch fresh lists once
+        if (!apt.privateLists && attempt === 0) {
+          apt = updatePrivateLists(toolsDir, env, log);
+          continue;
+        }
+        throw new FetchError(`apt-get download failed for ${source.package}:\n${lastLines(dl.output)}`);
+      }
+      const root = join(work, 'root');
+      mkdirSync(root, { recursive: true });
+      for (const deb of readdirSync(join(work, 'debs')).filter((n) => n.endsWith('.deb'))) {
+        const x = run('dpkg-deb', ['-x', join(work, 'debs', deb), root], work, env);
+        if (!x.ok) throw new FetchError(`dpkg-deb -x ${deb} failed:\n${lastLines(x.output)}`);
+      }
+      rmSync(join(work, 'debs'), { recursive: true, force: true });
+      for (const junk of [
+        'usr/share/doc',
+        'usr/share/man',
+        'usr/share/info',
+        'usr/share/lintian',
+        'usr/share/locale',
+      ]) {
+        rmSync(join(root, junk), { recursive: true, force: true });
+      }
+      const libDirs = findLibDirs(root);
+      const own = wanted.find((p) => p.startsWith(`${source.package}=`));
+      const version = own ? own.slice(source.package.length + 1) : 'candidate';
+      mkdirSync(join(work, 'bin'));
+      for (const [program, path] of Object.entries(source.programs)) {
+        const target = programTarget(root, path);
+        if (!existsSync(target)) throw new FetchError(`Debian ${source.package} has no ${path}`);
+        const finalTarget = target.startsWith(work) ? join(finalDir, relative(work, target)) : target;
+        writeFileSync(
+          join(work, 'bin', program),
+          wrapper(program, `Debian ${source.package} ${version}`, finalTarget, finalDir, libDirs),
+          { mode: 0o755 },
+        );
+      }
+      const record: FetchedPackage = {
+        package: source.package,
+        version,
+        unpacked: fetch,
+        skipped,
+        libDirs,
+        programs: source.programs,
+        fetchedAt: new Date().toISOString(),
+      };
+      writeFileSync(join(work, 'fetched.json'), `${JSON.stringify(record, null, 2)}\n`);
+      rmSync(finalDir, { recursive: true, force: true });
+      mkdirSync(dirname(finalDir), { recursive: true });
+      renameSync(work, finalDir);
+      return record;
+    }
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,71 @@
+/** What `npm run tools` and `npm test` print about the toolchain: the table of tools and the one missing-tools message. */
+import { relative } from 'node:path';
+import type { MissingTool, Provision } from './resolve.js';
+
+function display(path: string): string {
+  const rel = relative(process.cwd(), path);
+  return rel && !rel.startsWith('..') ? rel : path;
+}
+
+function pad(cells: string[][]): string[] {
+  const widths = cells[0]!.map((_, i) => Math.max(...cells.map((r) => r[i]!.length)));
+  return cells.map((r) =>
+    r
+      .map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd(),
+  );
+}
+
+/** One line per tool: name, version, where it came from, path. */
+export function toolTable(p: Provision): string {
+  const rows = [['TOOL', 'VERSION', 'SOURCE', 'PATH']];
+  for (const f of p.found) {
+    rows.push([f.name, f.version, f.source, `${display(f.path)}${f.from ? `  (${f.from})` : ''}`]);
+  }
+  for (const m of p.missing) rows.push([m.spec.name, `needs ${m.spec.version}`, 'MISSING', '-']);
+  return pad(rows).join('\n');
+}
+
+/** The install commands for these tools, on Debian/Ubuntu and on macOS. */
+export function installCommands(missing: MissingTool[]): { debian: string; macos: string } {
+  const apt = [...new Set(missing.map((m) => m.spec.install.apt))];
+  const formulae = [
+    ...new Set(missing.filter((m) => !m.spec.install.brewCask).map((m) => m.spec.install.brew)),
+  ];
+  const casks = [...new Set(missing.filter((m) => m.spec.install.brewCask).map((m) => m.spec.install.brew))];
+  const brew = [
+    formulae.length ? `brew install ${formulae.join(' ')}` : '',
+    casks.length ? `brew install --cask ${casks.join(' ')}` : '',
+  ].filter(Boolean);
+  return { debian: `sudo apt-get install ${apt.join(' ')}`, macos: brew.join(' && ') };
+}
+
+/** The single message for tools that could be neither found nor fetched. */
+export function missingMessage(missing: MissingTool[], command: string): string {
+  const n = missing.length;
+  const lines = [
+    `${command}: ${n} program${n === 1 ? '' : 's'} the tests need ${n === 1 ? 'is' : 'are'} missing and could not be fetched:`,
+    '',
+  ];
+  const width = Math.max(...missing.map((m) => m.spec.name.length));
+  for (const m of missing) {
+    lines.push(`  ${m.spec.name.padEnd(width)}  ${m.spec.version}  ${m.spec.purpose}`);
+    for (const r of m.reasons) {
+      const [first, ...rest] = r.split('\n');
+      lines.push(`  ${' '.repeat(width)}  - ${first}`);
+      for (const more of rest) lines.push(`  ${' '.repeat(width)}    ${more}`);
+    }
+  }
+  const cmd = installCommands(missing);
+  const example = missing[0]!.spec;
+  lines.push(
+    '',
+    'Install them, then run it again:',
+    `  Debian/Ubuntu:  ${cmd.debian}`,
+    `  macOS:          ${cmd.macos}`,
+    `Or name a program explicitly, for example ${example.override}=/path/to/${example.name}`,
+    '(the list and the versions: test/toolchain/manifest.ts). No test was run.',
+  );
+  return lines.join('\n');
+}
