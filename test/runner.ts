@@ -102,9 +102,12 @@ export async function main(args: string[]): Promise<number> {
   if (!args.includes('--unit')) {
     const tools = provisionTools({ toolsDir: TOOLS_DIR, log: (line) => say(line) });
     if (tools.missing.length > 0) {
-      process.stderr.write(`${missingMessage(tools.missing, 'npm test')}\n`);
+      process.stderr.write(`${missingMessage(tools.missing, 'npm test', { noTestRun: true, env })}\n`);
       return 2;
     }
+    say(
+      `tools: ${tools.found.map((f) => `${f.name} ${f.version} (${f.source})`).join(', ')}; details: npm run tools`,
+    );
     env = envWithTools(tools.binDir, env);
     // private servers (redis-server) start from the chosen programs too
     process.env.PATH = env.PATH;

@@ -190,6 +190,14 @@ describe('provisionTools', () => {
         ],
       ],
     );
+    const text = missingMessage(bad.missing, 'npm test', {
+      env: { FFMPEG_PATH: join(root, 'missing-ffmpeg') },
+    });
+    assert.match(
+      text,
+      /FFMPEG_PATH is set: point it at a working ffmpeg \(>=5\.1\), or unset it so that npm test finds or fetches one\./,
+    );
+    assert.doesNotMatch(text, /Install them|No test was run/);
   });
 
   it('with nothing on PATH and no apt-get, reports every tool once with the reason and both install commands', () => {
@@ -207,7 +215,7 @@ describe('provisionTools', () => {
         m.spec.name,
       );
     }
-    const text = missingMessage(p.missing, 'npm test');
+    const text = missingMessage(p.missing, 'npm test', { noTestRun: true, env: {} });
     assert.match(text, /^npm test: 8 programs the tests need are missing and could not be fetched:/);
     assert.match(
       text,

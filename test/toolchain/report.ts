@@ -41,31 +41,51 @@ export function installCommands(missing: MissingTool[]): { debian: string; macos
   return { debian: `sudo apt-get install ${apt.join(' ')}`, macos: brew.join(' && ') };
 }
 
-/** The single message for tools that could be neither found nor fetched. */
-export function missingMessage(missing: MissingTool[], command: string): string {
+/**
+ * The single message for tools that could be neither found nor fetched. `noTestRun` adds that no
+ * test was run (npm test); `env` tells which override variables are set.
+ */
+export function missingMessage(
+  missing: MissingTool[],
+  command: string,
+  opts: { noTestRun?: boolean; env?: NodeJS.ProcessEnv } = {},
+): string {
   const n = missing.length;
   const lines = [
     `${command}: ${n} program${n === 1 ? '' : 's'} the tests need ${n === 1 ? 'is' : 'are'} missing and could not be fetched:`,
     '',
   ];
   const width = Math.max(...missing.map((m) => m.spec.name.length));
+  const versionWidth = Math.max(...missing.map((m) => m.spec.version.length));
   for (const m of missing) {
-    lines.push(`  ${m.spec.name.padEnd(width)}  ${m.spec.version}  ${m.spec.purpose}`);
+    lines.push(`  ${m.spec.name.padEnd(width)}  ${m.spec.version.padEnd(versionWidth)}  ${m.spec.purpose}`);
     for (const r of m.reasons) {
       const [first, ...rest] = r.split('\n');
       lines.push(`  ${' '.repeat(width)}  - ${first}`);
       for (const more of rest) lines.push(`  ${' '.repeat(width)}    ${more}`);
     }
   }
-  const cmd = installCommands(missing);
-  const example = missing[0]!.spec;
+  const env = opts.env ?? process.env;
+  const overridden = missing.filter((m) => env[m.spec.override]?.trim());
+  const toInstall = missing.filter((m) => !env[m.spec.override]?.trim());
+  lines.push('');
+  for (const m of overridden) {
+    lines.push(
+      `${m.spec.override} is set: point it at a working ${m.spec.name} (${m.spec.version}), or unset it so that ${command} finds or fetches one.`,
+    );
+  }
+  if (toInstall.length > 0) {
+    const cmd = installCommands(toInstall);
+    const example = toInstall[0]!.spec;
+    lines.push(
+      'Install them, then run it again:',
+      `  Debian/Ubuntu:  ${cmd.debian}`,
+      `  macOS:          ${cmd.macos}`,
+      `Or name a program explicitly, for example ${example.override}=/path/to/${example.name}`,
+    );
+  }
   lines.push(
-    '',
-    'Install them, then run it again:',
-    `  Debian/Ubuntu:  ${cmd.debian}`,
-    `  macOS:          ${cmd.macos}`,
-    `Or name a program explicitly, for example ${example.override}=/path/to/${example.name}`,
-    '(the list and the versions: test/toolchain/manifest.ts). No test was run.',
+    `(the list and the versions: test/toolchain/manifest.ts)${opts.noTestRun ? ' No test was run.' : ''}`,
   );
   return lines.join('\n');
 }
