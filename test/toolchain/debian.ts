@@ -121,7 +121,10 @@ function updatePrivateLists(toolsDir: string, env: NodeJS.ProcessEnv, log: (line
   const base = join(toolsDir, 'apt');
   mkdirSync(join(base, 'lists', 'partial'), { recursive: true });
   mkdirSync(join(base, 'cache', 'archives', 'partial'), { recursive: true });
-  log(`apt-get update into ${relative(process.cwd(), base) || base} (private lists; nothing system-wide)`);
+  const shown = relative(process.cwd(), base);
+  log(
+    `apt-get update into ${shown && !shown.startsWith('..') ? shown : base} (private lists; nothing system-wide)`,
+  );
   const r = run('apt-get', [...apt.options, '-q', 'update'], toolsDir, env);
   if (!r.ok || /^(W|E): Failed to fetch/m.test(r.output)) {
     throw new FetchError(
