@@ -407,7 +407,16 @@ describe('fetchDebianPackage (stand-in apt-get and dpkg-deb)', () => {
 
   it('a failed fetch keeps the copy that was there and leaves no temporary directory', () => {
     const { env, toolsDir, source } = setup('fetch-fails');
+    // what a fetch killed mid-way leaves (a pid that no longer runs) is cleared by the next one
+    const dead = spawnSync('sh', ['-c', 'echo $$']).stdout.toString().trim();
+    mkdirSync(join(toolsDir, 'debian', `.faketool.tmp-${dead}`, 'root'), { recursive: true });
     const first = fetchDebianPackage(toolsDir, source, env, () => undefined);
+    assert.deepEqual(
+      spawnSync('ls', ['-A', join(toolsDir, 'debian')], { encoding: 'utf8' })
+        .stdout.trim()
+        .split('\n'),
+      ['faketool'],
+    );
     // now the package lacks the program: the fetch fails, the earlier copy stays whole
     assert.throws(
       () =>

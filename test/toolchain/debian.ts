@@ -230,6 +230,30 @@ function wrapper(program: string, source: string, target: string, pkgDir: string
   ].join('\n');
 }
 
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Temporary directories of fetches whose process died (killed mid-fetch) are removed. */
+function removeAbandonedWork(dir: string): void {
+  let entries: string[];
+  try {
+    entries = readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const name of entries) {
+    const m = /^\..+\.tmp-(\d+)$/.exec(name);
+    if (m && Number(m[1]) !== process.pid && !isAlive(Number(m[1])))
+      rmSync(join(dir, name), { recursive: true, force: true });
+  }
+}
+
 /**
  * Fetches and unpacks `source.package` (and its missing dependencies) into .tools/debian/<package>/.
  * Throws FetchError with what went wrong and what apt said.
@@ -243,6 +267,7 @@ export function fetchDebianPackage(
   const why = cannotFetch(env);
   if (why) throw new FetchError(`cannot fetch Debian packages: ${why}`);
   const finalDir = debianDir(toolsDir, source.package);
+  removeAbandonedWork(join(toolsDir, 'debian'));
   const work = join(toolsDir, 'debian', `.${source.package}.tmp-${process.pid}`);
   rmSync(work, { recursive: true, force: true });
   mkdirSync(join(work, 'debs'), { recursive: true });
