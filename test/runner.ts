@@ -12,8 +12,7 @@ import { spawn } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { constants } from 'node:os';
 import { join, relative } from 'node:path';
-import { Redis } from 'ioredis';
-import { type PrivateRedis, startPrivateRedis } from './support/redis-server.js';
+import { type PrivateRedis, redisAnswers, startPrivateRedis } from './support/redis-server.js';
 import { REPO_ROOT, TOOLS_DIR } from './toolchain/paths.js';
 import { missingMessage } from './toolchain/report.js';
 import { envWithTools, provisionTools } from './toolchain/resolve.js';
@@ -44,25 +43,6 @@ export function selectTestFiles(args: string[], root = REPO_ROOT): string[] {
   if (unitOnly) files = files.filter((f) => f.startsWith(join('test', 'unit')));
   if (filters.length) files = files.filter((f) => filters.some((p) => f.includes(p)));
   return files;
-}
-
-/** True when a Redis answers PING at url within a second. */
-export async function redisAnswers(url: string): Promise<boolean> {
-  const c = new Redis(url, {
-    lazyConnect: true,
-    maxRetriesPerRequest: 0,
-    connectTimeout: 1000,
-    retryStrategy: () => null,
-  });
-  c.on('error', () => undefined);
-  try {
-    await c.connect();
-    return (await c.ping()) === 'PONG';
-  } catch {
-    return false;
-  } finally {
-    c.disconnect();
-  }
 }
 
 function say(line: string): void {

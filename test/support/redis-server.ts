@@ -24,6 +24,25 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/** True when a Redis answers PING at url within timeoutMs. */
+export async function redisAnswers(url: string, timeoutMs = 1000): Promise<boolean> {
+  const c = new Redis(url, {
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    connectTimeout: timeoutMs,
+    retryStrategy: () => null,
+  });
+  c.on('error', () => undefined);
+  try {
+    await c.connect();
+    return (await c.ping()) === 'PONG';
+  } catch {
+    return false;
+  } finally {
+    c.disconnect();
+  }
+}
+
 export interface PrivateRedis {
   port: number;
   url: string;
@@ -50,24 +69,6 @@ export async function startPrivateRedis(opts: PrivateRedisOptions = {}): Promise
   const url = `redis://127.0.0.1:${port}`;
   let child: ChildProcess | undefined;
   let exited: Promise<void> | undefined;
-
-  async function ping(): Promise<boolean> {
-    const c = new Redis(url, {
-      lazyConnect: true,
-      maxRetriesPerRequest: 0,
-      connectTimeout: 500,
-      retryStrategy: () => null,
-    });
-    c.on('error', () => undefined);
-    try {
-      await c.connect();
-      return (await c.ping()) === 'PONG';
-    } catch {
-      return false;
-    } finally {
-      c.disconnect();
-    }
-  }
 
   const server: PrivateRedis = {
     port,
@@ -106,7 +107,7 @@ export async function startPrivateRedis(opts: PrivateRedisOptions = {}): Promise
       });
       const deadline = Date.now() + 10_000;
       while (Date.now() < deadline) {
-        if (await ping()) return;
+        if (await redisAnswers(url, 500)) return;
         if (!child) break;
         await new Promise((r) => setTimeout(r, 50));
       }
