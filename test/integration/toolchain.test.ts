@@ -5,7 +5,7 @@
  * and `npm test` itself exiting 2 before any test when a tool can be neither found nor fetched.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import {
   existsSync,
   mkdirSync,
@@ -19,6 +19,7 @@ import {
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { runUnderLock } from '../support/build-lock.js';
 import { fetchDebianPackage, readFetched } from '../toolchain/debian.js';
 import { TOOLS, toolSpec } from '../toolchain/manifest.js';
 import { REPO_ROOT } from '../toolchain/paths.js';
@@ -443,6 +444,44 @@ describe('fetchDebianPackage (stand-in apt-get and dpkg-deb)', () => {
       () => fetchDebianPackage(toolsDir, source, { PATH: join(work, 'nothing') }, () => undefined),
       /cannot fetch Debian packages: (apt-get is not on PATH \(not a Debian or Ubuntu machine\)|this is )/,
     );
+  });
+});
+
+describe('runUnderLock (one fetch at a time per .tools/)', () => {
+  it('waits for the process that holds the lock and does not repeat what it did', () => {
+    const dir = join(work, 'lock');
+    mkdirSync(dir, { recursive: true });
+    const lock = join(dir, '.fetch.lock');
+    const marker = join(dir, 'fetched');
+    // another process: takes the lock, "fetches" for a second, releases
+    const holder = spawn(
+      process.execPath,
+      [
+        '-e',
+        `const fs=require('fs');fs.mkdirSync(${JSON.stringify(lock)});setTimeout(()=>{fs.writeFileSync(${JSON.stringify(marker)},'x');fs.rmdirSync(${JSON.stringify(lock)})},1000)`,
+      ],
+      { stdio: 'ignore' },
+    );
+    const until = Date.now() + 10_000;
+    while (!existsSync(lock) && Date.now() < until)
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
+    let worked = 0;
+    runUnderLock(
+      lock,
+      () => existsSync(marker),
+      () => void worked++,
+      60_000,
+    );
+    assert.equal(worked, 0, 'the waiting process found the work done');
+    assert.equal(existsSync(lock), false, 'the lock is released');
+    runUnderLock(
+      lock,
+      () => false,
+      () => void worked++,
+      60_000,
+    );
+    assert.equal(worked, 1);
+    holder.kill();
   });
 });
 

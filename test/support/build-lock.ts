@@ -2,7 +2,7 @@
  * One build into dist/ at a time across test processes (`node test/run.mjs` runs two files at
  * once, and the CLI and worker e2e files each build when dist/ is stale): a lock directory,
  * dist/.e2e-build.lock, and a second freshness check once it is held, so the process that waited
- * does not build again.
+ * does not build again. The test toolchain fetches under the same kind of lock (.tools/.fetch.lock).
  */
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,10 +12,23 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 /** Runs build() unless isFresh(), holding the dist/ build lock (taken over after 3 minutes). */
 export function buildUnderLock(isFresh: () => boolean, build: () => void): void {
-  if (isFresh()) return;
-  const lock = join(ROOT, 'dist', '.e2e-build.lock');
   mkdirSync(join(ROOT, 'dist'), { recursive: true });
-  const deadline = Date.now() + 180_000;
+  runUnderLock(join(ROOT, 'dist', '.e2e-build.lock'), isFresh, build, 180_000);
+}
+
+/**
+ * Runs work() unless isDone(), holding the lock directory `lock` (one process at a time; a lock
+ * older than takeoverMs is taken over); isDone() is asked again once the lock is held, so a process
+ * that waited for another does not repeat its work.
+ */
+export function runUnderLock(
+  lock: string,
+  isDone: () => boolean,
+  work: () => void,
+  takeoverMs: number,
+): void {
+  if (isDone()) return;
+  const deadline = Date.now() + takeoverMs;
   for (;;) {
     try {
       mkdirSync(lock);
@@ -26,7 +39,7 @@ export function buildUnderLock(isFresh: () => boolean, build: () => void): void 
     }
   }
   try {
-    if (!isFresh()) build();
+    if (!isDone()) work();
   } finally {
     rmSync(lock, { recursive: true, force: true });
   }

@@ -5,6 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import { accessSync, constants, mkdirSync, readdirSync, renameSync, rmSync, symlinkSync } from 'node:fs';
 import { delimiter, join, resolve } from 'node:path';
+import { runUnderLock } from '../support/build-lock.js';
 import { cannotFetch, FetchError, fetchDebianPackage, readFetched, wrapperPath } from './debian.js';
 import { TOOLS, type ToolSpec } from './manifest.js';
 import { satisfies } from './version.js';
@@ -183,9 +184,22 @@ export function provisionTools(opts: ProvisionOptions): Provision {
         ...new Set(TOOLS.filter((t) => t.debian.package === pkg).flatMap((t) => t.debian.skip ?? [])),
       ];
       try {
-        const started = Date.now();
-        const record = fetchDebianPackage(toolsDir, { package: pkg, programs, skip }, env, log);
-        log(`unpacked Debian ${pkg} ${record.version} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+        // one fetch at a time per .tools/ (two npm test runs in one checkout): the one that waited
+        // finds the other's fetch done and uses it
+        mkdirSync(toolsDir, { recursive: true });
+        runUnderLock(
+          join(toolsDir, '.fetch.lock'),
+          () => wanted.every((spec) => probe(spec, wrapperPath(toolsDir, pkg, spec.name), env).version),
+          () => {
+            const started = Date.now();
+            const record = fetchDebianPackage(toolsDir, { package: pkg, programs, skip }, env, log);
+            log(
+              `unpacked Debian ${pkg} ${record.version} in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+            );
+          },
+          15 * 60_000,
+        );
+        const record = readFetched(toolsDir, pkg);
         for (const spec of wanted) {
           const path = wrapperPath(toolsDir, pkg, spec.name);
           const p = probe(spec, path, env);
@@ -195,7 +209,7 @@ export function provisionTools(opts: ProvisionOptions): Provision {
               path,
               version: p.version,
               source: 'fetched',
-              from: `Debian ${pkg} ${record.version}`,
+              from: `Debian ${pkg} ${record?.version ?? ''}`.trim(),
             });
           } else {
             (results.get(spec.name) as MissingTool).reasons.push(`fetched Debian ${pkg}, but ${p.problem}`);
