@@ -56,6 +56,8 @@ expect_text() {
 start_background() {
   local var="$1" name="$2" pattern="$3" value=""
   shift 3
+  # the file exists before the loop reads it: the background shell opens it only when it runs
+  : >"$WORK/$name.log"
   (cd "$ROOT" && exec "$@") >"$WORK/$name.log" 2>&1 &
   PIDS+=("$!")
   for _ in $(seq 1 300); do
