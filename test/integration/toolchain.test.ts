@@ -258,7 +258,7 @@ case " $* " in
     if [ -n "$FAKE_APT_EMPTY_LISTS" ] && [ "$private" = no ]; then echo "E: Unable to locate package $last" >&2; exit 100; fi
     cat "$FAKE_DEBS/$last.closure"; exit 0 ;;
   *" download "*)
-    if [ -n "$FAKE_APT_404" ] && [ "$private" = no ]; then echo "E: Failed to fetch http://deb.example/x.deb  404  Not Found" >&2; exit 100; fi
+    if [ -n "$FAKE_APT_404" ] && [ "$private" = no ]; then touch stale-version.deb; echo "E: Failed to fetch http://deb.example/x.deb  404  Not Found" >&2; exit 100; fi
     seen=no
     for a in "$@"; do
       if [ "$seen" = yes ]; then n=\${a%%=*}; touch "$n.deb"; fi
@@ -392,6 +392,8 @@ describe('fetchDebianPackage (stand-in apt-get and dpkg-deb)', () => {
 
   it('retries with fresh private lists when a download answers 404 (stale system lists)', () => {
     const { apt, env, toolsDir, source } = setup('fetch-404');
+    // the failed try leaves stale-version.deb behind; were it unpacked, the stand-in dpkg-deb
+    // would fail (it knows no such package) and so would the fetch
     fetchDebianPackage(toolsDir, source, { ...env, FAKE_APT_404: '1' }, () => undefined);
     const calls = readFileSync(apt.log, 'utf8').trim().split('\n');
     assert.deepEqual(

@@ -288,6 +288,9 @@ export function fetchDebianPackage(
       });
       const fetch = wanted.filter((p) => !skipped.includes(p));
       log(`fetching Debian ${source.package}: ${fetch.length} package(s) this machine lacks`);
+      // a failed first try may have left .deb files of other versions: unpack only this try's
+      rmSync(join(work, 'debs'), { recursive: true, force: true });
+      mkdirSync(join(work, 'debs'));
       const dl = run('apt-get', [...apt.options, '-q', 'download', ...fetch], join(work, 'debs'), env);
       if (!dl.ok) {
         // stale system lists name versions the mirror no longer has: fetch fresh lists once
