@@ -22,13 +22,15 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
-import { isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, loadConfig, type WorkerConfig } from './config.js';
 import { findOnPath } from './find-on-path.js';
 import { flushLogWriters } from './log-destination.js';
 import { createLogger, redactRedisUrl } from './logger.js';
 import { isEntryPoint, type RunningApp, startApp } from './main.js';
+import { isAlive } from './process-alive.js';
+import { displayPath, shellQuote } from './shell-text.js';
 
 export const REDIS_INSTALL_HELP = [
   'npm start needs Redis: either a `redis-server` on PATH (started privately for this run) or REDIS_URL.',
@@ -90,16 +92,6 @@ export function redisCommand(port: number, command: string, timeoutMs = 1000): P
       if (data.includes('\r\n')) finish(data.split('\r\n')[0]!);
     });
   });
-}
-
-/** True while a process with this pid exists (EPERM: it exists but belongs to someone else). */
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 function sleep(ms: number): Promise<void> {
@@ -308,17 +300,6 @@ export class PrivateRedis {
       }
     }
   }
-}
-
-/** Quotes a path for a POSIX shell when it holds anything beyond plain characters. */
-export function shellQuote(value: string): string {
-  return /^[A-Za-z0-9_./:@%+=,-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
-}
-
-/** `path` relative to `cwd` when it lies inside it, else absolute. */
-export function displayPath(path: string, cwd: string): string {
-  const rel = relative(cwd, path);
-  return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : path;
 }
 
 export interface TryItOptions {

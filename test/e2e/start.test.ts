@@ -17,13 +17,9 @@ import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { findOnPath } from '../../src/worker/find-on-path.js';
-import {
-  displayPath,
-  isAlive,
-  REDIS_INSTALL_HELP,
-  shellQuote,
-  tryItCommand,
-} from '../../src/worker/start.js';
+import { isAlive } from '../../src/worker/process-alive.js';
+import { displayPath, shellQuote } from '../../src/worker/shell-text.js';
+import { REDIS_INSTALL_HELP, tryItCommand } from '../../src/worker/start.js';
 import { TEST_REDIS_URL } from '../support/queue-harness.js';
 import { freePort } from '../support/redis-server.js';
 import { requireTool } from '../support/tools.js';
