@@ -3,27 +3,14 @@
 // and reports what the simulator holds. Skipped, saying why, only where kubectl is not installed.
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
-import { accessSync, constants, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { findOnPath } from '../../src/worker/find-on-path.js';
 import { type KObj, type KubeSim, REVISION, startKubeSim } from '../support/kube-sim/index.js';
 
-function findKubectl(): string | undefined {
-  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
-    if (!dir) continue;
-    const candidate = join(dir, 'kubectl');
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // not here
-    }
-  }
-  return undefined;
-}
-
-const KUBECTL = findKubectl();
+const KUBECTL = findOnPath('kubectl', process.env.PATH);
 const skip = KUBECTL
   ? false
   : 'kubectl is not installed on this machine (not found in PATH), so the kubectl agreement tests cannot run';
