@@ -12,8 +12,10 @@ import { spawn } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { constants } from 'node:os';
 import { join, relative } from 'node:path';
+import { redactRedisUrl } from '../src/worker/logger.js';
+import { REPO_ROOT } from './support/cli.js';
 import { type PrivateRedis, redisAnswers, startPrivateRedis } from './support/redis-server.js';
-import { REPO_ROOT, TOOLS_DIR } from './toolchain/paths.js';
+import { TOOLS_DIR } from './toolchain/paths.js';
 import { missingMessage } from './toolchain/report.js';
 import { envWithTools, provisionTools } from './toolchain/resolve.js';
 
@@ -55,7 +57,7 @@ async function chooseRedis(env: NodeJS.ProcessEnv): Promise<{ url: string; serve
   if (configured) {
     if (!(await redisAnswers(configured))) {
       throw new Error(
-        `no Redis answers at ${env.TEST_REDIS_URL ? 'TEST_REDIS_URL' : 'REDIS_URL'} (${configured.replace(/\/\/[^@/]*@/, '//***@')}); start it, or unset the variable and a private redis-server is started for the tests`,
+        `no Redis answers at ${env.TEST_REDIS_URL ? 'TEST_REDIS_URL' : 'REDIS_URL'} (${redactRedisUrl(configured)}); start it, or unset the variable and a private redis-server is started for the tests`,
       );
     }
     return { url: configured };

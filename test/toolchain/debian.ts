@@ -26,12 +26,15 @@ import {
 } from 'node:fs';
 import { dirname, isAbsolute, join, posix, relative } from 'node:path';
 import { findOnPath } from '../../src/worker/find-on-path.js';
+import { isAlive } from '../../src/worker/process-alive.js';
+import { displayPath, shellQuote } from '../../src/worker/shell-text.js';
 
 export interface DebianSource {
   package: string;
   /** programs inside the package to wrap: command name → path inside the unpacked root */
   programs: Record<string, string>;
-  skip?: string[];
+  /** dependencies not to unpack: names, or prefixes ending in "*" */
+  skip?: readonly string[];
 }
 
 /** What fetched.json in a package directory records. */
@@ -76,11 +79,9 @@ export function cannotFetch(env: NodeJS.ProcessEnv): string | undefined {
   return undefined;
 }
 
-interface Apt {
-  /** -o options for the private lists, or [] for the system's */
-  options: string[];
-  privateLists: boolean;
-}
+/** -o options that point apt at the private lists in .tools/apt/; [] for the system's lists. */
+type AptOptions = string[];
+const SYSTEM_LISTS: AptOptions = [];
 
 function run(program: string, args: string[], cwd: string, env: NodeJS.ProcessEnv) {
   const r = spawnSync(program, args, {
@@ -90,42 +91,39 @@ function run(program: string, args: string[], cwd: string, env: NodeJS.ProcessEn
     maxBuffer: 64 * 1024 * 1024,
     timeout: 15 * 60_000,
   });
-  const output = `${r.stdout ?? ''}${r.stderr ?? ''}`;
-  return { ok: r.status === 0 && !r.error, status: r.status, output, error: r.error };
+  return { ok: r.status === 0 && !r.error, output: `${r.stdout ?? ''}${r.stderr ?? ''}` };
 }
 
 function lastLines(text: string, n = 6): string {
   return text.trim().split('\n').slice(-n).join('\n');
 }
 
-function privateApt(toolsDir: string): Apt {
+function privateLists(toolsDir: string): AptOptions {
   const base = join(toolsDir, 'apt');
-  return {
-    privateLists: true,
-    options: [
-      '-o',
-      `Dir::State::Lists=${join(base, 'lists')}`,
-      '-o',
-      `Dir::Cache=${join(base, 'cache')}`,
-      '-o',
-      'Debug::NoLocking=1',
-      // as root apt would drop to _apt for downloads, which cannot write into the project
-      '-o',
-      'APT::Sandbox::User=root',
-    ],
-  };
+  return [
+    '-o',
+    `Dir::State::Lists=${join(base, 'lists')}`,
+    '-o',
+    `Dir::Cache=${join(base, 'cache')}`,
+    '-o',
+    'Debug::NoLocking=1',
+    // as root apt would drop to _apt for downloads, which cannot write into the project
+    '-o',
+    'APT::Sandbox::User=root',
+  ];
 }
 
-function updatePrivateLists(toolsDir: string, env: NodeJS.ProcessEnv, log: (line: string) => void): Apt {
-  const apt = privateApt(toolsDir);
+function updatePrivateLists(
+  toolsDir: string,
+  env: NodeJS.ProcessEnv,
+  log: (line: string) => void,
+): AptOptions {
   const base = join(toolsDir, 'apt');
   mkdirSync(join(base, 'lists', 'partial'), { recursive: true });
   mkdirSync(join(base, 'cache', 'archives', 'partial'), { recursive: true });
-  const shown = relative(process.cwd(), base);
-  log(
-    `apt-get update into ${shown && !shown.startsWith('..') ? shown : base} (private lists; nothing system-wide)`,
-  );
-  const r = run('apt-get', [...apt.options, '-q', 'update'], toolsDir, env);
+  log(`apt-get update into ${displayPath(base, process.cwd())} (private lists; nothing system-wide)`);
+  const apt = privateLists(toolsDir);
+  const r = run('apt-get', [...apt, '-q', 'update'], toolsDir, env);
   if (!r.ok || /^(W|E): Failed to fetch/m.test(r.output)) {
     throw new FetchError(
       `apt-get update failed (is the network or the Debian mirror reachable?):\n${lastLines(r.output)}`,
@@ -147,13 +145,8 @@ function listsAreRecent(toolsDir: string): boolean {
 }
 
 /** name=version of every package `apt-get install <pkg>` would unpack here, or undefined if apt cannot find it. */
-function closure(pkg: string, apt: Apt, cwd: string, env: NodeJS.ProcessEnv): string[] | undefined {
-  const r = run(
-    'apt-get',
-    [...apt.options, '-s', '-qq', 'install', '--no-install-recommends', pkg],
-    cwd,
-    env,
-  );
+function closure(pkg: string, apt: AptOptions, cwd: string, env: NodeJS.ProcessEnv): string[] | undefined {
+  const r = run('apt-get', [...apt, '-s', '-qq', 'install', '--no-install-recommends', pkg], cwd, env);
   if (!r.ok) {
     if (/Unable to locate package|has no installation candidate|not available/i.test(r.output))
       return undefined;
@@ -170,7 +163,7 @@ function closure(pkg: string, apt: Apt, cwd: string, env: NodeJS.ProcessEnv): st
   return out;
 }
 
-function matchesSkip(name: string, patterns: string[]): boolean {
+function matchesSkip(name: string, patterns: readonly string[]): boolean {
   return patterns.some((p) => (p.endsWith('*') ? name.startsWith(p.slice(0, -1)) : name === p));
 }
 
@@ -210,15 +203,11 @@ function programTarget(root: string, path: string): string {
   return join(root, current);
 }
 
-function shQuote(s: string): string {
-  return `'${s.replace(/'/g, `'\\''`)}'`;
-}
-
 function wrapper(program: string, source: string, target: string, pkgDir: string, libDirs: string[]): string {
   // paths relative to the wrapper, so the checkout can move; the system's only when the target is
   const rel = (p: string) =>
-    p.startsWith(pkgDir) ? `"$here"/${shQuote(relative(join(pkgDir, 'bin'), p))}` : shQuote(p);
-  const libs = libDirs.map((d) => `"$here"/${shQuote(posix.join('..', 'root', d))}`).join(':');
+    p.startsWith(pkgDir) ? `"$here"/${shellQuote(relative(join(pkgDir, 'bin'), p))}` : shellQuote(p);
+  const libs = libDirs.map((d) => `"$here"/${shellQuote(posix.join('..', 'root', d))}`).join(':');
   return [
     '#!/bin/sh',
     `# ${program} from ${source}, unpacked by test/toolchain (npm run tools), not installed system-wide.`,
@@ -228,15 +217,6 @@ function wrapper(program: string, source: string, target: string, pkgDir: string
     `exec ${rel(target)} "$@"`,
     '',
   ].join('\n');
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /** Temporary directories of fetches whose process died (killed mid-fetch) are removed. */
@@ -252,6 +232,36 @@ function removeAbandonedWork(dir: string): void {
     if (m && Number(m[1]) !== process.pid && !isAlive(Number(m[1])))
       rmSync(join(dir, name), { recursive: true, force: true });
   }
+}
+
+interface Downloaded {
+  /** name=version of every package an install would bring */
+  wanted: string[];
+  fetch: string[];
+  skipped: string[];
+}
+
+/** Resolves the closure with these lists and downloads it into an empty `debs`, or says why not. */
+function download(
+  source: DebianSource,
+  apt: AptOptions,
+  debs: string,
+  env: NodeJS.ProcessEnv,
+  log: (line: string) => void,
+): Downloaded | { problem: string } {
+  rmSync(debs, { recursive: true, force: true });
+  mkdirSync(debs, { recursive: true });
+  const wanted = closure(source.package, apt, debs, env);
+  if (!wanted) return { problem: `apt knows no package named ${source.package} on this machine's sources` };
+  const skipped = wanted.filter((p) => {
+    const name = p.split('=')[0]!;
+    return name !== source.package && matchesSkip(name, source.skip ?? []);
+  });
+  const fetch = wanted.filter((p) => !skipped.includes(p));
+  log(`fetching Debian ${source.package}: ${fetch.length} package(s) this machine lacks`);
+  const dl = run('apt-get', [...apt, '-q', 'download', ...fetch], debs, env);
+  if (!dl.ok) return { problem: `apt-get download failed for ${source.package}:\n${lastLines(dl.output)}` };
+  return { wanted, fetch, skipped };
 }
 
 /**
@@ -270,81 +280,61 @@ export function fetchDebianPackage(
   removeAbandonedWork(join(toolsDir, 'debian'));
   const work = join(toolsDir, 'debian', `.${source.package}.tmp-${process.pid}`);
   rmSync(work, { recursive: true, force: true });
-  mkdirSync(join(work, 'debs'), { recursive: true });
   try {
-    let apt: Apt = listsAreRecent(toolsDir) ? privateApt(toolsDir) : { options: [], privateLists: false };
-    let wanted: string[] | undefined;
-    for (let attempt = 0; ; attempt++) {
-      wanted = closure(source.package, apt, work, env);
-      if (!wanted && !apt.privateLists) {
-        apt = updatePrivateLists(toolsDir, env, log);
-        continue;
-      }
-      if (!wanted)
-        throw new FetchError(`apt knows no package named ${source.package} on this machine's sources`);
-      const skipped = wanted.filter((p) => {
-        const name = p.split('=')[0]!;
-        return name !== source.package && matchesSkip(name, source.skip ?? []);
-      });
-      const fetch = wanted.filter((p) => !skipped.includes(p));
-      log(`fetching Debian ${source.package}: ${fetch.length} package(s) this machine lacks`);
-      // a failed first try may have left .deb files of other versions: unpack only this try's
-      rmSync(join(work, 'debs'), { recursive: true, force: true });
-      mkdirSync(join(work, 'debs'));
-      const dl = run('apt-get', [...apt.options, '-q', 'download', ...fetch], join(work, 'debs'), env);
-      if (!dl.ok) {
-        // stale system lists name versions the mirror no longer has: fetch fresh lists once
-        if (!apt.privateLists && attempt === 0) {
-          apt = updatePrivateLists(toolsDir, env, log);
-          continue;
-        }
-        throw new FetchError(`apt-get download failed for ${source.package}:\n${lastLines(dl.output)}`);
-      }
-      const root = join(work, 'root');
-      mkdirSync(root, { recursive: true });
-      for (const deb of readdirSync(join(work, 'debs')).filter((n) => n.endsWith('.deb'))) {
-        const x = run('dpkg-deb', ['-x', join(work, 'debs', deb), root], work, env);
-        if (!x.ok) throw new FetchError(`dpkg-deb -x ${deb} failed:\n${lastLines(x.output)}`);
-      }
-      rmSync(join(work, 'debs'), { recursive: true, force: true });
-      for (const junk of [
-        'usr/share/doc',
-        'usr/share/man',
-        'usr/share/info',
-        'usr/share/lintian',
-        'usr/share/locale',
-      ]) {
-        rmSync(join(root, junk), { recursive: true, force: true });
-      }
-      const libDirs = findLibDirs(root);
-      const own = wanted.find((p) => p.startsWith(`${source.package}=`));
-      const version = own ? own.slice(source.package.length + 1) : 'candidate';
-      mkdirSync(join(work, 'bin'));
-      for (const [program, path] of Object.entries(source.programs)) {
-        const target = programTarget(root, path);
-        if (!existsSync(target)) throw new FetchError(`Debian ${source.package} has no ${path}`);
-        const finalTarget = target.startsWith(work) ? join(finalDir, relative(work, target)) : target;
-        writeFileSync(
-          join(work, 'bin', program),
-          wrapper(program, `Debian ${source.package} ${version}`, finalTarget, finalDir, libDirs),
-          { mode: 0o755 },
-        );
-      }
-      const record: FetchedPackage = {
-        package: source.package,
-        version,
-        unpacked: fetch,
-        skipped,
-        libDirs,
-        programs: source.programs,
-        fetchedAt: new Date().toISOString(),
-      };
-      writeFileSync(join(work, 'fetched.json'), `${JSON.stringify(record, null, 2)}\n`);
-      rmSync(finalDir, { recursive: true, force: true });
-      mkdirSync(dirname(finalDir), { recursive: true });
-      renameSync(work, finalDir);
-      return record;
+    const debs = join(work, 'debs');
+    let apt = listsAreRecent(toolsDir) ? privateLists(toolsDir) : SYSTEM_LISTS;
+    let got = download(source, apt, debs, env, log);
+    if ('problem' in got && apt === SYSTEM_LISTS) {
+      // the system's lists do not know the package, or name versions the mirror no longer has
+      apt = updatePrivateLists(toolsDir, env, log);
+      got = download(source, apt, debs, env, log);
     }
+    if ('problem' in got) throw new FetchError(got.problem);
+    const { wanted, fetch, skipped } = got;
+    const root = join(work, 'root');
+    mkdirSync(root, { recursive: true });
+    for (const deb of readdirSync(debs).filter((n) => n.endsWith('.deb'))) {
+      const x = run('dpkg-deb', ['-x', join(debs, deb), root], work, env);
+      if (!x.ok) throw new FetchError(`dpkg-deb -x ${deb} failed:\n${lastLines(x.output)}`);
+    }
+    rmSync(debs, { recursive: true, force: true });
+    for (const junk of [
+      'usr/share/doc',
+      'usr/share/man',
+      'usr/share/info',
+      'usr/share/lintian',
+      'usr/share/locale',
+    ]) {
+      rmSync(join(root, junk), { recursive: true, force: true });
+    }
+    const libDirs = findLibDirs(root);
+    const own = wanted.find((p) => p.startsWith(`${source.package}=`));
+    const version = own ? own.slice(source.package.length + 1) : 'candidate';
+    mkdirSync(join(work, 'bin'));
+    for (const [program, path] of Object.entries(source.programs)) {
+      const target = programTarget(root, path);
+      if (!existsSync(target)) throw new FetchError(`Debian ${source.package} has no ${path}`);
+      const finalTarget = target.startsWith(work) ? join(finalDir, relative(work, target)) : target;
+      writeFileSync(
+        join(work, 'bin', program),
+        wrapper(program, `Debian ${source.package} ${version}`, finalTarget, finalDir, libDirs),
+        { mode: 0o755 },
+      );
+    }
+    const record: FetchedPackage = {
+      package: source.package,
+      version,
+      unpacked: fetch,
+      skipped,
+      libDirs,
+      programs: source.programs,
+      fetchedAt: new Date().toISOString(),
+    };
+    writeFileSync(join(work, 'fetched.json'), `${JSON.stringify(record, null, 2)}\n`);
+    rmSync(finalDir, { recursive: true, force: true });
+    mkdirSync(dirname(finalDir), { recursive: true });
+    renameSync(work, finalDir);
+    return record;
   } finally {
     rmSync(work, { recursive: true, force: true });
   }

@@ -48,11 +48,6 @@ export interface ToolSpec {
     package: string;
     /** the program inside the unpacked package */
     path: string;
-    /**
-     * dependencies not unpacked, with why: only what the tests never load (apt still resolves the
-     * rest of the closure). Names or prefixes ending in "*".
-     */
-    skip?: string[];
   };
   /** what a person installs system-wide: `sudo apt-get install <apt>`, `brew install [--cask] <brew>` */
   install: { apt: string; brew: string; brewCask?: boolean };
@@ -101,13 +96,7 @@ export const TOOLS: readonly ToolSpec[] = [
     versionArgs: ['--version'],
     versionPattern: /version (\d+\.\d+\.\d+)/,
     override: 'PROMTOOL_PATH',
-    debian: {
-      package: 'prometheus',
-      path: 'usr/bin/promtool',
-      // the JavaScript of Prometheus's console templates (214 MiB unpacked, mostly time-zone data):
-      // promtool and the server's HTTP API never load it
-      skip: ['libjs-*', 'fonts-glyphicons-halflings', 'node-*'],
-    },
+    debian: { package: 'prometheus', path: 'usr/bin/promtool' },
     install: { apt: 'prometheus', brew: 'prometheus' },
   },
   {
@@ -117,11 +106,7 @@ export const TOOLS: readonly ToolSpec[] = [
     versionArgs: ['--version'],
     versionPattern: /version (\d+\.\d+\.\d+)/,
     override: 'PROMETHEUS_PATH',
-    debian: {
-      package: 'prometheus',
-      path: 'usr/bin/prometheus',
-      skip: ['libjs-*', 'fonts-glyphicons-halflings', 'node-*'],
-    },
+    debian: { package: 'prometheus', path: 'usr/bin/prometheus' },
     install: { apt: 'prometheus', brew: 'prometheus' },
   },
   {
@@ -162,6 +147,16 @@ export const TOOLS: readonly ToolSpec[] = [
     install: { apt: 'curl', brew: 'curl' },
   },
 ];
+
+/**
+ * Dependencies of a Debian package that are not unpacked, with why: only what the tests never load
+ * (apt still resolves the rest of the closure). Names, or prefixes ending in "*".
+ */
+export const DEBIAN_SKIP: Readonly<Record<string, readonly string[]>> = {
+  // the JavaScript of Prometheus's console templates (214 MiB unpacked, mostly time-zone data):
+  // promtool and the server's HTTP API never load it
+  prometheus: ['libjs-*', 'fonts-glyphicons-halflings', 'node-*'],
+};
 
 export function toolSpec(name: string): ToolSpec {
   const spec = TOOLS.find((t) => t.name === name);

@@ -3,7 +3,6 @@
  * $MOBIUS_TOOLS_DIR (for one cache shared by several checkouts).
  */
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { REPO_ROOT } from '../support/cli.js';
 
-export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const TOOLS_DIR = process.env.MOBIUS_TOOLS_DIR?.trim() || join(REPO_ROOT, '.tools');

@@ -1,11 +1,6 @@
 /** What `npm run tools` and `npm test` print about the toolchain: the table of tools and the one missing-tools message. */
-import { relative } from 'node:path';
+import { displayPath } from '../../src/worker/shell-text.js';
 import type { MissingTool, Provision } from './resolve.js';
-
-function display(path: string): string {
-  const rel = relative(process.cwd(), path);
-  return rel && !rel.startsWith('..') ? rel : path;
-}
 
 function pad(cells: string[][]): string[] {
   const widths = cells[0]!.map((_, i) => Math.max(...cells.map((r) => r[i]!.length)));
@@ -21,7 +16,12 @@ function pad(cells: string[][]): string[] {
 export function toolTable(p: Provision): string {
   const rows = [['TOOL', 'VERSION', 'SOURCE', 'PATH']];
   for (const f of p.found) {
-    rows.push([f.name, f.version, f.source, `${display(f.path)}${f.from ? `  (${f.from})` : ''}`]);
+    rows.push([
+      f.name,
+      f.version,
+      f.source,
+      `${displayPath(f.path, process.cwd())}${f.from ? `  (${f.from})` : ''}`,
+    ]);
   }
   for (const m of p.missing) rows.push([m.spec.name, `needs ${m.spec.version}`, 'MISSING', '-']);
   return pad(rows).join('\n');

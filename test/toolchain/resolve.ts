@@ -3,11 +3,12 @@
  * missing, and links the chosen programs into .tools/bin, the directory the tests put first on PATH.
  */
 import { spawnSync } from 'node:child_process';
-import { accessSync, constants, mkdirSync, readdirSync, renameSync, rmSync, symlinkSync } from 'node:fs';
-import { delimiter, join, resolve } from 'node:path';
+import { mkdirSync, readdirSync, renameSync, rmSync, symlinkSync } from 'node:fs';
+import { delimiter, dirname, join, resolve } from 'node:path';
+import { executablesOnPath, isExecutableFile } from '../../src/worker/find-on-path.js';
 import { runUnderLock } from '../support/build-lock.js';
 import { cannotFetch, FetchError, fetchDebianPackage, readFetched, wrapperPath } from './debian.js';
-import { TOOLS, type ToolSpec } from './manifest.js';
+import { DEBIAN_SKIP, TOOLS, type ToolSpec } from './manifest.js';
 import { satisfies } from './version.js';
 
 export type ToolSource = 'override' | 'PATH' | 'fetched';
@@ -39,8 +40,6 @@ export interface ProvisionOptions {
   env?: NodeJS.ProcessEnv;
   /** fetch what is missing (default true); false only reports */
   fetch?: boolean;
-  /** only these tools (default: the whole manifest) */
-  only?: string[];
   log?: (line: string) => void;
 }
 
@@ -68,30 +67,27 @@ export function probe(
   return { version: m[1] };
 }
 
-function isExecutable(path: string): boolean {
-  try {
-    accessSync(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Every executable of these names on PATH (not only the first), leaving out our own bin directory. */
-function onPath(names: string[], pathEnv: string | undefined, exclude: string): string[] {
-  const out: string[] = [];
-  for (const dir of (pathEnv ?? '').split(delimiter)) {
-    if (!dir || resolve(dir) === exclude) continue;
-    for (const name of names) {
-      const candidate = join(dir, name);
-      if (isExecutable(candidate) && !out.includes(candidate)) out.push(candidate);
-    }
-  }
-  return out;
+/** The copy fetched into .tools/ earlier: the tool, why it will not do, or undefined when there is none. */
+function fetchedCopy(
+  spec: ToolSpec,
+  toolsDir: string,
+  env: NodeJS.ProcessEnv,
+): FoundTool | string | undefined {
+  const fetched = readFetched(toolsDir, spec.debian.package);
+  const path = wrapperPath(toolsDir, spec.debian.package, spec.name);
+  if (!fetched || !isExecutableFile(path)) return undefined;
+  const p = probe(spec, path, env);
+  if (!p.version) return p.problem;
+  return {
+    name: spec.name,
+    path,
+    version: p.version,
+    source: 'fetched',
+    from: `Debian ${fetched.package} ${fetched.version}`,
+  };
 }
 
 function findExisting(spec: ToolSpec, toolsDir: string, env: NodeJS.ProcessEnv): FoundTool | MissingTool {
-  const reasons: string[] = [];
   const explicit = env[spec.override]?.trim();
   if (explicit) {
     const p = probe(spec, explicit, env);
@@ -99,35 +95,22 @@ function findExisting(spec: ToolSpec, toolsDir: string, env: NodeJS.ProcessEnv):
     // an explicit choice is never replaced by another program behind the user's back
     return { spec, reasons: [`${spec.override}=${explicit}: ${p.problem}`] };
   }
+  // every candidate on PATH (not only the first: an old one may stand before a good one), leaving
+  // out .tools/bin, whose links this run rewrites
   const binDir = resolve(toolsDir, 'bin');
   const candidates = [
-    ...onPath([spec.name, ...(spec.aliases ?? [])], env.PATH, binDir),
-    ...(spec.extraPaths ?? []),
-  ];
+    ...[spec.name, ...(spec.aliases ?? [])].flatMap((name) => executablesOnPath(name, env.PATH)),
+    ...(spec.extraPaths ?? []).filter(isExecutableFile),
+  ].filter((path) => resolve(dirname(path)) !== binDir);
+  const reasons: string[] = candidates.length === 0 ? [`no ${spec.name} on PATH`] : [];
   for (const path of candidates) {
-    if (!isExecutable(path)) continue;
     const p = probe(spec, path, env);
     if (p.version) return { name: spec.name, path, version: p.version, source: 'PATH' };
     reasons.push(p.problem!);
   }
-  if (candidates.filter(isExecutable).length === 0) reasons.push(`no ${spec.name} on PATH`);
-  const fetched = readFetched(toolsDir, spec.debian.package);
-  if (fetched) {
-    const path = wrapperPath(toolsDir, spec.debian.package, spec.name);
-    if (isExecutable(path)) {
-      const p = probe(spec, path, env);
-      if (p.version) {
-        return {
-          name: spec.name,
-          path,
-          version: p.version,
-          source: 'fetched',
-          from: `Debian ${fetched.package} ${fetched.version}`,
-        };
-      }
-      reasons.push(`the copy fetched earlier: ${p.problem}`);
-    }
-  }
+  const copy = fetchedCopy(spec, toolsDir, env);
+  if (typeof copy === 'object') return copy;
+  if (copy) reasons.push(`the copy fetched earlier: ${copy}`);
   return { spec, reasons };
 }
 
@@ -157,14 +140,13 @@ export function provisionTools(opts: ProvisionOptions): Provision {
   const env = opts.env ?? process.env;
   const toolsDir = resolve(opts.toolsDir);
   const log = opts.log ?? (() => undefined);
-  const specs = opts.only ? TOOLS.filter((t) => opts.only!.includes(t.name)) : [...TOOLS];
   const results = new Map<string, FoundTool | MissingTool>();
-  for (const spec of specs) results.set(spec.name, findExisting(spec, toolsDir, env));
+  for (const spec of TOOLS) results.set(spec.name, findExisting(spec, toolsDir, env));
 
   if (opts.fetch !== false) {
     // one fetch per Debian package (ffmpeg brings ffmpeg and ffprobe, prometheus brings promtool too)
     const byPackage = new Map<string, ToolSpec[]>();
-    for (const spec of specs) {
+    for (const spec of TOOLS) {
       const r = results.get(spec.name)!;
       if (isFound(r) || env[spec.override]?.trim()) continue;
       byPackage.set(spec.debian.package, [...(byPackage.get(spec.debian.package) ?? []), spec]);
@@ -180,18 +162,16 @@ export function provisionTools(opts: ProvisionOptions): Provision {
       const programs = Object.fromEntries(
         TOOLS.filter((t) => t.debian.package === pkg).map((t) => [t.name, t.debian.path]),
       );
-      const skip = [
-        ...new Set(TOOLS.filter((t) => t.debian.package === pkg).flatMap((t) => t.debian.skip ?? [])),
-      ];
       try {
         // one fetch at a time per .tools/ (two npm test runs in one checkout): the one that waited
         // finds the other's fetch done and uses it
         mkdirSync(toolsDir, { recursive: true });
         runUnderLock(
           join(toolsDir, '.fetch.lock'),
-          () => wanted.every((spec) => probe(spec, wrapperPath(toolsDir, pkg, spec.name), env).version),
+          () => wanted.every((spec) => typeof fetchedCopy(spec, toolsDir, env) === 'object'),
           () => {
             const started = Date.now();
+            const skip = DEBIAN_SKIP[pkg] ?? [];
             const record = fetchDebianPackage(toolsDir, { package: pkg, programs, skip }, env, log);
             log(
               `unpacked Debian ${pkg} ${record.version} in ${((Date.now() - started) / 1000).toFixed(1)} s`,
@@ -199,21 +179,13 @@ export function provisionTools(opts: ProvisionOptions): Provision {
           },
           15 * 60_000,
         );
-        const record = readFetched(toolsDir, pkg);
         for (const spec of wanted) {
-          const path = wrapperPath(toolsDir, pkg, spec.name);
-          const p = probe(spec, path, env);
-          if (p.version) {
-            results.set(spec.name, {
-              name: spec.name,
-              path,
-              version: p.version,
-              source: 'fetched',
-              from: `Debian ${pkg} ${record?.version ?? ''}`.trim(),
-            });
-          } else {
-            (results.get(spec.name) as MissingTool).reasons.push(`fetched Debian ${pkg}, but ${p.problem}`);
-          }
+          const copy = fetchedCopy(spec, toolsDir, env);
+          if (typeof copy === 'object') results.set(spec.name, copy);
+          else
+            (results.get(spec.name) as MissingTool).reasons.push(
+              `fetched Debian ${pkg}, but ${copy ?? 'it is not there'}`,
+            );
         }
       } catch (err) {
         const message = err instanceof FetchError ? err.message : String(err);
