@@ -26,7 +26,7 @@ function walk(dir: string): string[] {
   for (const name of readdirSync(dir)) {
     const full = join(dir, name);
     if (statSync(full).isDirectory()) {
-      if (name === 'support' || name === 'fixtures' || name === 'toolchain' || name.startsWith('.')) continue;
+      if (name === 'support' || name === 'fixtures' || name.startsWith('.')) continue;
       out.push(...walk(full));
     } else if (name.endsWith('.test.ts')) {
       out.push(full);
@@ -116,16 +116,18 @@ function runNodeTest(files: string[], env: NodeJS.ProcessEnv): Promise<number> {
       ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=2', ...files],
       { cwd: REPO_ROOT, stdio: 'inherit', env },
     );
-    // Ctrl-C reaches the whole process group; a SIGTERM to this process alone is passed on, and
-    // the private Redis is stopped once the tests have ended
-    const forward = (signal: NodeJS.Signals) => () => child.kill(signal);
-    const onInt = forward('SIGINT');
-    const onTerm = forward('SIGTERM');
-    process.on('SIGINT', onInt);
-    process.on('SIGTERM', onTerm);
+    // Ctrl-C reaches the whole process group, the tests included: this process only stays alive to
+    // stop the private Redis once they have ended. A SIGTERM or SIGHUP to this process alone is
+    // passed on.
+    const ignore = () => undefined;
+    const forward = (signal: NodeJS.Signals) => child.kill(signal);
+    process.on('SIGINT', ignore);
+    process.on('SIGTERM', forward);
+    process.on('SIGHUP', forward);
     child.on('exit', (code, signal) => {
-      process.off('SIGINT', onInt);
-      process.off('SIGTERM', onTerm);
+      process.off('SIGINT', ignore);
+      process.off('SIGTERM', forward);
+      process.off('SIGHUP', forward);
       resolve(code ?? 128 + (signal ? (constants.signals[signal] ?? 0) : 0));
     });
   });
