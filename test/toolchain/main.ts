@@ -50,7 +50,7 @@ function main(argv: string[]): number {
     };
     process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
   } else {
-    process.stdout.write(`${toolTable(result)}\n`);
+    process.stdout.write(toolTable(result));
     if (result.missing.length === 0) {
       process.stdout.write(
         `\nnpm test runs the tests with .tools/bin first on PATH. To use these by hand:\n  export PATH="${result.binDir}:$PATH"\n`,

@@ -1,20 +1,11 @@
 /** What `npm run tools` and `npm test` print about the toolchain: the table of tools and the one missing-tools message. */
+import { renderTable } from '../../src/deploy/output/table.js';
 import { displayPath } from '../../src/worker/shell-text.js';
 import type { MissingTool, Provision } from './resolve.js';
 
-function pad(cells: string[][]): string[] {
-  const widths = cells[0]!.map((_, i) => Math.max(...cells.map((r) => r[i]!.length)));
-  return cells.map((r) =>
-    r
-      .map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!)))
-      .join('  ')
-      .trimEnd(),
-  );
-}
-
-/** One line per tool: name, version, where it came from, path. */
+/** One line per tool: name, version, where it came from, path (ends with a newline). */
 export function toolTable(p: Provision): string {
-  const rows = [['TOOL', 'VERSION', 'SOURCE', 'PATH']];
+  const rows: string[][] = [];
   for (const f of p.found) {
     rows.push([
       f.name,
@@ -24,7 +15,10 @@ export function toolTable(p: Provision): string {
     ]);
   }
   for (const m of p.missing) rows.push([m.spec.name, `needs ${m.spec.version}`, 'MISSING', '-']);
-  return pad(rows).join('\n');
+  return renderTable(
+    ['TOOL', 'VERSION', 'SOURCE', 'PATH'].map((header) => ({ header })),
+    rows,
+  );
 }
 
 /** The install commands for these tools, on Debian/Ubuntu and on macOS. */
