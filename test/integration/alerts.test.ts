@@ -20,10 +20,6 @@ import {
 } from '../../src/deploy/manifests/environment.js';
 import { requireTool } from '../support/tools.js';
 
-function findPromtool(): string {
-  return requireTool('promtool');
-}
-
 interface Run {
   status: number | null;
   output: string;
@@ -49,7 +45,7 @@ describe('alert rules under promtool', () => {
   let bin: string;
   let dir: string;
   before(() => {
-    bin = findPromtool();
+    bin = requireTool('promtool');
     dir = mkdtempSync(join(tmpdir(), 'alerts-promtool-'));
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
