@@ -79,7 +79,7 @@ export function missingMessage(
     );
   }
   lines.push(
-    `(the list and the versions: test/toolchain/manifest.ts)${opts.noTestRun ? ' No test was run.' : ''}`,
+    `The list and the versions: test/toolchain/manifest.ts.${opts.noTestRun ? ' No test was run.' : ''}`,
   );
   return lines.join('\n');
 }
