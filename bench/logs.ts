@@ -12,8 +12,8 @@
 // lines/s on one core.
 
 import { cpus, loadavg } from 'node:os';
-import { parseLogLine } from '../src/deploy/analysis/log-record.js';
-import { LogTemplateMiner } from '../src/deploy/analysis/log-templates.js';
+import { parseLogLine } from '../src/deploy/patterns/log-record.js';
+import { LogTemplateMiner } from '../src/deploy/patterns/log-templates.js';
 import { argNumber } from './stats.js';
 
 const LINES = argNumber('--lines', 600_000);

@@ -12,11 +12,11 @@
  */
 import { cpus, loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { runReport } from '../src/deploy/actions/report.js';
-import { analyzeDora } from '../src/deploy/analysis/dora.js';
-import { incidentInputFromRecord } from '../src/deploy/analysis/incident-input.js';
+import { renderReport } from '../src/deploy/commands/report/print.js';
+import { runReport } from '../src/deploy/commands/report/run.js';
 import { Ledger, MemoryLedgerDriver } from '../src/deploy/ledger/index.js';
-import { renderReport } from '../src/deploy/report/index.js';
+import { analyzeDora } from '../src/deploy/metrics/dora.js';
+import { incidentInputFromRecord } from '../src/deploy/metrics/incident-input.js';
 import { generateLedger, newestRecords } from '../test/support/ledger-fixtures.js';
 
 const TOTAL = Number(process.argv[2] ?? 10_000);

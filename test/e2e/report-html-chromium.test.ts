@@ -12,11 +12,11 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { type Browser, chromium } from 'playwright-core';
-import { runReport } from '../../src/deploy/actions/report.js';
-import type { StatusResult } from '../../src/deploy/actions/status.js';
+import { renderHtml } from '../../src/deploy/commands/report/html.js';
+import { runReport } from '../../src/deploy/commands/report/run.js';
+import type { StatusResult } from '../../src/deploy/commands/status/run.js';
 import type { KubeClients } from '../../src/deploy/kube/client.js';
 import { Ledger, MemoryLedgerDriver } from '../../src/deploy/ledger/index.js';
-import { renderHtml } from '../../src/deploy/report/html.js';
 import { generateLedger } from '../support/ledger-fixtures.js';
 import { requireTool } from '../support/tools.js';
 

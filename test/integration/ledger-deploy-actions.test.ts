@@ -8,9 +8,9 @@ import {
   createDeployEnvironment,
   type DeployEnvironment,
   runDeploy,
-} from '../../src/deploy/actions/deploy.js';
-import { runHistory } from '../../src/deploy/actions/history.js';
-import { runRollback } from '../../src/deploy/actions/rollback.js';
+} from '../../src/deploy/commands/deploy/run.js';
+import { runHistory } from '../../src/deploy/commands/history/run.js';
+import { runRollback } from '../../src/deploy/commands/rollback/run.js';
 import { createKubeClients, type KubeClients } from '../../src/deploy/kube/client.js';
 import type { DeploymentRecord } from '../../src/deploy/ledger/index.js';
 import { buildApplicationManifests, loadEnvironment } from '../../src/deploy/manifests/index.js';

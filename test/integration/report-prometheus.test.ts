@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
-import { PrometheusClient } from '../../src/deploy/prometheus/client.js';
+import { PrometheusClient } from '../../src/deploy/metrics/prometheus-client.js';
 import { loadConfig } from '../../src/worker/config.js';
 import { createLogger } from '../../src/worker/logger.js';
 import { type RunningApp, startApp } from '../../src/worker/main.js';

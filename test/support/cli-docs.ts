@@ -39,12 +39,12 @@ export interface ShapeSpec {
  * makes the generator fail.
  */
 export const JSON_SHAPES: Record<string, ShapeSpec[]> = {
-  status: [{ when: '-o json', file: 'src/deploy/actions/status.ts', symbol: 'StatusResult' }],
-  verify: [{ when: '-o json', file: 'src/deploy/actions/verify.ts', symbol: 'VerifyResult' }],
+  status: [{ when: '-o json', file: 'src/deploy/commands/status/run.ts', symbol: 'StatusResult' }],
+  verify: [{ when: '-o json', file: 'src/deploy/commands/verify/run.ts', symbol: 'VerifyResult' }],
   logs: [
     {
       when: '--patterns -o json',
-      file: 'src/deploy/actions/logs.ts',
+      file: 'src/deploy/commands/logs/run.ts',
       symbol: 'PatternsResult',
     },
   ],
@@ -56,7 +56,7 @@ export const JSON_SHAPES: Record<string, ShapeSpec[]> = {
     },
     {
       when: '--dry-run -o json',
-      file: 'src/deploy/cli/commands/deploy.ts',
+      file: 'src/deploy/commands/deploy/command.ts',
       symbol: 'dryRunData',
       returnType: true,
     },
@@ -68,37 +68,37 @@ export const JSON_SHAPES: Record<string, ShapeSpec[]> = {
       symbol: 'DeploymentRecord',
     },
   ],
-  history: [{ when: '-o json', file: 'src/deploy/actions/history.ts', symbol: 'HistoryResult' }],
-  'build-push': [{ when: '-o json', file: 'src/deploy/actions/build-push.ts', symbol: 'BuildPushResult' }],
+  history: [{ when: '-o json', file: 'src/deploy/commands/history/run.ts', symbol: 'HistoryResult' }],
+  'build-push': [{ when: '-o json', file: 'src/deploy/commands/build-push/run.ts', symbol: 'BuildPushResult' }],
   'update-manifests': [
-    { when: '-o json', file: 'src/deploy/actions/update-manifests.ts', symbol: 'UpdateManifestsResult' },
+    { when: '-o json', file: 'src/deploy/commands/update-manifests/run.ts', symbol: 'UpdateManifestsResult' },
   ],
   'apply-manifests': [
-    { when: '-o json', file: 'src/deploy/actions/apply-manifests.ts', symbol: 'ApplyManifestsResult' },
+    { when: '-o json', file: 'src/deploy/commands/apply-manifests/run.ts', symbol: 'ApplyManifestsResult' },
   ],
   'render --out-dir': [
-    { when: '--out-dir DIR -o json', file: 'src/deploy/actions/render.ts', symbol: 'WriteResult' },
+    { when: '--out-dir DIR -o json', file: 'src/deploy/commands/render/run.ts', symbol: 'WriteResult' },
   ],
-  'incident open': [{ when: '-o json', file: 'src/deploy/actions/incident.ts', symbol: 'IncidentOutcome' }],
-  'incident update': [{ when: '-o json', file: 'src/deploy/actions/incident.ts', symbol: 'IncidentOutcome' }],
+  'incident open': [{ when: '-o json', file: 'src/deploy/commands/incident/run.ts', symbol: 'IncidentOutcome' }],
+  'incident update': [{ when: '-o json', file: 'src/deploy/commands/incident/run.ts', symbol: 'IncidentOutcome' }],
   'incident resolve': [
-    { when: '-o json', file: 'src/deploy/actions/incident.ts', symbol: 'IncidentOutcome' },
+    { when: '-o json', file: 'src/deploy/commands/incident/run.ts', symbol: 'IncidentOutcome' },
   ],
   'incident list': [
-    { when: '-o json', file: 'src/deploy/actions/incident.ts', symbol: 'IncidentListResult' },
+    { when: '-o json', file: 'src/deploy/commands/incident/run.ts', symbol: 'IncidentListResult' },
   ],
-  'incident show': [{ when: '-o json', file: 'src/deploy/actions/incident.ts', symbol: 'IncidentReport' }],
+  'incident show': [{ when: '-o json', file: 'src/deploy/commands/incident/run.ts', symbol: 'IncidentReport' }],
   'registry-secret rotate': [
-    { when: '-o json', file: 'src/deploy/actions/registry-secret.ts', symbol: 'RotateResult' },
+    { when: '-o json', file: 'src/deploy/commands/registry-secret/run.ts', symbol: 'RotateResult' },
   ],
-  doctor: [{ when: '-o json', file: 'src/deploy/actions/doctor.ts', symbol: 'DoctorResult' }],
+  doctor: [{ when: '-o json', file: 'src/deploy/commands/doctor/run.ts', symbol: 'DoctorResult' }],
   'access review': [
-    { when: '-o json', file: 'src/deploy/actions/access-review.ts', symbol: 'AccessReviewResult' },
+    { when: '-o json', file: 'src/deploy/commands/access/run.ts', symbol: 'AccessReviewResult' },
   ],
   report: [
     {
       when: '--format json (also -o json)',
-      file: 'src/deploy/actions/report.ts',
+      file: 'src/deploy/commands/report/run.ts',
       symbol: 'DeploymentReport',
     },
   ],

@@ -5,8 +5,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { Scalar } from 'yaml';
-import { digestFromInspect, digestFromMetadata } from '../../src/deploy/actions/build-push.js';
-import { setImageTagInYaml, tagSource } from '../../src/deploy/actions/update-manifests.js';
+import { digestFromInspect, digestFromMetadata } from '../../src/deploy/commands/build-push/run.js';
+import { setImageTagInYaml, tagSource } from '../../src/deploy/commands/update-manifests/run.js';
+import { ExitCode, isCliError } from '../../src/deploy/errors.js';
 import {
   buildxBuildArgs,
   formatCommand,
@@ -14,7 +15,7 @@ import {
   maskSecrets,
   parseBuildxVersion,
   supportsAttestations,
-} from '../../src/deploy/build/docker.js';
+} from '../../src/deploy/image/docker.js';
 import {
   imageRepository,
   parseGitHubRemote,
@@ -22,8 +23,7 @@ import {
   resolveOwner,
   sourceUrl,
   validateImageTag,
-} from '../../src/deploy/build/image.js';
-import { ExitCode, isCliError } from '../../src/deploy/errors.js';
+} from '../../src/deploy/image/image.js';
 
 function usage(fn: () => unknown, message: RegExp): void {
   assert.throws(fn, (err: unknown) => {

@@ -68,7 +68,7 @@ describe('progress reporter', () => {
 
 describe('verify table', () => {
   it('summarises many passing per-pod checks in one line and keeps failures visible', async () => {
-    const { renderVerify } = await import('../../src/deploy/output/verify.js');
+    const { renderVerify } = await import('../../src/deploy/commands/verify/print.js');
     const { createColors } = await import('../../src/deploy/output/color.js');
     const podChecks = Array.from({ length: 8 }, (_, i) => ({
       name: `pod w-${i} /livez /readyz`,

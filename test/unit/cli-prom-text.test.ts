@@ -5,7 +5,7 @@ import {
   metricFamilies,
   parsePrometheusText,
   sampleValue,
-} from '../../src/deploy/kube/prom-text.js';
+} from '../../src/deploy/metrics/prom-text.js';
 
 const TEXT = `# HELP preview_worker_jobs_total Preview jobs processed, by outcome.
 # TYPE preview_worker_jobs_total counter

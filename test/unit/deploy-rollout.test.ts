@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { imageOnlyDeployment } from '../../src/deploy/actions/deploy.js';
+import { imageOnlyDeployment } from '../../src/deploy/commands/deploy/run.js';
 import {
   findRevisionForImage,
   findRollbackTarget,
   rollbackPatch,
   templatesEqual,
-} from '../../src/deploy/actions/rollback.js';
+} from '../../src/deploy/commands/rollback/run.js';
 import { normalizeForDiff, sortForInstall, unifiedDiff } from '../../src/deploy/kube/apply.js';
 import type { KubeRequest, KubeResponse } from '../../src/deploy/kube/client.js';
 import {

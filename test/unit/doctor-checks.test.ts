@@ -4,13 +4,13 @@ import {
   checkNodeVersion,
   judgeRedisPersistence,
   permissionsToCheck,
-} from '../../src/deploy/actions/doctor.js';
+} from '../../src/deploy/commands/doctor/run.js';
 import {
   checkPullSecret,
   dockerConfigJson,
   readTokenFromEnv,
   scrubSecrets,
-} from '../../src/deploy/actions/registry-secret.js';
+} from '../../src/deploy/commands/registry-secret/run.js';
 import { DEPLOYER_PERMISSIONS } from '../../src/deploy/manifests/rbac.js';
 
 const NOW = Date.parse('2026-11-26T12:00:00Z');

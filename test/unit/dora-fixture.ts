@@ -5,10 +5,10 @@
  */
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
-import type { IncidentInput } from '../../src/deploy/analysis/dora.js';
-import { incidentInputFromRecord } from '../../src/deploy/analysis/incident-input.js';
 import { FileLedgerDriver } from '../../src/deploy/ledger/file-driver.js';
 import { type DeploymentRecord, isDeploymentRecord } from '../../src/deploy/ledger/record.js';
+import type { IncidentInput } from '../../src/deploy/metrics/dora.js';
+import { incidentInputFromRecord } from '../../src/deploy/metrics/incident-input.js';
 
 const DORA_FIXTURE = fileURLToPath(new URL('../fixtures/ledger/basic-week', import.meta.url));
 export const DORA_FIXTURE_NOW = new Date('2026-03-15T00:00:00.000Z');

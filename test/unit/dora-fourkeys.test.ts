@@ -16,7 +16,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { analyzeDora, type IncidentInput } from '../../src/deploy/analysis/dora.js';
+import { analyzeDora, type IncidentInput } from '../../src/deploy/metrics/dora.js';
 import '../../src/deploy/incidents/record.js';
 import type { DeploymentRecord } from '../../src/deploy/ledger/record.js';
 import { loadDoraFixture as load, DORA_FIXTURE_NOW as NOW } from './dora-fixture.js';

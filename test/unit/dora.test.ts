@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import type { DeploymentRecord } from '../../src/deploy/ledger/record.js';
 import {
   analyzeDora,
   classifyChangeFailureRate,
@@ -13,8 +14,7 @@ import {
   DORA_BANDS,
   type IncidentInput,
   percentile,
-} from '../../src/deploy/analysis/dora.js';
-import type { DeploymentRecord } from '../../src/deploy/ledger/record.js';
+} from '../../src/deploy/metrics/dora.js';
 import { loadDoraFixture as loadFixture, DORA_FIXTURE_NOW as NOW } from './dora-fixture.js';
 
 const MIN = 60_000;

@@ -11,7 +11,7 @@ import {
   parseIncidentLevel,
   resolveIncident,
   updateIncident,
-} from '../../src/deploy/actions/incident.js';
+} from '../../src/deploy/commands/incident/run.js';
 import { UsageError } from '../../src/deploy/errors.js';
 import { isProductionTarget, openIncidentForFailedDeploy } from '../../src/deploy/incidents/auto.js';
 import { listIncidents } from '../../src/deploy/incidents/record.js';

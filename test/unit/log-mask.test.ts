@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { classifyValue, isIdKey, maskToken, tokenizeAndMask } from '../../src/deploy/analysis/log-mask.js';
+import { classifyValue, isIdKey, maskToken, tokenizeAndMask } from '../../src/deploy/patterns/log-mask.js';
 
 describe('log pre-masking', () => {
   it('classifies typed values', () => {

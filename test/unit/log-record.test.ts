@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { formatClock, formatReadable, toJsonEntry } from '../../src/deploy/analysis/log-format.js';
-import { parseKubeTime, parseLevelOption, parseLogLine } from '../../src/deploy/analysis/log-record.js';
-import { InvalidDurationError, parseDurationSeconds } from '../../src/deploy/analysis/log-since.js';
+import { formatClock, formatReadable, toJsonEntry } from '../../src/deploy/patterns/log-format.js';
+import { parseKubeTime, parseLevelOption, parseLogLine } from '../../src/deploy/patterns/log-record.js';
+import { InvalidDurationError, parseDurationSeconds } from '../../src/deploy/patterns/log-since.js';
 
 const T0 = Date.UTC(2026, 10, 26, 19, 40, 5);
 const line = JSON.stringify({

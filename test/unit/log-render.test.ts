@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseLogLine } from '../../src/deploy/analysis/log-record.js';
 import {
   createLinePrinter,
   podColorIndex,
   renderPatterns,
   shortPodNames,
-} from '../../src/deploy/analysis/log-render.js';
+} from '../../src/deploy/commands/logs/print-patterns.js';
 import { kubeTimeKey } from '../../src/deploy/kube/log-stream.js';
 import { createColors } from '../../src/deploy/output/color.js';
+import { parseLogLine } from '../../src/deploy/patterns/log-record.js';
 
 const line = JSON.stringify({
   level: 50,

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseLogLine } from '../../src/deploy/analysis/log-record.js';
-import { LogTemplateMiner } from '../../src/deploy/analysis/log-templates.js';
+import { parseLogLine } from '../../src/deploy/patterns/log-record.js';
+import { LogTemplateMiner } from '../../src/deploy/patterns/log-templates.js';
 
 const T0 = Date.UTC(2026, 10, 26, 19, 40, 0);
 

@@ -5,18 +5,18 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { type DeploymentReport, readReportRecords, runReport } from '../../src/deploy/actions/report.js';
-import type { StatusResult } from '../../src/deploy/actions/status.js';
-import { Ledger, MemoryLedgerDriver } from '../../src/deploy/ledger/index.js';
-import { fmtDuration, fmtPct } from '../../src/deploy/report/format.js';
-import { renderReport } from '../../src/deploy/report/index.js';
+import { fmtDuration, fmtPct } from '../../src/deploy/commands/report/format.js';
 import {
   alertEpisodes,
   counterIncrease,
   infraFromClusterStatus,
   throughputFrom,
-} from '../../src/deploy/report/infra.js';
-import { mdCell } from '../../src/deploy/report/markdown.js';
+} from '../../src/deploy/commands/report/infra.js';
+import { mdCell } from '../../src/deploy/commands/report/markdown.js';
+import { renderReport } from '../../src/deploy/commands/report/print.js';
+import { type DeploymentReport, readReportRecords, runReport } from '../../src/deploy/commands/report/run.js';
+import type { StatusResult } from '../../src/deploy/commands/status/run.js';
+import { Ledger, MemoryLedgerDriver } from '../../src/deploy/ledger/index.js';
 import { generateLedger, newestRecords } from '../support/ledger-fixtures.js';
 
 async function reportFor(fixture: ReturnType<typeof generateLedger>, period: 'week' | 'month' = 'month') {

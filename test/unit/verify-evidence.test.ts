@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { shortBody } from '../../src/deploy/actions/verify.js';
+import { shortBody } from '../../src/deploy/commands/verify/run.js';
 
 describe('verify evidence (shortBody)', () => {
   it('shows the message and reason of a Kubernetes Status', () => {

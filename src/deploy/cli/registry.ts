@@ -7,21 +7,21 @@
  * Do not reuse the global short flags in a command: -n -e -o -q -v (and --context, --kubeconfig).
  */
 import type { Command } from 'commander';
-import { accessCommand } from './commands/access.js';
-import { applyManifestsCommand } from './commands/apply-manifests.js';
-import { buildPushCommand } from './commands/build-push.js';
-import { deployCommand } from './commands/deploy.js';
-import { doctorCommand } from './commands/doctor.js';
-import { historyCommand } from './commands/history.js';
-import { incidentCommand } from './commands/incident.js';
-import { logsCommand } from './commands/logs.js';
-import { registrySecretCommand } from './commands/registry-secret.js';
-import { renderCommand } from './commands/render.js';
-import { reportCommand } from './commands/report.js';
-import { rollbackCommand } from './commands/rollback.js';
-import { statusCommand } from './commands/status.js';
-import { updateManifestsCommand } from './commands/update-manifests.js';
-import { verifyCommand } from './commands/verify.js';
+import { accessCommand } from '../commands/access/command.js';
+import { applyManifestsCommand } from '../commands/apply-manifests/command.js';
+import { buildPushCommand } from '../commands/build-push/command.js';
+import { deployCommand } from '../commands/deploy/command.js';
+import { doctorCommand } from '../commands/doctor/command.js';
+import { historyCommand } from '../commands/history/command.js';
+import { incidentCommand } from '../commands/incident/command.js';
+import { logsCommand } from '../commands/logs/command.js';
+import { registrySecretCommand } from '../commands/registry-secret/command.js';
+import { renderCommand } from '../commands/render/command.js';
+import { reportCommand } from '../commands/report/command.js';
+import { rollbackCommand } from '../commands/rollback/command.js';
+import { statusCommand } from '../commands/status/command.js';
+import { updateManifestsCommand } from '../commands/update-manifests/command.js';
+import { verifyCommand } from '../commands/verify/command.js';
 
 export interface CommandModule {
   register(program: Command): void;

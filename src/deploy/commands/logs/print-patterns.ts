@@ -1,0 +1,150 @@
+// Printers for `mobius-deploy logs`: one line per log line ("<pod> | <text>", NDJSON with -o json)
+// and the --patterns table. Pure string building; the command writes the strings.
+
+import type { Colors } from '../../output/color.js';
+import { renderTable } from '../../output/table.js';
+import { formatClock, formatReadable, type LineStyle, toJsonEntry } from '../../patterns/log-format.js';
+import type { LogLevelName } from '../../patterns/log-record.js';
+import type { LogLineEvent, PatternsResult } from './run.js';
+
+// Distinct, readable 256-colour foregrounds for pod names (no reds: red means error).
+const POD_PALETTE = [39, 214, 77, 171, 45, 178, 111, 149, 207, 80, 141, 116];
+
+/** A stable palette index for a pod name (FNV-1a), the same in every run. */
+export function podColorIndex(name: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < name.length; i++) {
+    h ^= name.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return (h >>> 0) % POD_PALETTE.length;
+}
+
+function levelStyle(colors: Colors): LineStyle {
+  if (!colors.enabled) return {};
+  return {
+    level: (name: LogLevelName, label: string) =>
+      name === 'error' || name === 'fatal'
+        ? colors.red(label)
+        : name === 'warn'
+          ? colors.yellow(label)
+          : name === 'info'
+            ? colors.green(label)
+            : colors.dim(label),
+    dim: colors.dim,
+  };
+}
+
+export interface LinePrinterOptions {
+  colors: Colors;
+  /** NDJSON (-o json). */
+  json: boolean;
+  /** Print JSON lines as written. */
+  raw: boolean;
+  /** Prefix the API server's timestamp. */
+  timestamps: boolean;
+}
+
+/** Returns a function turning one log line event into its output text (with the newline). */
+export function createLinePrinter(options: LinePrinterOptions): (event: LogLineEvent) => string {
+  const { colors } = options;
+  const style = levelStyle(colors);
+  const prefixes = new Map<string, string>();
+  const prefix = (pod: string) => {
+    let p = prefixes.get(pod);
+    if (p === undefined) {
+      p = colors.enabled ? `\u001b[38;5;${POD_PALETTE[podColorIndex(pod)]}m${pod}\u001b[39m | ` : `${pod} | `;
+      prefixes.set(pod, p);
+    }
+    return p;
+  };
+  if (options.json) {
+    return (e) => {
+      const entry = toJsonEntry(e.record, e.pod, e.container);
+      return `${JSON.stringify(options.timestamps ? { ...entry, kubeTime: e.record.kubeTime ?? null } : entry)}\n`;
+    };
+  }
+  return (e) => {
+    const text = options.raw ? e.record.raw : formatReadable(e.record, style);
+    const ts = options.timestamps && e.record.kubeTime ? `${e.record.kubeTime} ` : '';
+    return `${prefix(e.pod)}${ts}${text}\n`;
+  };
+}
+
+/** The part of pod names after their longest common "-"-ended prefix (all pods of one Deployment share it). */
+export function shortPodNames(pods: string[]): { prefix: string; short: Map<string, string> } {
+  let prefix = '';
+  if (pods.length > 1) {
+    prefix = pods[0];
+    for (const p of pods) {
+      let i = 0;
+      while (i < prefix.length && i < p.length && prefix[i] === p[i]) i++;
+      prefix = prefix.slice(0, i);
+    }
+    const dash = prefix.lastIndexOf('-');
+    prefix = dash >= 0 ? prefix.slice(0, dash + 1) : '';
+  }
+  const short = new Map<string, string>();
+  for (const p of pods) short.set(p, p.slice(prefix.length) || p);
+  return { prefix, short };
+}
+
+function clock(iso: string | undefined, multiDay: boolean): string {
+  if (!iso) return '-';
+  const ms = Date.parse(iso);
+  return multiDay ? `${iso.slice(5, 10)} ${formatClock(ms)}` : formatClock(ms);
+}
+
+/** The --patterns table. */
+export function renderPatterns(result: PatternsResult, colors: Colors, width?: number): string {
+  const allPods = [
+    ...new Set([...result.pods, ...result.templates.flatMap((t) => Object.keys(t.pods))]),
+  ].sort();
+  const { prefix, short } = shortPodNames(allPods);
+  const errorTemplates = result.templates.filter((t) => t.level === 'error' || t.level === 'fatal').length;
+  const lines: string[] = [];
+  lines.push(
+    `Log patterns of deployment ${result.deployment} in ${result.namespace}: ${result.linesMined} lines from ${result.pods.length} pod(s), ` +
+      `${result.templates.length} template(s), ${errorTemplates} at error level (${result.errorLines} error lines).`,
+  );
+  if (prefix) lines.push(`Pods: ${prefix}{${allPods.map((p) => short.get(p)).join(',')}}`);
+  if (result.templates.length === 0) {
+    lines.push('', 'No log lines to group.');
+    return `${lines.join('\n')}\n`;
+  }
+  const days = new Set(
+    result.templates.flatMap((t) => [t.firstSeen?.slice(0, 10), t.lastSeen?.slice(0, 10)]).filter(Boolean),
+  );
+  const multiDay = days.size > 1;
+  const levelText = (l: LogLevelName) => {
+    const label = l.toUpperCase();
+    if (!colors.enabled) return label;
+    if (l === 'error' || l === 'fatal') return colors.red(label);
+    if (l === 'warn') return colors.yellow(label);
+    return label;
+  };
+  const rows = result.templates.map((t) => [
+    levelText(t.level),
+    String(t.count),
+    clock(t.firstSeen, multiDay),
+    clock(t.lastSeen, multiDay),
+    Object.entries(t.pods)
+      .map(([p, n]) => `${short.get(p) ?? p}:${n}`)
+      .join(' '),
+    t.template,
+  ]);
+  lines.push('');
+  const table = renderTable(
+    [
+      { header: 'level' },
+      { header: 'count', align: 'right' },
+      { header: 'first' },
+      { header: 'last' },
+      { header: 'pods' },
+      { header: 'template', flex: true },
+    ],
+    rows,
+    { width },
+  );
+  return `${lines.join('\n')}\n${table}`;
+}

@@ -1,0 +1,100 @@
+/**
+ * `mobius-deploy verify`: a pass/fail checklist of a deployment (or of a worker URL), each line
+ * with its evidence. Logic: actions/verify.ts (runVerify / runVerifyUrl, reused by deploy).
+ */
+import { type Command, Option } from 'commander';
+import { durationParser, parsePositiveInt } from '../../cli/global-options.js';
+import { runCommand } from '../../cli/run-command.js';
+
+export interface VerifyCommandOptions {
+  deployment: string;
+  service?: string;
+  url?: string;
+  restartWindow: number;
+  timeout: number;
+  smoke: boolean;
+  smokeTimeout: number;
+  apiToken?: string;
+  apiTokenSecret?: string;
+  apiTokenKey: string;
+  port: number;
+}
+
+export const verifyCommand = {
+  register(program: Command): void {
+    program
+      .command('verify')
+      .description(
+        "Check that the worker is rolled out and serving: namespace, rollout, pod readiness and restarts, Service endpoints, each pod's /livez and /readyz, /metrics, and (with --smoke) a dry-run preview job. Exits 1 when any check fails.",
+      )
+      .option('-d, --deployment <name>', 'Deployment name', 'preview-worker')
+      .option(
+        '--service <name>',
+        'Service name (default: the Deployment name, else a Service selecting its pods)',
+      )
+      .option(
+        '--url <url>',
+        'check a worker directly at this URL instead of through the cluster (no kubeconfig needed)',
+      )
+      .addOption(
+        new Option('--restart-window <duration>', 'a container restart within this window fails the check')
+          .argParser(durationParser('m'))
+          .default(10 * 60_000, '10m'),
+      )
+      .addOption(
+        new Option('--timeout <duration>', 'timeout for each health request')
+          .argParser(durationParser('ms'))
+          .default(5000, '5s'),
+      )
+      .addOption(
+        new Option('--smoke', 'also submit a dry-run preview job and wait for it to complete').default(false),
+      )
+      .addOption(
+        new Option('--smoke-timeout <duration>', 'how long the smoke job may take')
+          .argParser(durationParser('s'))
+          .default(60_000, '60s'),
+      )
+      .option('--api-token <token>', 'bearer token for /v1 (default: $PREVIEW_API_TOKEN); never printed')
+      .option('--api-token-secret <name>', 'read the bearer token from this Secret in the namespace')
+      .option('--api-token-key <key>', 'key inside --api-token-secret', 'PREVIEW_API_TOKEN')
+      .option('--port <n>', "the worker's HTTP port (pod proxy)", parsePositiveInt, 3000)
+      .addHelpText(
+        'after',
+        `
+Each check is pass, fail, warn or skip, with evidence. -o json gives the checklist for CI:
+  { "passed": bool, "checks": [ { "name", "status", "evidence" } ], ... }
+
+Examples:
+  mobius-deploy verify --namespace production
+  mobius-deploy verify -e staging --smoke --api-token-secret preview-worker-api
+  mobius-deploy verify --url http://localhost:3000 --smoke -o json
+  PREVIEW_API_TOKEN=... mobius-deploy verify -n production --smoke --smoke-timeout 2m`,
+      )
+      .action(
+        runCommand<VerifyCommandOptions>(async (ctx, opts) => {
+          const [verify, { renderVerify }] = await Promise.all([import('./run.js'), import('./print.js')]);
+          const common = {
+            timeoutMs: opts.timeout,
+            smoke: opts.smoke,
+            smokeTimeoutMs: opts.smokeTimeout,
+            apiToken: opts.apiToken ?? (ctx.io.env.PREVIEW_API_TOKEN || undefined),
+            progress: opts.smoke ? ctx.progress() : undefined,
+            now: ctx.now,
+          };
+          const result = opts.url
+            ? await verify.runVerifyUrl({ ...common, url: opts.url })
+            : await verify.runVerify(await ctx.kube(), {
+                ...common,
+                namespace: ctx.globals.namespace,
+                deployment: opts.deployment,
+                service: opts.service,
+                restartWindowMs: opts.restartWindow,
+                workerPort: opts.port,
+                apiTokenSecret: opts.apiTokenSecret,
+                apiTokenKey: opts.apiTokenKey,
+              });
+          return { data: result, exitCode: result.passed ? 0 : 1, render: () => renderVerify(result, ctx) };
+        }),
+      );
+  },
+};
