@@ -1,0 +1,20 @@
+/**
+ * What the typed resource functions need from the transport (kube/client.ts's `KubeClients`
+ * satisfies it); tests can pass a small fake.
+ */
+import type { KubeRequest } from '../client.js';
+
+export type Query = KubeRequest['query'];
+
+export interface KubeReader {
+  getJson<T>(path: string, query?: Query, extra?: Partial<KubeRequest>): Promise<T>;
+}
+
+export interface KubeWriter extends KubeReader {
+  requestJson<T>(req: KubeRequest): Promise<T>;
+}
+
+/** A list answer: only `items` is read. */
+export interface ListOf<T> {
+  items: T[];
+}
