@@ -20,12 +20,13 @@ import { spawn } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { createDeployEnvironment, runDeploy } from '../src/deploy/commands/deploy/run.js';
+import { runDeploy } from '../src/deploy/commands/deploy/run.js';
 import { runVerify } from '../src/deploy/commands/verify/run.js';
 import { serverSideApply } from '../src/deploy/kube/apply.js';
 import { createKubeClients } from '../src/deploy/kube/client.js';
 import { deploymentRolloutStatus } from '../src/deploy/kube/rollout.js';
 import { buildApplicationManifests, loadEnvironment } from '../src/deploy/manifests/index.js';
+import { createDeployEnvironment } from '../src/deploy/release/environment.js';
 import { startKubeSim } from '../test/support/kube-sim/index.js';
 import { argNumber, median } from './stats.js';
 

@@ -4,16 +4,13 @@
  */
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import {
-  createDeployEnvironment,
-  type DeployEnvironment,
-  runDeploy,
-} from '../../src/deploy/commands/deploy/run.js';
+import { runDeploy } from '../../src/deploy/commands/deploy/run.js';
 import { runHistory } from '../../src/deploy/commands/history/run.js';
 import { runRollback } from '../../src/deploy/commands/rollback/run.js';
 import { createKubeClients, type KubeClients } from '../../src/deploy/kube/client.js';
 import type { DeploymentRecord } from '../../src/deploy/ledger/index.js';
 import { buildApplicationManifests, loadEnvironment } from '../../src/deploy/manifests/index.js';
+import { createDeployEnvironment, type DeployEnvironment } from '../../src/deploy/release/environment.js';
 import { type DeployTestCluster, REPO, startDeployTestCluster } from '../e2e/cli-deploy-helpers.js';
 import type { KubeSim } from '../support/kube-sim/index.js';
 

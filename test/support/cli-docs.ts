@@ -56,7 +56,7 @@ export const JSON_SHAPES: Record<string, ShapeSpec[]> = {
     },
     {
       when: '--dry-run -o json',
-      file: 'src/deploy/commands/deploy/command.ts',
+      file: 'src/deploy/commands/deploy/print.ts',
       symbol: 'dryRunData',
       returnType: true,
     },

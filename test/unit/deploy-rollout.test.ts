@@ -1,12 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { imageOnlyDeployment } from '../../src/deploy/commands/deploy/run.js';
-import {
-  findRevisionForImage,
-  findRollbackTarget,
-  rollbackPatch,
-  templatesEqual,
-} from '../../src/deploy/commands/rollback/run.js';
 import { normalizeForDiff, sortForInstall, unifiedDiff } from '../../src/deploy/kube/apply.js';
 import type { KubeRequest, KubeResponse } from '../../src/deploy/kube/client.js';
 import {
@@ -15,6 +9,12 @@ import {
   type RolloutReader,
   waitForRollout,
 } from '../../src/deploy/kube/rollout-watch.js';
+import {
+  findRevisionForImage,
+  findRollbackTarget,
+  rollbackPatch,
+  templatesEqual,
+} from '../../src/deploy/kube/undo.js';
 
 const REV = 'deployment.kubernetes.io/revision';
 

@@ -121,12 +121,30 @@ export function isRetryable(err: unknown): boolean {
   return code === 'ECONNRESET' || code === 'EPIPE' || code === 'UND_ERR_SOCKET' || code === 'REQUEST_TIMEOUT';
 }
 
-/** The HTTP status of an API error from either transport. */
+/**
+ * The HTTP status of an API error from either transport: our KubeApiError, @kubernetes/client-node's
+ * ApiException (`code`, `body`), or an error carrying `statusCode` or `response.statusCode`.
+ */
 export function httpStatusOf(err: unknown): number | undefined {
   if (err instanceof KubeApiError) return err.statusCode;
-  const e = err as { code?: unknown; body?: unknown; statusCode?: unknown } | null;
-  if (e && typeof e.code === 'number' && e.code >= 100 && e.code < 600) return e.code;
-  if (e && typeof e.statusCode === 'number') return e.statusCode;
+  if (typeof err !== 'object' || err === null) return undefined;
+  const e = err as {
+    code?: unknown;
+    statusCode?: unknown;
+    body?: unknown;
+    response?: { statusCode?: unknown };
+  };
+  if (typeof e.code === 'number' && e.code >= 100 && e.code < 600) return e.code;
+  if (typeof e.statusCode === 'number') return e.statusCode;
+  if (typeof e.response?.statusCode === 'number') return e.response.statusCode;
+  if (typeof e.body === 'string') {
+    try {
+      const body = JSON.parse(e.body) as { code?: unknown };
+      if (typeof body.code === 'number') return body.code;
+    } catch {
+      // not JSON
+    }
+  }
   return undefined;
 }
 

@@ -12,7 +12,8 @@
  * The holder renews while it works and deletes the lease when done (also on SIGINT/SIGTERM).
  */
 import type { KubeConfig, V1Lease } from '@kubernetes/client-node';
-import { type JsonTransport, statusCodeOf } from '../ledger/configmap-driver.js';
+import { httpStatusOf } from './errors.js';
+import type { JsonTransport } from './resources/reader.js';
 
 /** A Date that serializes with microseconds, as the API server's MicroTime requires. */
 class MicroTime extends Date {
@@ -143,7 +144,7 @@ export async function acquireDeployLock(api: LeaseApi, options: LeaseLockOptions
     try {
       existing = await api.read(namespace, name);
     } catch (err) {
-      if (statusCodeOf(err) !== 404) throw err;
+      if (httpStatusOf(err) !== 404) throw err;
     }
     const at = now();
     if (!existing) {
@@ -156,7 +157,7 @@ export async function acquireDeployLock(api: LeaseApi, options: LeaseLockOptions
         });
         break;
       } catch (err) {
-        if (statusCodeOf(err) === 409) continue; // someone created it first: look again
+        if (httpStatusOf(err) === 409) continue; // someone created it first: look again
         throw err;
       }
     }
@@ -174,7 +175,7 @@ export async function acquireDeployLock(api: LeaseApi, options: LeaseLockOptions
         if (!free) tookOverFrom = { holderIdentity: holder.holderIdentity, expired, forced: !expired };
         break;
       } catch (err) {
-        if (statusCodeOf(err) === 409 || statusCodeOf(err) === 404) continue; // changed under us
+        if (httpStatusOf(err) === 409 || httpStatusOf(err) === 404) continue; // changed under us
         throw err;
       }
     }
@@ -201,13 +202,13 @@ export async function acquireDeployLock(api: LeaseApi, options: LeaseLockOptions
         });
         return true;
       } catch (err) {
-        const code = statusCodeOf(err);
+        const code = httpStatusOf(err);
         if (code !== 409 && code !== 404) throw err;
         let fresh: V1Lease | undefined;
         try {
           fresh = await api.read(namespace, name);
         } catch (readErr) {
-          if (statusCodeOf(readErr) !== 404) throw readErr;
+          if (httpStatusOf(readErr) !== 404) throw readErr;
         }
         if (!fresh || fresh.spec?.holderIdentity !== holderIdentity) {
           lost = true;
@@ -259,35 +260,12 @@ export async function acquireDeployLock(api: LeaseApi, options: LeaseLockOptions
         if (fresh.spec?.holderIdentity !== holderIdentity) return;
         await api.delete(namespace, name, fresh.metadata?.resourceVersion);
       } catch (err) {
-        const code = statusCodeOf(err);
+        const code = httpStatusOf(err);
         if (code !== 404 && code !== 409) throw err;
       }
     },
   };
   return handle;
-}
-
-/**
- * Releases the lock if the process is interrupted (SIGINT/SIGTERM), then exits with 130/143.
- * Returns a function that removes the handlers (call it in `finally`).
- */
-export function releaseOnSignal(lock: AcquiredLock, onSignal?: (signal: NodeJS.Signals) => void): () => void {
-  const handler = (signal: NodeJS.Signals) => {
-    onSignal?.(signal);
-    const code = signal === 'SIGINT' ? 130 : 143;
-    const forceExit = setTimeout(() => process.exit(code), 5000);
-    forceExit.unref();
-    lock
-      .release()
-      .catch(() => undefined)
-      .finally(() => process.exit(code));
-  };
-  process.once('SIGINT', handler);
-  process.once('SIGTERM', handler);
-  return () => {
-    process.removeListener('SIGINT', handler);
-    process.removeListener('SIGTERM', handler);
-  };
 }
 
 /** The holder identity we write: `user@host pid 123 record <id>`. */

@@ -13,6 +13,8 @@
  * re-read and merge.
  */
 import type { KubeConfig, V1ConfigMap } from '@kubernetes/client-node';
+import { httpStatusOf } from '../kube/errors.js';
+import type { JsonTransport } from '../kube/resources/reader.js';
 import { MANAGED_BY } from '../manifests/labels.js';
 import {
   LedgerAlreadyExistsError,
@@ -48,29 +50,6 @@ export interface ConfigMapApi {
   read(namespace: string, name: string): Promise<V1ConfigMap>;
   list(namespace: string, labelSelector: string): Promise<V1ConfigMap[]>;
   delete(namespace: string, name: string): Promise<void>;
-}
-
-/** The HTTP status of a Kubernetes client error, if it has one. */
-export function statusCodeOf(err: unknown): number | undefined {
-  if (typeof err !== 'object' || err === null) return undefined;
-  const e = err as {
-    code?: unknown;
-    statusCode?: unknown;
-    body?: unknown;
-    response?: { statusCode?: unknown };
-  };
-  if (typeof e.code === 'number') return e.code;
-  if (typeof e.statusCode === 'number') return e.statusCode;
-  if (typeof e.response?.statusCode === 'number') return e.response.statusCode;
-  if (typeof e.body === 'string') {
-    try {
-      const body = JSON.parse(e.body) as { code?: unknown };
-      if (typeof body.code === 'number') return body.code;
-    } catch {
-      // not JSON
-    }
-  }
-  return undefined;
 }
 
 /** The ConfigMap name of a record. */
@@ -133,7 +112,7 @@ export class ConfigMapLedgerDriver implements LedgerDriver {
       const cm = await this.api.create(this.namespace, this.toConfigMap(record));
       return { record: structuredClone(record), version: cm.metadata?.resourceVersion ?? '' };
     } catch (err) {
-      if (statusCodeOf(err) === 409) throw new LedgerAlreadyExistsError(record.kind, record.id);
+      if (httpStatusOf(err) === 409) throw new LedgerAlreadyExistsError(record.kind, record.id);
       throw err;
     }
   }
@@ -144,7 +123,7 @@ export class ConfigMapLedgerDriver implements LedgerDriver {
       const cm = await this.api.replace(this.namespace, name, this.toConfigMap(record, version));
       return { record: structuredClone(record), version: cm.metadata?.resourceVersion ?? '' };
     } catch (err) {
-      const code = statusCodeOf(err);
+      const code = httpStatusOf(err);
       if (code === 409) throw new LedgerConflictError(record.kind, record.id);
       if (code === 404) throw new LedgerNotFoundError(record.kind, record.id);
       throw err;
@@ -155,7 +134,7 @@ export class ConfigMapLedgerDriver implements LedgerDriver {
     try {
       return this.fromConfigMap(await this.api.read(this.namespace, configMapName(kind, id)));
     } catch (err) {
-      if (statusCodeOf(err) === 404) throw new LedgerNotFoundError(kind, id);
+      if (httpStatusOf(err) === 404) throw new LedgerNotFoundError(kind, id);
       throw err;
     }
   }
@@ -186,7 +165,7 @@ export class ConfigMapLedgerDriver implements LedgerDriver {
     try {
       await this.api.delete(this.namespace, configMapName(kind, id));
     } catch (err) {
-      if (statusCodeOf(err) !== 404) throw err;
+      if (httpStatusOf(err) !== 404) throw err;
     }
   }
 }
@@ -205,17 +184,6 @@ export async function configMapApiFromKubeConfig(kc: KubeConfig): Promise<Config
       await core.deleteNamespacedConfigMap({ namespace, name });
     },
   };
-}
-
-/** A JSON request function (kube/client.ts's `KubeClients.requestJson` satisfies it). */
-export interface JsonTransport {
-  requestJson<T>(req: {
-    method?: string;
-    path: string;
-    query?: Record<string, string | number | boolean | undefined>;
-    body?: unknown;
-    contentType?: string;
-  }): Promise<T>;
 }
 
 /**

@@ -12,14 +12,12 @@ export {
   configMapApiFromTransport,
   configMapName,
   ENV_LABEL,
-  type JsonTransport,
   KIND_LABEL,
   LEDGER_LABEL,
   MANAGED_BY_LABEL,
   RECORD_DATA_KEY,
   RECORD_ID_LABEL,
   RESULT_LABEL,
-  statusCodeOf,
 } from './configmap-driver.js';
 export {
   LedgerAlreadyExistsError,

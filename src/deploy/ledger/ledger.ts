@@ -8,7 +8,8 @@
  *   deploy, which automatic rollback needs, nor a record still in progress);
  * - `lastVerifiedGood(...)`: the newest deploy or rollback whose version rolled out and verified.
  */
-import { ConfigMapLedgerDriver, configMapApiFromTransport, type JsonTransport } from './configmap-driver.js';
+import type { JsonTransport } from '../kube/resources/reader.js';
+import { ConfigMapLedgerDriver, configMapApiFromTransport } from './configmap-driver.js';
 import {
   LedgerConflictError,
   type LedgerDriver,

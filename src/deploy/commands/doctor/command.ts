@@ -3,9 +3,11 @@
  * permission the CLI needs, metrics API, image pull secret and its age, Prometheus, backups) and
  * says how to fix each problem. Logic: actions/doctor.ts.
  */
+
 import { type Command, Option } from 'commander';
 import { durationParser, parsePositiveInt } from '../../cli/global-options.js';
 import { runCommand } from '../../cli/run-command.js';
+import { deploymentOption } from '../../cli/shared-options.js';
 import type { Colors } from '../../output/color.js';
 import type { DoctorResult } from './run.js';
 
@@ -91,7 +93,7 @@ export const doctorCommand = {
         "Secret holding the worker's API token (default: from -e, else preview-worker-api-token)",
       )
       .option('--api-token-key <key>', 'key inside --api-token-secret', 'PREVIEW_API_TOKEN')
-      .option('-d, --deployment <name>', 'Deployment name', 'preview-worker')
+      .addOption(deploymentOption())
       .option('--pvc <name>', 'the DATA_DIR PersistentVolumeClaim', 'preview-worker-data')
       .addHelpText(
         'after',

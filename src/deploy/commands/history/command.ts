@@ -2,11 +2,13 @@
  * `mobius-deploy history`: the ledger's deploy and rollback records (newest first) beside the
  * Deployment's Kubernetes revisions. Logic: actions/history.ts (runHistory).
  */
+
 import type { Command } from 'commander';
 import { parsePositiveInt } from '../../cli/global-options.js';
 import { runCommand } from '../../cli/run-command.js';
+import { deploymentOption } from '../../cli/shared-options.js';
 import type { Colors } from '../../output/color.js';
-import { resultColor } from '../deploy/command.js';
+import { resultColor } from '../../output/record.js';
 import type { HistoryResult } from './run.js';
 
 export interface HistoryCommandOptions {
@@ -99,7 +101,7 @@ export const historyCommand = {
       .description(
         "List the deployment ledger's deploy and rollback records (newest first) beside the Deployment's Kubernetes revisions (like `kubectl rollout history`), joined by record.",
       )
-      .option('-d, --deployment <name>', 'Deployment name', 'preview-worker')
+      .addOption(deploymentOption())
       .option('--limit <n>', 'show at most this many records', parsePositiveInt)
       .option(
         '--ledger-dir <dir>',

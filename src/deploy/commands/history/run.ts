@@ -15,6 +15,7 @@ import {
   replicaSetRevision,
   templateImage,
 } from '../../kube/rollout-watch.js';
+import { CHANGE_CAUSE_ANNOTATION } from '../../kube/undo.js';
 import {
   type DeploymentRecord,
   isDeploymentRecord,
@@ -22,7 +23,6 @@ import {
   type LedgerProblem,
   type RecordKind,
 } from '../../ledger/index.js';
-import { CHANGE_CAUSE_ANNOTATION } from '../rollback/run.js';
 
 export interface HistoryInput {
   namespace: string;

@@ -3,9 +3,11 @@
  * readably, followed, or mined into recurring templates (--patterns). Logic: actions/logs.ts;
  * parsing, formatting and mining: analysis/log-*.ts.
  */
+
 import { type Command, InvalidArgumentError } from 'commander';
 import type { CommandContext } from '../../cli/run-command.js';
 import { runCommand } from '../../cli/run-command.js';
+import { deploymentOption } from '../../cli/shared-options.js';
 import { parseLevelOption } from '../../patterns/log-record.js';
 import { InvalidDurationError, parseDurationSeconds } from '../../patterns/log-since.js';
 
@@ -75,7 +77,7 @@ export const logsCommand = {
       .description(
         "Show the logs of every pod of the worker Deployment (found by its label selector), merged and prefixed with the pod name; the worker's JSON lines are shown readably. --patterns groups them into recurring templates, error-level first.",
       )
-      .option('-d, --deployment <name>', 'Deployment whose pods to read', 'preview-worker')
+      .addOption(deploymentOption('Deployment whose pods to read'))
       .option('-c, --container <name>', 'container to read (default: the default container of each pod)')
       .option(
         '--tail <n>',

@@ -5,57 +5,24 @@
  * revision does not exist or there is no history; 4 the Deployment is paused, the deploy lock is
  * held, or the rollback did not roll out or verify (a person must act); 5 unreachable/denied.
  */
+
 import type { Command } from 'commander';
 import { parseNonNegativeInt } from '../../cli/global-options.js';
 import { printOutcome, runCommand } from '../../cli/run-command.js';
-import { ActionRequiredError } from '../../errors.js';
-import type { Colors } from '../../output/color.js';
 import {
   addSafeChangeOptions,
   createSafeChangeEnvironment,
-  type DeployCommandOptions,
-  formatPhases,
-  resultColor,
+  type SafeChangeFlags,
   watchSettings,
-} from '../deploy/command.js';
-import type { RollbackResult } from './run.js';
+} from '../../cli/safe-change-options.js';
+import { deploymentOption } from '../../cli/shared-options.js';
+import { ActionRequiredError } from '../../errors.js';
+import { renderRollback } from './print.js';
 
-export interface RollbackCommandOptions
-  extends Omit<
-    DeployCommandOptions,
-    'imageTag' | 'image' | 'dryRun' | 'rollback' | 'commit' | 'author' | 'commitTime'
-  > {
+export interface RollbackCommandOptions extends SafeChangeFlags {
+  deployment: string;
+  reason?: string;
   toRevision?: number;
-}
-
-export function renderRollback(result: RollbackResult, c: Colors): string {
-  const r = result.record;
-  const pairs: [string, string][] = [
-    ['record', `${r.kind} ${r.id}`],
-    ['result', resultColor(c, r.result)],
-    ['namespace', r.namespace],
-    [
-      'image',
-      `${r.image ?? '-'}${r.previousImage && r.previousImage !== r.image ? c.dim(` (was ${r.previousImage})`) : ''}`,
-    ],
-    [
-      'revision',
-      `${r.revisionBefore ?? '-'} → ${r.revisionAfter ?? '-'} (target revision ${result.targetRevision ?? '?'})`,
-    ],
-    ['duration', `${r.durationMs ?? 0}ms (${formatPhases(r)})`],
-  ];
-  if (r.reason) pairs.push(['reason', r.reason]);
-  if (r.verify) pairs.push(['verify', `${r.verify.total - r.verify.failed}/${r.verify.total} checks passed`]);
-  if (r.failureClass) pairs.push(['failure', `${c.red(r.failureClass)}: ${r.failureMessage ?? ''}`]);
-  const width = Math.max(...pairs.map(([k]) => k.length)) + 1;
-  const lines = pairs.map(([k, v]) => `${`${k}:`.padEnd(width)}  ${v}`);
-  const failure = result.rollout?.failure;
-  if (failure?.logs?.length) {
-    lines.push('', `Last ${failure.logs.length} log lines of ${failure.pod}:`);
-    for (const l of failure.logs) lines.push(`  ${l}`);
-  }
-  lines.push('', result.message);
-  return `${lines.join('\n')}\n`;
 }
 
 export const rollbackCommand = {
@@ -70,7 +37,7 @@ export const rollbackCommand = {
         'the revision to roll back to (0 or absent: the previous one)',
         parseNonNegativeInt,
       )
-      .option('-d, --deployment <name>', 'Deployment name', 'preview-worker')
+      .addOption(deploymentOption())
       .option('--reason <text>', 'why (recorded in the ledger and the change-cause annotation)');
     addSafeChangeOptions(cmd)
       .addHelpText(

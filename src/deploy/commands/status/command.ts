@@ -3,6 +3,7 @@
  * warnings at a glance; exit 1 when anything needs attention. Logic: actions/status.ts; table
  * rendering: output/status.ts.
  */
+
 import { type Command, Option } from 'commander';
 import {
   durationParser,
@@ -11,6 +12,7 @@ import {
   parsePositiveInt,
 } from '../../cli/global-options.js';
 import { runCommand } from '../../cli/run-command.js';
+import { deploymentOption } from '../../cli/shared-options.js';
 
 export interface StatusCommandOptions {
   deployment: string;
@@ -42,7 +44,7 @@ export const statusCommand = {
       .description(
         'Show the worker Deployment, pods (with the reason when one is unhealthy), resource use against requests and limits, the autoscaler, the queue and recent warnings. Exits 1 when anything needs attention.',
       )
-      .option('-d, --deployment <name>', 'Deployment name', 'preview-worker')
+      .addOption(deploymentOption())
       .option(
         '-l, --selector <labels>',
         'label selector to find the Deployment when --deployment is not found',

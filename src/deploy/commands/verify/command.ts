@@ -2,9 +2,11 @@
  * `mobius-deploy verify`: a pass/fail checklist of a deployment (or of a worker URL), each line
  * with its evidence. Logic: actions/verify.ts (runVerify / runVerifyUrl, reused by deploy).
  */
+
 import { type Command, Option } from 'commander';
 import { durationParser, parsePositiveInt } from '../../cli/global-options.js';
 import { runCommand } from '../../cli/run-command.js';
+import { deploymentOption } from '../../cli/shared-options.js';
 
 export interface VerifyCommandOptions {
   deployment: string;
@@ -27,7 +29,7 @@ export const verifyCommand = {
       .description(
         "Check that the worker is rolled out and serving: namespace, rollout, pod readiness and restarts, Service endpoints, each pod's /livez and /readyz, /metrics, and (with --smoke) a dry-run preview job. Exits 1 when any check fails.",
       )
-      .option('-d, --deployment <name>', 'Deployment name', 'preview-worker')
+      .addOption(deploymentOption())
       .option(
         '--service <name>',
         'Service name (default: the Deployment name, else a Service selecting its pods)',

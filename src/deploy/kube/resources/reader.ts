@@ -18,3 +18,14 @@ export interface KubeWriter extends KubeReader {
 export interface ListOf<T> {
   items: T[];
 }
+
+/** A JSON request function, for the drivers that only write (`KubeClients` satisfies it). */
+export interface JsonTransport {
+  requestJson<T>(req: {
+    method?: string;
+    path: string;
+    query?: Record<string, string | number | boolean | undefined>;
+    body?: unknown;
+    contentType?: string;
+  }): Promise<T>;
+}

@@ -1,0 +1,135 @@
+import type { ApplyTransport } from '../kube/apply.js';
+import type { KubeClients } from '../kube/client.js';
+import type { LeaseApi } from '../kube/lease-lock.js';
+import type { RolloutReader } from '../kube/rollout-watch.js';
+import type { DeploymentRecord, Ledger, Provenance, ProvenanceFlags } from '../ledger/index.js';
+
+export interface VerifyCheckLike {
+  name: string;
+  status: string;
+  evidence?: string;
+}
+
+/** Runs the verify checklist against the namespace (the command wires actions/verify.ts's runVerify). */
+export type VerifyRunner = (options: {
+  namespace: string;
+  deployment: string;
+  smoke: boolean;
+}) => Promise<{ passed: boolean; checks: VerifyCheckLike[] }>;
+
+/** The progress sink (output/progress.ts's ProgressReporter satisfies it). */
+export interface ProgressSink {
+  update(message: string): void;
+  info(message: string): void;
+  succeed(message: string): void;
+  fail(message: string): void;
+}
+
+/** Everything deploy and rollback talk to, injected (the command builds it; tests may fake parts). */
+export interface DeployEnvironment {
+  kube: RolloutReader & ApplyTransport;
+  ledger: Ledger;
+  leases: LeaseApi;
+  verify: VerifyRunner;
+  provenance: Provenance;
+  /** `user@host` of this process, for the lock holder. */
+  host: string;
+  progress?: ProgressSink;
+  now?: () => number;
+  /** Release the lock and close the record on SIGINT/SIGTERM (the CLI sets it). */
+  handleSignals?: boolean;
+  /**
+   * Called with every completed deploy/rollback record, after it is stored and before the lock is
+   * released (for example to open an incident for a production deploy that could not be restored).
+   * Its errors are reported as progress warnings and never change the deploy's outcome.
+   */
+  onRecordFinished?: (record: DeploymentRecord) => Promise<void>;
+}
+
+export interface LockSettings {
+  /** How long to wait for a held lock, ms (default 0: fail at once). */
+  lockTimeoutMs?: number;
+  forceUnlock?: boolean;
+  leaseDurationSeconds?: number;
+}
+
+export interface WatchSettings extends LockSettings {
+  timeoutMs?: number;
+  maxRestarts?: number;
+  gracePeriodMs?: number;
+  logLines?: number;
+  pollIntervalMs?: number;
+  smoke?: boolean;
+  historyMax?: number;
+}
+
+/** Turns a verify result into the ledger's summary. */
+
+export interface DeployEnvironmentOptions {
+  namespace: string;
+  /** Keep the ledger in this directory (file driver) instead of ConfigMaps in the namespace. */
+  ledgerDir?: string;
+  provenance?: ProvenanceFlags;
+  progress?: ProgressSink;
+  now?: () => number;
+  handleSignals?: boolean;
+  /** Settings passed through to actions/verify.ts's runVerify. */
+  verify?: {
+    timeoutMs?: number;
+    smokeTimeoutMs?: number;
+    restartWindowMs?: number;
+    apiToken?: string;
+    apiTokenSecret?: string;
+    apiTokenKey?: string;
+    workerPort?: number;
+  };
+}
+
+/**
+ * Builds the DeployEnvironment the CLI uses: the ledger (ConfigMaps in the namespace, or files with
+ * --ledger-dir) and the Lease API over the fast JSON transport, verify through actions/verify.ts,
+ * and provenance from flags, CI variables and the OS.
+ */
+export async function createDeployEnvironment(
+  kube: KubeClients,
+  options: DeployEnvironmentOptions,
+): Promise<DeployEnvironment> {
+  const ledgerMod = await import('../ledger/index.js');
+  const { leaseApiFromTransport } = await import('../kube/lease-lock.js');
+  const ctx = await ledgerMod.processProvenanceContext();
+  const provenance = ledgerMod.resolveProvenance(options.provenance ?? {}, ctx);
+  const v = options.verify ?? {};
+  const verify: VerifyRunner = async ({ namespace, deployment, smoke }) => {
+    const { runVerify } = await import('../commands/verify/run.js');
+    return runVerify(kube, {
+      namespace,
+      deployment,
+      smoke,
+      timeoutMs: v.timeoutMs ?? 5000,
+      smokeTimeoutMs: v.smokeTimeoutMs ?? 60_000,
+      restartWindowMs: v.restartWindowMs ?? 10 * 60_000,
+      apiToken: v.apiToken,
+      apiTokenSecret: v.apiTokenSecret,
+      apiTokenKey: v.apiTokenKey ?? 'PREVIEW_API_TOKEN',
+      workerPort: v.workerPort ?? 3000,
+      now: options.now,
+    });
+  };
+  return {
+    kube,
+    ledger: ledgerMod.openLedger({
+      namespace: options.namespace,
+      transport: kube,
+      ledgerDir: options.ledgerDir,
+    }),
+    leases: leaseApiFromTransport(kube),
+    verify,
+    provenance,
+    host: `${ctx.user}@${ctx.host}`,
+    progress: options.progress,
+    now: options.now,
+    handleSignals: options.handleSignals,
+  };
+}
+
+/** What a person should do about an apply the API server rejected. */
