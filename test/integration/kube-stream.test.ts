@@ -6,8 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { parse } from 'yaml';
-import { KubeClients, resolveKubeConfig } from '../../src/deploy/kube/client.js';
+import { KubeClients } from '../../src/deploy/kube/client.js';
 import { KubeApiError, parseStatusBody } from '../../src/deploy/kube/errors.js';
+import { resolveKubeConfig } from '../../src/deploy/kube/kubeconfig.js';
 import { streamPodLog, watchCollection } from '../../src/deploy/kube/log-stream.js';
 
 // Streams open their request through KubeClients.streamRequest: same server path prefix,

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { parse } from 'yaml';
 import { ConfigError } from '../../src/deploy/errors.js';
-import { KubeClients, resolveKubeConfig } from '../../src/deploy/kube/client.js';
+import { KubeClients } from '../../src/deploy/kube/client.js';
+import { resolveKubeConfig } from '../../src/deploy/kube/kubeconfig.js';
 
 let dir: string;
 const file = (name: string, text: string) => {

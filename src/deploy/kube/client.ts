@@ -1,43 +1,20 @@
 /**
- * The cluster client. Kubeconfig is found the way kubectl finds it:
- *   1. --kubeconfig FILE
- *   2. $KUBECONFIG: a list of files (':' separated, ';' on Windows), merged with kubectl's rules
- *      (the first file to define a cluster/user/context name wins; the first current-context wins;
- *      missing files are skipped)
- *   3. ~/.kube/config
- *   4. in-cluster: $KUBERNETES_SERVICE_HOST/PORT and the service account token and CA under
- *      /var/run/secrets/kubernetes.io/serviceaccount
- * --context picks a context (else the current-context).
- *
- * Two ways to talk to the API, over the same resolved configuration:
- * - `request`/`getJson`: a small JSON transport on node:http(s) with keep-alive, timeouts and
- *   retries of idempotent requests. Used for reads (status, verify), because loading
- *   @kubernetes/client-node costs ~400 ms and `status` must stay within 1.5x of kubectl.
- *   Static credentials (token, token file, client certificates, basic auth) are applied directly;
- *   for exec plugins, auth providers and proxies the library's KubeConfig supplies the headers
- *   and agent (loaded lazily), so every kubeconfig the library supports works here too.
- * - `core()`, `apps()`, `api(Ctor)`, `kubeConfig()`: @kubernetes/client-node's generated clients,
- *   created lazily, for writes, watches, logs and server-side apply.
+ * The cluster transport, over a configuration resolved from kubeconfig (kube/kubeconfig.ts): a
+ * small JSON client on node:http(s) with keep-alive, timeouts and retries of idempotent requests,
+ * and streaming GETs (log follow, watches) on their own agent. Every read and write of the toolkit
+ * goes through it; @kubernetes/client-node is not loaded for them, because loading it costs
+ * ~400 ms and `status` must stay within 1.5x of kubectl. Static credentials (token, token file,
+ * client certificates, basic auth) are applied directly; for exec plugins, auth providers and
+ * proxies the library's KubeConfig (loaded lazily) supplies the headers and agent, so every
+ * kubeconfig the library supports works here too. Resources are read and written through the
+ * typed functions in kube/resources/.
  * Errors: unreachable, 401, 403 and a missing namespace become CliErrors (kube/errors.ts);
  * other HTTP errors are KubeApiError with the Status object.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import * as http from 'node:http';
 import type * as https from 'node:https';
-import { homedir } from 'node:os';
-import { delimiter, dirname, isAbsolute, join } from 'node:path';
-import type {
-  ApiConstructor,
-  AppsV1Api,
-  AutoscalingV2Api,
-  Cluster,
-  Context,
-  CoreV1Api,
-  CustomObjectsApi,
-  KubeConfig,
-  User,
-} from '@kubernetes/client-node';
-import { newClusters, newContexts, newUsers } from '@kubernetes/client-node/dist/config_types.js';
+import type { KubeConfig } from '@kubernetes/client-node';
 import { ConfigError } from '../errors.js';
 import {
   DEFAULT_RETRY,
@@ -46,230 +23,15 @@ import {
   KubeApiError,
   mapKubeError,
   parseStatusBody,
-  type RetryPolicy,
   withRetry,
 } from './errors.js';
+import { type KubeClientOptions, type ResolvedKubeConfig, resolveKubeConfig } from './kubeconfig.js';
 
 /**
  * node:https (with tls and crypto), loaded on first use: a plain-http API server (a local proxy such
  * as `kubectl proxy`, the simulator) never needs it, and it costs a few ms of every start.
  */
 const httpsModule = (): typeof https => process.getBuiltinModule('node:https');
-
-export const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
-
-export interface KubeClientOptions {
-  /** --kubeconfig */
-  kubeconfig?: string;
-  /** --context */
-  context?: string;
-  env?: NodeJS.ProcessEnv;
-  /** Home directory (for ~/.kube/config); injectable for tests. */
-  homeDir?: string;
-  /** Where the service account files live (in-cluster); injectable for tests. */
-  serviceAccountDir?: string;
-  platform?: NodeJS.Platform;
-  /** Per-request timeout in ms (default 20 s). */
-  requestTimeoutMs?: number;
-  retry?: Partial<RetryPolicy>;
-  /** Called for each retried request and each request with -v. */
-  debug?: (message: string) => void;
-}
-
-/** The configuration the client talks with, resolved from kubeconfig files or the service account. */
-export interface ResolvedKubeConfig {
-  /** Human description of where it came from: file list or "in-cluster service account". */
-  source: string;
-  files: string[];
-  inCluster: boolean;
-  clusters: Cluster[];
-  users: User[];
-  contexts: Context[];
-  /** The context in use (after --context). */
-  currentContext: string;
-  context: Context;
-  cluster: Cluster;
-  user: User;
-}
-
-interface RawKubeconfig {
-  clusters?: unknown;
-  users?: unknown;
-  contexts?: unknown;
-  'current-context'?: string;
-}
-
-function parseKubeconfigText(text: string, file: string, parseYaml: (s: string) => unknown): RawKubeconfig {
-  let doc: unknown;
-  try {
-    doc = text.trimStart().startsWith('{') ? JSON.parse(text) : parseYaml(text);
-  } catch (err) {
-    throw new ConfigError(`Kubeconfig ${file} is not valid YAML: ${(err as Error).message}`, { cause: err });
-  }
-  if (doc === null || doc === undefined) return {};
-  if (typeof doc !== 'object' || Array.isArray(doc)) {
-    throw new ConfigError(
-      `Kubeconfig ${file} is not a kubeconfig (expected a mapping with clusters, users, contexts).`,
-    );
-  }
-  return doc as RawKubeconfig;
-}
-
-function absolutize(root: string, file: string | undefined): string | undefined {
-  if (!file || isAbsolute(file)) return file;
-  return join(root, file);
-}
-
-/** Which kubeconfig files apply (kubectl's precedence), or 'in-cluster', or undefined for none. */
-export function findKubeconfigFiles(
-  options: KubeClientOptions,
-): { files: string[]; inCluster: boolean } | undefined {
-  const env = options.env ?? process.env;
-  if (options.kubeconfig) {
-    if (!existsSync(options.kubeconfig)) {
-      throw new ConfigError(`Kubeconfig file ${options.kubeconfig} (from --kubeconfig) does not exist.`, {
-        hint: 'Pass the path of an existing kubeconfig file.',
-      });
-    }
-    return { files: [options.kubeconfig], inCluster: false };
-  }
-  if (env.KUBECONFIG) {
-    const sep = (options.platform ?? process.platform) === 'win32' ? ';' : delimiter === ';' ? ';' : ':';
-    const listed = env.KUBECONFIG.split(sep).filter((f) => f.trim() !== '');
-    const files = [...new Set(listed)].filter((f) => existsSync(f));
-    if (files.length > 0) return { files, inCluster: false };
-    throw new ConfigError(`None of the kubeconfig files in $KUBECONFIG exist: ${listed.join(', ')}.`, {
-      hint: 'Fix $KUBECONFIG, or unset it to use ~/.kube/config.',
-    });
-  }
-  const home = options.homeDir ?? env.HOME ?? env.USERPROFILE ?? homedir();
-  const def = join(home, '.kube', 'config');
-  if (existsSync(def)) return { files: [def], inCluster: false };
-  const saDir = options.serviceAccountDir ?? SERVICE_ACCOUNT_DIR;
-  if (env.KUBERNETES_SERVICE_HOST && env.KUBERNETES_SERVICE_PORT && existsSync(join(saDir, 'token'))) {
-    return { files: [], inCluster: true };
-  }
-  return undefined;
-}
-
-/** Resolve kubeconfig → the context, cluster and user to use. Throws ConfigError when it cannot. */
-export function resolveKubeConfig(
-  options: KubeClientOptions,
-  parseYaml: (s: string) => unknown,
-): ResolvedKubeConfig {
-  const env = options.env ?? process.env;
-  const found = findKubeconfigFiles(options);
-  if (!found) {
-    throw new ConfigError('No kubeconfig found, so there is no cluster to talk to.', {
-      hint: 'Pass --kubeconfig FILE, set KUBECONFIG, create ~/.kube/config (your cloud provider\'s "get credentials" command does), or run inside a cluster.',
-    });
-  }
-  if (found.inCluster) {
-    const saDir = options.serviceAccountDir ?? SERVICE_ACCOUNT_DIR;
-    let host = env.KUBERNETES_SERVICE_HOST as string;
-    if (host.includes(':') && !host.startsWith('[')) host = `[${host}]`;
-    const port = env.KUBERNETES_SERVICE_PORT as string;
-    const scheme = port === '80' || port === '8080' || port === '8001' ? 'http' : 'https';
-    const cluster: Cluster = {
-      name: 'inCluster',
-      server: `${scheme}://${host}:${port}`,
-      caFile: join(saDir, 'ca.crt'),
-      skipTLSVerify: false,
-    };
-    const user: User = {
-      name: 'inClusterUser',
-      authProvider: { name: 'tokenFile', config: { tokenFile: join(saDir, 'token') } },
-    };
-    const context: Context = { name: 'inClusterContext', cluster: 'inCluster', user: 'inClusterUser' };
-    if (options.context && options.context !== context.name) {
-      throw new ConfigError(
-        `Context "${options.context}" not found: running in-cluster, the only context is ${context.name}.`,
-      );
-    }
-    return {
-      source: 'in-cluster service account',
-      files: [],
-      inCluster: true,
-      clusters: [cluster],
-      users: [user],
-      contexts: [context],
-      currentContext: context.name,
-      context,
-      cluster,
-      user,
-    };
-  }
-
-  const clusters = new Map<string, Cluster>();
-  const users = new Map<string, User>();
-  const contexts = new Map<string, Context>();
-  let current: string | undefined;
-  for (const file of found.files) {
-    let text: string;
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch (err) {
-      throw new ConfigError(`Cannot read kubeconfig ${file}: ${(err as Error).message}`, { cause: err });
-    }
-    const raw = parseKubeconfigText(text, file, parseYaml);
-    const root = dirname(file);
-    try {
-      for (const c of newClusters(raw.clusters ?? [])) {
-        if (!clusters.has(c.name)) clusters.set(c.name, { ...c, caFile: absolutize(root, c.caFile) });
-      }
-      for (const u of newUsers(raw.users ?? [])) {
-        if (!users.has(u.name))
-          users.set(u.name, {
-            ...u,
-            certFile: absolutize(root, u.certFile),
-            keyFile: absolutize(root, u.keyFile),
-          });
-      }
-      for (const c of newContexts(raw.contexts ?? [])) {
-        if (!contexts.has(c.name)) contexts.set(c.name, c);
-      }
-    } catch (err) {
-      throw new ConfigError(`Kubeconfig ${file} is invalid: ${(err as Error).message}`, { cause: err });
-    }
-    if (!current && raw['current-context']) current = raw['current-context'];
-  }
-
-  const available = [...contexts.keys()];
-  const listing = available.length
-    ? `available contexts: ${available.join(', ')}`
-    : 'the kubeconfig defines no contexts';
-  const contextName = options.context ?? current;
-  if (!contextName) {
-    throw new ConfigError(
-      `The kubeconfig (${found.files.join(', ')}) has no current-context; pass --context (${listing}).`,
-    );
-  }
-  const context = contexts.get(contextName);
-  if (!context) {
-    throw new ConfigError(
-      `Context "${contextName}"${options.context ? ' (from --context)' : ''} not found in ${found.files.join(', ')}; ${listing}.`,
-    );
-  }
-  const cluster = clusters.get(context.cluster);
-  if (!cluster) {
-    throw new ConfigError(
-      `Context "${contextName}" names cluster "${context.cluster}", which the kubeconfig does not define.`,
-    );
-  }
-  const user = users.get(context.user) ?? { name: context.user ?? '' };
-  return {
-    source: found.files.join(found.files.length > 1 ? ' + ' : ''),
-    files: found.files,
-    inCluster: false,
-    clusters: [...clusters.values()],
-    users: [...users.values()],
-    contexts: [...contexts.values()],
-    currentContext: contextName,
-    context,
-    cluster,
-    user,
-  };
-}
 
 export interface KubeRequest {
   method?: string;
@@ -305,7 +67,6 @@ export class KubeClients {
   private delegated: boolean;
   private library?: Promise<KubeLibrary>;
   private libraryConfig?: Promise<KubeConfig>;
-  private readonly apis = new Map<unknown, Promise<unknown>>();
 
   constructor(config: ResolvedKubeConfig, options: KubeClientOptions = {}) {
     this.config = config;
@@ -346,29 +107,6 @@ export class KubeClients {
       return kc;
     });
     return this.libraryConfig;
-  }
-
-  /** A generated API client, created once: `await clients.api(k8s.BatchV1Api)`. */
-  async api<T extends object>(ctor: ApiConstructor<T>): Promise<T> {
-    let p = this.apis.get(ctor) as Promise<T> | undefined;
-    if (!p) {
-      const created: Promise<T> = this.kubeConfig().then((kc) => kc.makeApiClient<T>(ctor));
-      this.apis.set(ctor, created);
-      p = created;
-    }
-    return p;
-  }
-  async core(): Promise<CoreV1Api> {
-    return this.api((await this.lib()).CoreV1Api);
-  }
-  async apps(): Promise<AppsV1Api> {
-    return this.api((await this.lib()).AppsV1Api);
-  }
-  async autoscaling(): Promise<AutoscalingV2Api> {
-    return this.api((await this.lib()).AutoscalingV2Api);
-  }
-  async customObjects(): Promise<CustomObjectsApi> {
-    return this.api((await this.lib()).CustomObjectsApi);
   }
 
   /** Map an error from either transport to a CliError where one applies (unreachable/401/403/namespace). */

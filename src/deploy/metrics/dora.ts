@@ -24,257 +24,37 @@
  *   PERCENTILE_CONT): p50 of [1,2,3,4] is 2.5.
  */
 import type { DeploymentRecord } from '../ledger/record.js';
+import {
+  classifyChangeFailureRate,
+  classifyDuration,
+  classifyFrequency,
+  distribution,
+  periodWindows,
+  ratio,
+  type Window,
+} from './dora-stats.js';
+import {
+  type CauseCount,
+  type ClockSkewFlag,
+  DAY_MS,
+  type DailyPoint,
+  DEFAULT_FAILURE_WINDOW_MS,
+  DORA_BANDS,
+  type DoraAnalysis,
+  type DoraOptions,
+  type FailureReason,
+  HOUR_MS,
+  type IncidentInput,
+  type PeriodMetrics,
+  type RestoreSample,
+  type UnrestoredFailure,
+} from './dora-types.js';
 
-/** The minimal incident fields the analysis needs (independent of how incidents are stored). */
-export interface IncidentInput {
-  id: string;
-  level: 1 | 2 | 3;
-  openedAt: string;
-  resolvedAt?: string;
-  cause?: string;
-  relatedDeployId?: string;
-  namespace?: string;
-  environment?: string | null;
-  summary?: string;
-}
-
-export type PeriodKind = 'week' | 'month';
-export const PERIOD_DAYS: Record<PeriodKind, number> = { week: 7, month: 30 };
-export const DAY_MS = 86_400_000;
-export const HOUR_MS = 3_600_000;
-export const DEFAULT_FAILURE_WINDOW_MS = 24 * HOUR_MS;
-
-export type Band = 'elite' | 'high' | 'medium' | 'low';
-
-/**
- * DORA performance bands turned into contiguous thresholds. Sources: Accelerate State of DevOps
- * 2023 and 2024 (dora.dev/research). Deployment frequency, lead time and recovery time follow the
- * cluster descriptions of both reports; change failure rate uses 2023's monotonic 5/10/15% (2024's
- * clusters are not monotonic: high 20%, medium 10%).
- */
-export const DORA_BANDS = {
-  source: 'DORA Accelerate State of DevOps 2023 and 2024 (https://dora.dev/research/)',
-  deploymentFrequency: [
-    { band: 'elite', label: 'on demand: 1 or more per day', minPerDay: 1 },
-    { band: 'high', label: 'between once per day and once per week', minPerDay: 1 / 7 },
-    { band: 'medium', label: 'between once per week and once per month', minPerDay: 1 / 30 },
-    { band: 'low', label: 'less than once per month', minPerDay: 0 },
-  ],
-  leadTime: [
-    { band: 'elite', label: 'less than one day', maxMs: DAY_MS },
-    { band: 'high', label: 'between one day and one week', maxMs: 7 * DAY_MS },
-    { band: 'medium', label: 'between one week and one month', maxMs: 30 * DAY_MS },
-    { band: 'low', label: 'one month or more', maxMs: Number.POSITIVE_INFINITY },
-  ],
-  changeFailureRate: [
-    { band: 'elite', label: '5% or less', max: 0.05 },
-    { band: 'high', label: 'more than 5%, up to 10%', max: 0.1 },
-    { band: 'medium', label: 'more than 10%, up to 15%', max: 0.15 },
-    { band: 'low', label: 'more than 15%', max: 1 },
-  ],
-  timeToRestore: [
-    { band: 'elite', label: 'less than one hour', maxMs: HOUR_MS },
-    { band: 'high', label: 'less than one day', maxMs: DAY_MS },
-    { band: 'medium', label: 'less than one week', maxMs: 7 * DAY_MS },
-    { band: 'low', label: 'one week or more', maxMs: Number.POSITIVE_INFINITY },
-  ],
-} as const;
-
-export interface Ratio {
-  /** 0..1, or null when the denominator is 0 (shown as N/A, never 0% or NaN). */
-  value: number | null;
-  numerator: number;
-  denominator: number;
-}
-
-export interface Distribution {
-  count: number;
-  p50Ms: number | null;
-  p95Ms: number | null;
-  maxMs: number | null;
-}
-
-export interface InProgressDeploy {
-  id: string;
-  startedAt: string;
-  image?: string;
-  actor: string;
-  /** Older than 6 hours: probably a CLI that died; still excluded from rates. */
-  stale: boolean;
-}
-
-export type FailureReason =
-  | { type: 'failed' }
-  | { type: 'rolled_back' }
-  | { type: 'manual_rollback'; recordId: string }
-  | { type: 'incident'; incidentId: string; linkedBy: 'id' | 'window' };
-
-export interface FailedChange {
-  deployId: string;
-  startedAt: string;
-  image?: string;
-  failureClass?: string;
-  reasons: FailureReason[];
-}
-
-export interface RestoreSample {
-  /** The failed deploy's id, or the incident id for incidents linked to no deploy. */
-  failureId: string;
-  type: 'deploy' | 'incident';
-  detectedAt: string;
-  restoredAt: string;
-  durationMs: number;
-  via: 'automatic_rollback' | 'manual_rollback' | 'fix_forward' | 'incident_resolved';
-}
-
-export interface UnrestoredFailure {
-  failureId: string;
-  type: 'deploy' | 'incident';
-  detectedAt: string;
-}
-
-export interface CauseCount {
-  cause: string;
-  count: number;
-  automatic: number;
-  manual: number;
-}
-
-export interface BandResult {
-  band: Band | null;
-  /** The value that was classified, in the metric's unit (per day, ms, ratio), or null. */
-  value: number | null;
-}
-
-export interface DailyPoint {
-  /** UTC day, YYYY-MM-DD. */
-  date: string;
-  deploys: number;
-  failedChanges: number;
-}
-
-export interface DeployPoint {
-  id: string;
-  startedAt: string;
-  durationMs: number;
-  failed: boolean;
-}
-
-export interface PeriodMetrics {
-  start: string;
-  end: string;
-  days: number;
-  deployments: {
-    /** Completed deploys (succeeded + rolled back + failed). */
-    completed: number;
-    succeeded: number;
-    rolledBack: number;
-    failed: number;
-    skipped: number;
-    /** Completed deploys per 7 days. */
-    perWeek: number;
-    /** Successful deploys per day (the deployment-frequency figure). */
-    successfulPerDay: number;
-    inProgress: InProgressDeploy[];
-  };
-  successRate: Ratio;
-  changeFailureRate: Ratio;
-  failedChanges: FailedChange[];
-  rollbacks: { total: number; automatic: number; manual: number; causes: CauseCount[] };
-  deployDuration: Distribution;
-  timeToRestore: Distribution & { samples: RestoreSample[]; unrestored: UnrestoredFailure[] };
-  leadTime: Distribution & { unknown: number };
-  incidents: { opened: number; byLevel: Record<'1' | '2' | '3', number>; resolved: number };
-  bands: {
-    deploymentFrequency: BandResult;
-    leadTime: BandResult;
-    changeFailureRate: BandResult;
-    timeToRestore: BandResult;
-  };
-  daily: DailyPoint[];
-  deploys: DeployPoint[];
-}
-
-export interface ClockSkewFlag {
-  recordId: string;
-  kind: string;
-  problem: 'finished_before_started' | 'in_future' | 'restored_before_detected' | 'commit_after_deploy';
-  detail: string;
-}
-
-export interface DoraAnalysis {
-  period: PeriodKind;
-  now: string;
-  failureWindowMs: number;
-  current: PeriodMetrics;
-  previous: PeriodMetrics;
-  clockSkew: ClockSkewFlag[];
-}
-
-export interface DoraOptions {
-  now: Date;
-  period: PeriodKind;
-  failureWindowMs?: number;
-}
+export * from './dora-stats.js';
+export * from './dora-types.js';
 
 const COMPLETED = new Set(['succeeded', 'rolled_back', 'failed']);
 const STALE_MS = 6 * HOUR_MS;
-
-/** Percentile with linear interpolation between closest ranks (numpy default, PERCENTILE_CONT). */
-export function percentile(sorted: readonly number[], p: number): number | null {
-  if (sorted.length === 0) return null;
-  const h = (sorted.length - 1) * p;
-  const lo = Math.floor(h);
-  const hi = Math.min(lo + 1, sorted.length - 1);
-  return (sorted[lo] as number) + (h - lo) * ((sorted[hi] as number) - (sorted[lo] as number));
-}
-
-export function distribution(values: number[]): Distribution {
-  const sorted = values.slice().sort((a, b) => a - b);
-  return {
-    count: sorted.length,
-    p50Ms: percentile(sorted, 0.5),
-    p95Ms: percentile(sorted, 0.95),
-    maxMs: sorted.length ? (sorted[sorted.length - 1] as number) : null,
-  };
-}
-
-export function ratio(numerator: number, denominator: number): Ratio {
-  return { value: denominator === 0 ? null : numerator / denominator, numerator, denominator };
-}
-
-export function classifyFrequency(perDay: number | null): Band | null {
-  if (perDay === null) return null;
-  for (const t of DORA_BANDS.deploymentFrequency) if (perDay >= t.minPerDay) return t.band;
-  return 'low';
-}
-
-export function classifyDuration(
-  ms: number | null,
-  table: typeof DORA_BANDS.leadTime | typeof DORA_BANDS.timeToRestore,
-): Band | null {
-  if (ms === null) return null;
-  for (const t of table) if (ms < t.maxMs) return t.band;
-  return 'low';
-}
-
-export function classifyChangeFailureRate(rate: number | null): Band | null {
-  if (rate === null) return null;
-  for (const t of DORA_BANDS.changeFailureRate) if (rate <= t.max) return t.band;
-  return 'low';
-}
-
-/** The current and previous period windows ending at `now`. */
-export function periodWindows(period: PeriodKind, now: Date): { current: Window; previous: Window } {
-  const len = PERIOD_DAYS[period] * DAY_MS;
-  const end = now.getTime();
-  return { current: { start: end - len, end }, previous: { start: end - 2 * len, end: end - len } };
-}
-
-export interface Window {
-  start: number;
-  end: number;
-}
 
 /** A deploy with its times parsed and clamped. */
 interface DeployView {
