@@ -6,7 +6,7 @@
  */
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { packageRootAbove } from '../worker/package-root.js';
+import { packageRootAbove } from '../contract/package-root.js';
 
 /**
  * Walk up from `moduleUrl` (an import.meta.url) to the nearest directory with a package.json

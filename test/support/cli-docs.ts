@@ -69,7 +69,9 @@ export const JSON_SHAPES: Record<string, ShapeSpec[]> = {
     },
   ],
   history: [{ when: '-o json', file: 'src/deploy/commands/history/run.ts', symbol: 'HistoryResult' }],
-  'build-push': [{ when: '-o json', file: 'src/deploy/commands/build-push/run.ts', symbol: 'BuildPushResult' }],
+  'build-push': [
+    { when: '-o json', file: 'src/deploy/commands/build-push/run.ts', symbol: 'BuildPushResult' },
+  ],
   'update-manifests': [
     { when: '-o json', file: 'src/deploy/commands/update-manifests/run.ts', symbol: 'UpdateManifestsResult' },
   ],
@@ -79,15 +81,21 @@ export const JSON_SHAPES: Record<string, ShapeSpec[]> = {
   'render --out-dir': [
     { when: '--out-dir DIR -o json', file: 'src/deploy/commands/render/run.ts', symbol: 'WriteResult' },
   ],
-  'incident open': [{ when: '-o json', file: 'src/deploy/commands/incident/run.ts', symbol: 'IncidentOutcome' }],
-  'incident update': [{ when: '-o json', file: 'src/deploy/commands/incident/run.ts', symbol: 'IncidentOutcome' }],
+  'incident open': [
+    { when: '-o json', file: 'src/deploy/commands/incident/run.ts', symbol: 'IncidentOutcome' },
+  ],
+  'incident update': [
+    { when: '-o json', file: 'src/deploy/commands/incident/run.ts', symbol: 'IncidentOutcome' },
+  ],
   'incident resolve': [
     { when: '-o json', file: 'src/deploy/commands/incident/run.ts', symbol: 'IncidentOutcome' },
   ],
   'incident list': [
     { when: '-o json', file: 'src/deploy/commands/incident/run.ts', symbol: 'IncidentListResult' },
   ],
-  'incident show': [{ when: '-o json', file: 'src/deploy/commands/incident/run.ts', symbol: 'IncidentReport' }],
+  'incident show': [
+    { when: '-o json', file: 'src/deploy/commands/incident/run.ts', symbol: 'IncidentReport' },
+  ],
   'registry-secret rotate': [
     { when: '-o json', file: 'src/deploy/commands/registry-secret/run.ts', symbol: 'RotateResult' },
   ],

@@ -43,7 +43,8 @@ function sourceFiles(dir: string): string[] {
 }
 
 const IMPORT =
-  /(?:^|[\s;])(?:import|export)\s[^'"]*?from\s*['"](\.[^'"]+)['"]|import\(\s*['"](\.[^'"]+)['"]\s*\)/g;
+  /(?:^|[\s;])(?:import|export)\s[^'"]*?from\s*['"](\.[^'"]+)['"]|\bimport\s*\(?\s*['"](\.[^'"]+)['"]/g;
+/(?:^|[\s;])(?:import|export)\s[^'"]*?from\s*['"](\.[^'"]+)['"]|import\(\s*['"](\.[^'"]+)['"]\s*\)/g;
 const files = sourceFiles('src');
 const graph = new Map<string, string[]>(
   files.map((file) => {
@@ -59,14 +60,45 @@ const graph = new Map<string, string[]>(
 
 /** The worker and the toolkit share only src/contract/. */
 const isWorker = (file: string) => file.startsWith('src/worker/');
+/**
+ * Where the code is not there yet (the rest of issue #12). The lists may only shrink: a file may not
+ * grow past its recorded length, no new entry may be added, and an entry that no longer applies
+ * fails the test until it is deleted here.
+ */
+const NOT_YET_SPLIT: Record<string, number> = {
+  'src/deploy/commands/doctor/run.ts': 758,
+  'src/deploy/commands/incident/run.ts': 539,
+  'src/deploy/commands/logs/run.ts': 694,
+  'src/deploy/commands/status/run.ts': 969,
+  'src/deploy/commands/verify/run.ts': 776,
+  'src/deploy/manifests/environment.ts': 423,
+  'src/deploy/metrics/dora.ts': 451,
+  'src/worker/http/server.ts': 464,
+  'src/worker/payload.ts': 432,
+  'src/worker/start.ts': 526,
+};
+const NOT_YET_LAYERED = new Set([
+  'src/deploy/commands/apply-manifests/command.ts → src/deploy/commands/render/run.ts',
+  'src/deploy/commands/doctor/run.ts → src/deploy/commands/registry-secret/run.ts',
+  'src/deploy/commands/report/infra.ts → src/deploy/commands/status/run.ts',
+  'src/deploy/commands/report/run.ts → src/deploy/commands/status/run.ts',
+  'src/deploy/commands/verify/run.ts → src/deploy/commands/status/run.ts',
+  'src/deploy/release/environment.ts → src/deploy/commands/verify/run.ts',
+]);
+
 const commandOf = (file: string) => /^src\/deploy\/commands\/([^/]+)\//.exec(file)?.[1];
 
 test('imports point down the layers; a command imports no other command; run code imports no printer', () => {
   const wrong: string[] = [];
+  const seen = new Set<string>();
   for (const [from, targets] of graph) {
     const a = layerOf(from);
     for (const to of targets) {
       const b = layerOf(to);
+      if (NOT_YET_LAYERED.has(`${from} → ${to}`)) {
+        seen.add(`${from} → ${to}`);
+        continue;
+      }
       if (b.rank > a.rank || (b.rank > 0 && isWorker(from) !== isWorker(to))) {
         wrong.push(`${from} → ${to} (${a.name} may not import ${b.name})`);
       } else if (commandOf(from) && commandOf(to) && commandOf(from) !== commandOf(to)) {
@@ -77,6 +109,8 @@ test('imports point down the layers; a command imports no other command; run cod
     }
   }
   assert.deepEqual(wrong, []);
+  const fixed = [...NOT_YET_LAYERED].filter((edge) => !seen.has(edge));
+  assert.deepEqual(fixed, [], 'these imports are gone: delete them from NOT_YET_LAYERED');
 });
 
 test('no import cycle between files in src/', () => {
@@ -97,9 +131,20 @@ test('no import cycle between files in src/', () => {
 });
 
 test(`no file in src/ is longer than ${MAX_LINES} lines`, () => {
-  const long = files
-    .map((file) => ({ file, lines: readFileSync(join(ROOT, file), 'utf8').split('\n').length - 1 }))
-    .filter((f) => f.lines > MAX_LINES)
+  const sizes = files.map((file) => ({
+    file,
+    lines: readFileSync(join(ROOT, file), 'utf8').split('\n').length - 1,
+  }));
+  const long = sizes
+    .filter((f) => f.lines > (NOT_YET_SPLIT[f.file] ?? MAX_LINES))
     .map((f) => `${f.file}: ${f.lines} lines`);
   assert.deepEqual(long, []);
+  const split = Object.keys(NOT_YET_SPLIT).filter(
+    (file) => (sizes.find((f) => f.file === file)?.lines ?? 0) <= MAX_LINES,
+  );
+  assert.deepEqual(
+    split,
+    [],
+    `these files are ${MAX_LINES} lines or fewer now: delete them from NOT_YET_SPLIT`,
+  );
 });

@@ -1,17 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import {
-  checkNodeVersion,
-  judgeRedisPersistence,
-  permissionsToCheck,
-} from '../../src/deploy/commands/doctor/run.js';
+import { checkNodeVersion, judgeRedisPersistence } from '../../src/deploy/commands/doctor/run.js';
 import {
   checkPullSecret,
   dockerConfigJson,
   readTokenFromEnv,
   scrubSecrets,
 } from '../../src/deploy/commands/registry-secret/run.js';
-import { DEPLOYER_PERMISSIONS } from '../../src/deploy/manifests/rbac.js';
+import { DEPLOYER_PERMISSIONS, permissionsToCheck } from '../../src/deploy/manifests/rbac.js';
 
 const NOW = Date.parse('2026-11-26T12:00:00Z');
 const H = 3_600_000;

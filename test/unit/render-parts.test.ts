@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, it } from 'node:test';
 import { Canvas, Image } from '@napi-rs/canvas';
-import { packageRootAbove } from '../../src/worker/package-root.js';
+import { packageRootAbove } from '../../src/contract/package-root.js';
 import { artifactPaths, comparePaths, serializeContainer } from '../../src/worker/render/artifacts.js';
 import {
   inspectJpeg,

@@ -17,6 +17,7 @@
  *   application objects (see isBootstrapObject), so it never needs to write RBAC and cannot escalate.
  */
 import type { V1Role, V1RoleBinding, V1ServiceAccount } from '@kubernetes/client-node';
+import { API_TOKEN_ENV } from '../../contract/http.js';
 import type { Environment } from './environment.js';
 import { DEPLOYER_NAME } from './labels.js';
 
@@ -218,4 +219,22 @@ export function buildDeployerRoleBinding(env: Environment, labels: Record<string
     roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: DEPLOYER_NAME },
     subjects: [{ kind: 'ServiceAccount', name: DEPLOYER_NAME, namespace: env.namespace }],
   };
+}
+
+/**
+ * The permission list doctor and access review check: resolvePermissions of the environment (or of
+ * -n and the default API-token Secret when no environment file is given).
+ */
+export function permissionsToCheck(
+  namespace: string,
+  environment?: Environment,
+  apiTokenSecret?: string,
+): ResolvedPermission[] {
+  const env =
+    environment ??
+    ({
+      namespace,
+      apiToken: { secretName: apiTokenSecret ?? 'preview-worker-api-token', secretKey: API_TOKEN_ENV },
+    } as Environment);
+  return resolvePermissions(env);
 }

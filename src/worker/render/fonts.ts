@@ -16,7 +16,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { GlobalFonts, getTextRenderer } from '@napi-rs/canvas';
-import { packageRootAbove } from '../package-root.js';
+import { packageRootAbove } from '../../contract/package-root.js';
 import { RenderInputError } from './types.js';
 
 /** The private family every drawing call uses. Never a system family name. */

@@ -6,6 +6,7 @@
 import type { KubeClients } from '../../kube/client.js';
 import type { Environment } from '../../manifests/environment.js';
 import { DEPLOYER_NAME } from '../../manifests/labels.js';
+import { permissionsToCheck } from '../../manifests/rbac.js';
 import {
   type AccessAnalysis,
   analyzeAccess,
@@ -14,7 +15,6 @@ import {
   SEVERITY_RANK,
   type Severity,
 } from '../../rbac-analysis/analyze.js';
-import { permissionsToCheck } from '../doctor/run.js';
 
 export interface AccessReviewResult extends AccessAnalysis {
   context?: string;

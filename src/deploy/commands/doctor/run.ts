@@ -9,13 +9,14 @@
  * Prometheus (/-/ready, when a URL is given); backups: the DATA_DIR PersistentVolumeClaim is Bound
  * and Redis persistence (AOF, or an RDB save within --max-rdb-age) as the worker's /v1/queue reports.
  */
+
 import { REGISTRY } from '../../image/image.js';
 import type { KubeClients } from '../../kube/client.js';
 import { KubeApiError } from '../../kube/errors.js';
 import { podProxyRequest } from '../../kube/pod-proxy.js';
 import type { Environment } from '../../manifests/environment.js';
 import { APP_NAME, HTTP_PORT, PVC_NAME } from '../../manifests/labels.js';
-import { type ResolvedPermission, resolvePermissions } from '../../manifests/rbac.js';
+import { permissionsToCheck } from '../../manifests/rbac.js';
 import { humanDuration } from '../../output/duration.js';
 import {
   checkPullSecret,
@@ -143,21 +144,6 @@ async function mapLimit<T, R>(items: T[], n: number, fn: (item: T) => Promise<R>
   });
   await Promise.all(workers);
   return out;
-}
-
-/** The permission list doctor checks: resolvePermissions of the environment (or of -n and defaults). */
-export function permissionsToCheck(
-  namespace: string,
-  environment?: Environment,
-  apiTokenSecret?: string,
-): ResolvedPermission[] {
-  const env =
-    environment ??
-    ({
-      namespace,
-      apiToken: { secretName: apiTokenSecret ?? 'preview-worker-api-token', secretKey: 'PREVIEW_API_TOKEN' },
-    } as Environment);
-  return resolvePermissions(env);
 }
 
 /** One SelfSubjectAccessReview. */

@@ -1,6 +1,6 @@
 /**
  * The package root (where package.json, assets/ and deploy/ live): the first directory above a
- * path that holds a package.json. Node built-ins only, so the CLI's start-up can use it too
+ * path that holds a package.json. Node built-ins only, so the worker and the CLI's start-up both use it
  * (src/deploy/package-root.ts).
  */
 import { existsSync } from 'node:fs';
