@@ -12,6 +12,7 @@
  * - the Deployment reports ProgressDeadlineExceeded, or `timeoutMs` passes.
  * On failure the failing pod's last termination and its last `logLines` log lines are collected.
  */
+
 import type { KubeRequest, KubeResponse } from './client.js';
 import {
   classifyPodHealth,
@@ -20,6 +21,7 @@ import {
   type PodLike,
   type PodProblem,
 } from './pod-health.js';
+import { deploymentPath } from './resources/apps.js';
 import {
   type DeploymentLike,
   deploymentRevision,
@@ -146,10 +148,6 @@ function graceGroup(reason: string): string {
   if (reason === 'ImagePullBackOff' || reason === 'ErrImagePull') return 'image-pull';
   if (reason === 'CrashLoopBackOff' || reason === 'OOMKilled') return 'crash';
   return reason;
-}
-
-export function deploymentPath(namespace: string, name: string): string {
-  return `/apis/apps/v1/namespaces/${encodeURIComponent(namespace)}/deployments/${encodeURIComponent(name)}`;
 }
 
 /** The ReplicaSets the Deployment controls (by owner reference), newest revision first. */

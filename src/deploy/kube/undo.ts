@@ -9,14 +9,15 @@
  *   annotations with the target's (keeping the ones the controller owns), by a JSON patch. The
  *   controller then reuses that ReplicaSet and renumbers it to the newest revision.
  */
+
 import { UsageError } from '../errors.js';
 import { sortKeys } from './apply.js';
 import type { KubeRequest, KubeResponse } from './client.js';
 import { isNotFound, KubeApiError, type KubeStatus } from './errors.js';
+import { deploymentPath } from './resources/apps.js';
 import { deploymentRevision } from './rollout.js';
 import {
   type DeploymentObject,
-  deploymentPath,
   type ReplicaSetObject,
   type RolloutReader,
   replicaSetRevision,

@@ -5,11 +5,12 @@
  * copies from the Deployment, else the same image), and each record names the revision it ended
  * on. Malformed ledger entries are reported beside the table, never fatal.
  */
+
 import { isNotFound } from '../../kube/errors.js';
+import { deploymentPath } from '../../kube/resources/apps.js';
 import { deploymentRevision } from '../../kube/rollout.js';
 import {
   type DeploymentObject,
-  deploymentPath,
   listOwnedReplicaSets,
   type RolloutReader,
   replicaSetRevision,

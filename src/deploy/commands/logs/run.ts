@@ -11,6 +11,7 @@
  * up, deleted ones dropped), and reconnects each cut log stream with backoff from the time of the
  * last line it delivered. It runs until `signal` aborts (Ctrl-C).
  */
+
 import type { V1Deployment, V1LabelSelector, V1Pod, V1PodList } from '@kubernetes/client-node';
 import { ClusterUnreachableError, UnhealthyError, UsageError } from '../../errors.js';
 import type { KubeClients } from '../../kube/client.js';
@@ -22,6 +23,9 @@ import {
   streamPodLog,
   watchCollection,
 } from '../../kube/log-stream.js';
+import { getDeployment } from '../../kube/resources/apps.js';
+import { listPods as listPodsIn } from '../../kube/resources/core.js';
+import { collectionPath } from '../../kube/resources/paths.js';
 import { labelSelectorToString } from '../../kube/rollout.js';
 import { ERROR_LEVEL, type LogRecord, parseKubeTime, parseLogLine } from '../../patterns/log-record.js';
 import { LogTemplateMiner, type MinerOptions, type TemplateSummary } from '../../patterns/log-templates.js';
@@ -98,14 +102,10 @@ export function selectorToString(sel: V1LabelSelector | undefined): string {
   return labelSelectorToString(sel, { sortValues: false });
 }
 
-const nsPath = (ns: string) => `/api/v1/namespaces/${encodeURIComponent(ns)}`;
-
 async function deploymentSelector(clients: KubeClients, namespace: string, name: string): Promise<string> {
   let dep: V1Deployment;
   try {
-    dep = await clients.getJson<V1Deployment>(
-      `/apis/apps/v1/namespaces/${encodeURIComponent(namespace)}/deployments/${encodeURIComponent(name)}`,
-    );
+    dep = await getDeployment(clients, namespace, name);
   } catch (err) {
     if (isNotFound(err)) {
       throw new UnhealthyError(`Deployment ${name} not found in namespace ${namespace}.`, {
@@ -122,7 +122,7 @@ async function deploymentSelector(clients: KubeClients, namespace: string, name:
 }
 
 async function listPods(clients: KubeClients, namespace: string, selector: string): Promise<V1PodList> {
-  return clients.getJson<V1PodList>(`${nsPath(namespace)}/pods`, { labelSelector: selector });
+  return (await listPodsIn(clients, namespace, { labelSelector: selector })) as V1PodList;
 }
 
 function byName(a: V1Pod, b: V1Pod): number {
@@ -597,7 +597,7 @@ export async function followDeploymentLogs(
   let resourceVersion = list.metadata?.resourceVersion;
 
   // Watch loop: pods added, changed (container started, terminating) and deleted.
-  const podsPath = `${nsPath(req.namespace)}/pods`;
+  const podsPath = collectionPath('v1', 'pods', req.namespace);
   let watchAttempt = 0;
   let pollOnly = false;
   while (!signal.aborted) {
