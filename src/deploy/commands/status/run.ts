@@ -1,6 +1,6 @@
 /**
  * The `status` action: everything an operator needs about the worker Deployment, as data.
- * Never prints. Reuse `collectWorkload` (deployment + pods + health) and `readQueueFromPods`.
+ * Never prints. Reuse `readQueueFromPods`; the Deployment is found by kube/find-deployment.ts.
  *
  * Requests (all reads, all started at once): the Deployment (by name, else by label), Warning
  * events, HPAs, and the pods, ReplicaSets and pod metrics selected by the label the Deployment is
@@ -9,9 +9,9 @@
  * Only the Deployment and pods are required: failures of the others (403, missing metrics API,
  * proxy errors) become notes.
  */
-import { UnhealthyError } from '../../errors.js';
 import type { KubeClients } from '../../kube/client.js';
 import { httpStatusOf, isNotFound, KubeApiError, networkErrorCode } from '../../kube/errors.js';
+import { DEFAULT_DEPLOYMENT, findDeployment } from '../../kube/find-deployment.js';
 import {
   classifyPodHealth,
   type PodEventLike,
@@ -29,9 +29,6 @@ import {
   type RolloutStatus,
 } from '../../kube/rollout.js';
 import { findSamples, parsePrometheusText, sampleValue } from '../../metrics/prom-text.js';
-
-export const DEFAULT_DEPLOYMENT = 'preview-worker';
-export const DEFAULT_SELECTOR = 'app.kubernetes.io/name=preview-worker';
 
 export interface StatusThresholds {
   /** Warn above this % of the CPU limit. */
@@ -243,67 +240,6 @@ function conditions(list: Json[] | undefined): ConditionSummary[] {
 }
 
 const enc = encodeURIComponent;
-
-/** Find the Deployment by name, else by label; throws NamespaceNotFoundError / UnhealthyError. */
-export async function findDeployment(
-  clients: KubeClients,
-  namespace: string,
-  name: string = DEFAULT_DEPLOYMENT,
-  selector: string = DEFAULT_SELECTOR,
-): Promise<Json> {
-  try {
-    return await clients.getJson<Json>(`/apis/apps/v1/namespaces/${enc(namespace)}/deployments/${enc(name)}`);
-  } catch (err) {
-    if (!isNotFound(err)) throw err;
-  }
-  const [byLabel, ns] = await Promise.all([
-    selector
-      ? clients.getJson<KList<Json>>(`/apis/apps/v1/namespaces/${enc(namespace)}/deployments`, {
-          labelSelector: selector,
-        })
-      : Promise.resolve({ items: [] }),
-    clients.getJson<Json>(`/api/v1/namespaces/${enc(namespace)}`).catch((err) => {
-      if (isNotFound(err)) return null;
-      return undefined; // 403 etc.: cannot tell; carry on
-    }),
-  ]);
-  if (ns === null) {
-    const { NamespaceNotFoundError } = await import('../../errors.js');
-    throw new NamespaceNotFoundError(namespace);
-  }
-  if (byLabel.items.length === 1) return byLabel.items[0];
-  if (byLabel.items.length > 1) {
-    const names = byLabel.items.map((d: Json) => d.metadata?.name).join(', ');
-    throw new UnhealthyError(`Several Deployments in namespace ${namespace} match ${selector}: ${names}.`, {
-      hint: 'Pick one with --deployment NAME.',
-    });
-  }
-  throw new UnhealthyError(
-    `Deployment ${name} not found in namespace ${namespace}${selector ? ` (and no Deployment has the label ${selector})` : ''}.`,
-    { hint: 'Check --deployment, -n/--namespace and --context; deploy it with `mobius-deploy deploy`.' },
-  );
-}
-
-export interface Workload {
-  deployment: Json;
-  pods: Json[];
-  selector: string;
-}
-
-/** The Deployment and its pods (selected by its label selector). */
-export async function collectWorkload(
-  clients: KubeClients,
-  namespace: string,
-  name?: string,
-  fallbackSelector?: string,
-): Promise<Workload> {
-  const deployment = await findDeployment(clients, namespace, name, fallbackSelector);
-  const selector = labelSelectorToString(deployment.spec?.selector);
-  const pods = await clients.getJson<KList<Json>>(`/api/v1/namespaces/${enc(namespace)}/pods`, {
-    labelSelector: selector,
-  });
-  return { deployment, pods: sortByName(pods.items), selector };
-}
 
 function isPodReady(pod: Json): boolean {
   return (pod.status?.conditions ?? []).some((c: Json) => c.type === 'Ready' && c.status === 'True');

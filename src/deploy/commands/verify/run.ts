@@ -16,12 +16,12 @@ import { randomBytes } from 'node:crypto';
 import { ConfigError, NamespaceNotFoundError } from '../../errors.js';
 import type { KubeClients } from '../../kube/client.js';
 import { httpStatusOf, isNotFound, networkErrorCode } from '../../kube/errors.js';
+import { findDeployment } from '../../kube/find-deployment.js';
 import { classifyPodHealth } from '../../kube/pod-health.js';
 import { podProxyRequest } from '../../kube/pod-proxy.js';
 import { deploymentRolloutStatus, labelSelectorToString } from '../../kube/rollout.js';
 import { metricFamilies, parsePrometheusText } from '../../metrics/prom-text.js';
 import type { ProgressReporter } from '../../output/progress.js';
-import { findDeployment } from '../status/run.js';
 
 export type CheckStatus = 'pass' | 'fail' | 'warn' | 'skip';
 
