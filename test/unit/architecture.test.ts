@@ -21,7 +21,7 @@ const LAYERS: [rank: number, prefixes: string[]][] = [
   [2, ['src/deploy/output/']],
   [3, ['src/deploy/kube/', 'src/deploy/manifests/', 'src/deploy/patterns/', 'src/deploy/image/']],
   [4, ['src/deploy/ledger/', 'src/deploy/rbac-analysis/']],
-  [5, ['src/deploy/incidents/', 'src/deploy/metrics/']],
+  [5, ['src/deploy/incidents/', 'src/deploy/metrics/', 'src/deploy/health/']],
   [6, ['src/deploy/release/']],
   // The CLI's surface: cli/ (main, the command list, global and shared options, the result
   // printer) and each command's folder; the cycle check keeps them apart.
