@@ -12,6 +12,7 @@ import {
   isCliError,
   NamespaceNotFoundError,
 } from '../errors.js';
+import { sleep } from '../util/sleep.js';
 
 /** A Kubernetes `Status` object (the body of every API error). */
 export interface KubeStatus {
@@ -164,6 +165,18 @@ export function parseStatusBody(body: Buffer): KubeStatus | undefined {
   return message ? { message } : undefined;
 }
 
+/**
+ * The message of an error answer's text for a one-line note: the Status's `message` when the text
+ * is a JSON Status, else the text itself (at most 200 characters).
+ */
+export function statusMessageOf(body: string): string {
+  try {
+    return JSON.parse(body).message ?? body.slice(0, 200);
+  } catch {
+    return body.slice(0, 200);
+  }
+}
+
 /** The Status object of an API error from either transport, when the body was one. */
 export function statusOf(err: unknown): KubeStatus | undefined {
   if (err instanceof KubeApiError) return err.status;
@@ -308,8 +321,6 @@ export interface RetryPolicy {
 
 export const DEFAULT_RETRY: RetryPolicy = { attempts: 4, baseDelayMs: 150, maxDelayMs: 2000 };
 
-const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
 /**
  * Run an idempotent operation, retrying on 429/5xx/dropped connections with exponential backoff
  * (honouring Retry-After up to maxDelayMs). Use it for GETs through @kubernetes/client-node:
@@ -317,7 +328,7 @@ const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(reso
  */
 export async function withRetry<T>(fn: () => Promise<T>, policy: Partial<RetryPolicy> = {}): Promise<T> {
   const p = { ...DEFAULT_RETRY, ...policy };
-  const sleep = p.sleep ?? realSleep;
+  const wait = p.sleep ?? sleep;
   const shouldRetry = p.shouldRetry ?? isRetryable;
   for (let attempt = 1; ; attempt++) {
     try {
@@ -328,7 +339,7 @@ export async function withRetry<T>(fn: () => Promise<T>, policy: Partial<RetryPo
       const backoff = p.baseDelayMs * 2 ** (attempt - 1) * (1 + Math.random() * 0.25);
       const delay = Math.min(p.maxDelayMs, retryAfter !== undefined ? retryAfter * 1000 : backoff);
       p.onRetry?.(err, attempt, delay);
-      await sleep(delay);
+      await wait(delay);
     }
   }
 }

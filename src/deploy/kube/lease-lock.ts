@@ -12,6 +12,7 @@
  * The holder renews while it works and deletes the lease when done (also on SIGINT/SIGTERM).
  */
 import type { KubeConfig, V1Lease } from '@kubernetes/client-node';
+import { sleep as pause } from '../util/sleep.js';
 import { httpStatusOf } from './errors.js';
 import type { JsonTransport } from './resources/reader.js';
 
@@ -123,7 +124,7 @@ export async function acquireDeployLock(api: LeaseApi, options: LeaseLockOptions
   const { namespace, holderIdentity } = options;
   const duration = options.leaseDurationSeconds ?? DEFAULT_LEASE_DURATION_SECONDS;
   const now = options.now ?? (() => new Date());
-  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const sleep = options.sleep ?? pause;
   const timeoutMs = options.lockTimeoutMs ?? 0;
   const poll = options.pollIntervalMs ?? 1000;
   const deadline = now().getTime() + timeoutMs;

@@ -13,6 +13,7 @@
  * On failure the failing pod's last termination and its last `logLines` log lines are collected.
  */
 
+import { sleep as pause } from '../util/sleep.js';
 import type { KubeRequest, KubeResponse } from './client.js';
 import {
   classifyPodHealth,
@@ -220,7 +221,7 @@ export async function waitForRollout(
   options: RolloutWatchOptions,
 ): Promise<RolloutOutcome> {
   const now = options.now ?? Date.now;
-  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const sleep = options.sleep ?? pause;
   const timeoutMs = options.timeoutMs ?? 600_000;
   const maxRestarts = options.maxRestarts ?? 2;
   const graceMs = options.gracePeriodMs ?? 30_000;

@@ -9,6 +9,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { sleep } from '../util/sleep.js';
 import {
   LedgerAlreadyExistsError,
   LedgerConflictError,
@@ -77,7 +78,7 @@ export class FileLedgerDriver implements LedgerDriver {
         if (info && Date.now() - info.mtimeMs > LOCK_STALE_MS) await rm(lockPath, { force: true });
         if (Date.now() > deadline)
           throw new Error(`could not lock ${lockPath}; remove it if no mobius-deploy runs`);
-        await new Promise((r) => setTimeout(r, 5 + Math.random() * 20));
+        await sleep(5 + Math.random() * 20);
       }
     }
     try {

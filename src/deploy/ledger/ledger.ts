@@ -9,6 +9,7 @@
  * - `lastVerifiedGood(...)`: the newest deploy or rollback whose version rolled out and verified.
  */
 import type { JsonTransport } from '../kube/resources/reader.js';
+import { sleep } from '../util/sleep.js';
 import { ConfigMapLedgerDriver, configMapApiFromTransport } from './configmap-driver.js';
 import {
   LedgerConflictError,
@@ -75,7 +76,7 @@ export class Ledger {
     options: LedgerOptions = {},
   ) {
     this.maxAttempts = options.maxAttempts ?? 8;
-    this.sleep = options.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
+    this.sleep = options.sleep ?? sleep;
   }
 
   create(record: LedgerRecord): Promise<StoredRecord> {

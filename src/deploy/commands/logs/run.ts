@@ -29,6 +29,7 @@ import { collectionPath } from '../../kube/resources/paths.js';
 import { labelSelectorToString } from '../../kube/rollout.js';
 import { ERROR_LEVEL, type LogRecord, parseKubeTime, parseLogLine } from '../../patterns/log-record.js';
 import { LogTemplateMiner, type MinerOptions, type TemplateSummary } from '../../patterns/log-templates.js';
+import { sleep } from '../../util/sleep.js';
 
 export interface LogsRequest {
   namespace: string;
@@ -411,19 +412,6 @@ interface PodFollower {
   /** The follower loop finished (pod terminated or gone); kept to avoid following it twice. */
   ended: boolean;
   done: Promise<void>;
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
 }
 
 /**

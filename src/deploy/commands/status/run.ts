@@ -10,7 +10,13 @@
  * proxy errors) become notes.
  */
 import type { KubeClients } from '../../kube/client.js';
-import { httpStatusOf, isNotFound, KubeApiError, networkErrorCode } from '../../kube/errors.js';
+import {
+  httpStatusOf,
+  isNotFound,
+  KubeApiError,
+  networkErrorCode,
+  statusMessageOf,
+} from '../../kube/errors.js';
 import { DEFAULT_DEPLOYMENT, findDeployment } from '../../kube/find-deployment.js';
 import {
   classifyPodHealth,
@@ -454,7 +460,7 @@ export async function readQueueFromPods(
       if (res.statusCode !== 200) {
         return {
           pod,
-          error: `HTTP ${res.statusCode}${res.fromApiServer ? ` from the API server: ${statusMessage(res.body)}` : ''}`,
+          error: `HTTP ${res.statusCode}${res.fromApiServer ? ` from the API server: ${statusMessageOf(res.body)}` : ''}`,
         };
       }
       return { pod, metrics: parsePrometheusText(res.body) };
@@ -528,14 +534,6 @@ export async function readQueueFromPods(
             ? 'the workers report no preview_worker_queue_jobs metric'
             : undefined,
   };
-}
-
-function statusMessage(body: string): string {
-  try {
-    return JSON.parse(body).message ?? body.slice(0, 200);
-  } catch {
-    return body.slice(0, 200);
-  }
 }
 
 /** Optional reads: a failure becomes a note instead of failing the command. */

@@ -22,6 +22,7 @@ import { podProxyRequest } from '../../kube/pod-proxy.js';
 import { deploymentRolloutStatus, labelSelectorToString } from '../../kube/rollout.js';
 import { metricFamilies, parsePrometheusText } from '../../metrics/prom-text.js';
 import type { ProgressReporter } from '../../output/progress.js';
+import { sleep as pause } from '../../util/sleep.js';
 
 export type CheckStatus = 'pass' | 'fail' | 'warn' | 'skip';
 
@@ -112,7 +113,6 @@ type Json = any;
 
 const enc = encodeURIComponent;
 const ms = (n: number) => `${Math.round(n)} ms`;
-const realSleep = (t: number) => new Promise<void>((r) => setTimeout(r, t));
 
 function summarize(checks: VerifyCheck[]): VerifyResult['summary'] {
   const s = { pass: 0, fail: 0, warn: 0, skip: 0 };
@@ -286,7 +286,7 @@ export async function checkSmokeJob(
     // The API server's pod proxy strips Authorization; the worker also accepts this header.
     headers['X-Preview-Api-Token'] = opts.token;
   }
-  const sleep = opts.sleep ?? realSleep;
+  const sleep = opts.sleep ?? pause;
   const started = performance.now();
   const fail = (evidence: string): { check: VerifyCheck; jobId: string } => ({
     check: { name, status: 'fail', evidence, durationMs: performance.now() - started },
