@@ -77,7 +77,6 @@ const NOT_YET_SPLIT: Record<string, number> = {
   'src/worker/start.ts': 526,
 };
 const NOT_YET_LAYERED = new Set([
-  'src/deploy/commands/apply-manifests/command.ts → src/deploy/commands/render/run.ts',
   'src/deploy/commands/doctor/run.ts → src/deploy/commands/registry-secret/run.ts',
   'src/deploy/commands/report/infra.ts → src/deploy/commands/status/run.ts',
   'src/deploy/commands/report/run.ts → src/deploy/commands/status/run.ts',

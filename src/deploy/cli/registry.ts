@@ -2,7 +2,7 @@
  * Every command of mobius-deploy, one module per command in ./commands/<name>.ts.
  * To add a command: create the module (it exports an object with `register(program)`), then add
  * one import and one entry below. Command modules must stay light: define options and help, and
- * lazy-import their action (`await import('../../actions/<name>.js')`) inside the action handler,
+ * lazy-import their action (`await import('./run.js')`) inside the action handler,
  * so `mobius-deploy --help` never loads @kubernetes/client-node, yaml or zod.
  * Do not reuse the global short flags in a command: -n -e -o -q -v (and --context, --kubeconfig).
  */

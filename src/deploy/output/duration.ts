@@ -28,6 +28,11 @@ export function humanDuration(ms: number): string {
   return `${Math.floor(hours / 24 / 365)}y`;
 }
 
+/** A duration in seconds with one decimal, "12.3s"; "-" when unknown (history's duration column). */
+export function secondsText(ms: number | undefined): string {
+  return ms === undefined ? '-' : `${(ms / 1000).toFixed(1)}s`;
+}
+
 /** Age of a timestamp relative to `now`; '<unknown>' when absent. */
 export function ageOf(timestamp: string | Date | undefined | null, now: number): string {
   if (!timestamp) return '<unknown>';

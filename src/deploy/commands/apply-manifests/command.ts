@@ -1,42 +1,17 @@
 /**
  * `mobius-deploy apply-manifests --env <env>`: render the environment and server-side apply every
- * object, printing created/configured/unchanged, without waiting for the rollout. Logic:
- * actions/apply-manifests.ts over kube/apply.ts.
+ * object, printing created/configured/unchanged, without waiting for the rollout. Logic: run.ts
+ * over kube/apply.ts; view: print.ts.
  */
 import { type Command, Option } from 'commander';
 import { runCommand, runStateOf } from '../../cli/run-command.js';
 import { UsageError } from '../../errors.js';
-import type { Colors } from '../../output/color.js';
 import type { ApplyManifestsResult } from './run.js';
 
 export interface ApplyManifestsCommandOptions {
   imageTag?: string;
   dryRun: boolean;
   applicationOnly: boolean;
-}
-
-export function renderApplyManifests(r: ApplyManifestsResult, c: Colors): string {
-  const verb = (a: string) => {
-    const word = r.dryRun ? `${a} (server dry run)` : a;
-    if (a === 'created') return c.green(word);
-    if (a === 'configured') return c.yellow(word);
-    return c.dim(word);
-  };
-  const width = Math.max(0, ...r.objects.map((o) => o.ref.length));
-  const lines = r.objects.map(
-    (o) => `${o.ref.padEnd(width)}  ${verb(o.action)}${o.note ? c.dim(` (${o.note})`) : ''}`,
-  );
-  const { created, configured, unchanged, skipped } = r.counts;
-  lines.push(
-    '',
-    `${r.dryRun ? 'Dry run: nothing was changed. ' : ''}${created} created, ${configured} configured, ${unchanged} unchanged, ${skipped} skipped in namespace ${r.namespace} (image ${r.image}).`,
-  );
-  if (!r.dryRun) {
-    lines.push(
-      `Not waited for: follow the rollout with \`mobius-deploy status -n ${r.namespace}\` and check it with \`mobius-deploy verify -n ${r.namespace}\`.`,
-    );
-  }
-  return `${lines.join('\n')}\n`;
 }
 
 export const applyManifestsCommand = {
@@ -81,37 +56,24 @@ Examples:
               hint: 'For example: mobius-deploy apply-manifests --env staging',
             });
           }
-          const [{ renderManifests }, { applyManifests }] = await Promise.all([
-            import('../render/run.js'),
+          const [{ runApplyManifests }, { renderApplyManifests }] = await Promise.all([
             import('./run.js'),
+            import('./print.js'),
           ]);
-          if (opts.imageTag !== undefined) {
-            const { validateImageTag } = await import('../../image/image.js');
-            validateImageTag(opts.imageTag);
-          }
-          const rendered = renderManifests({
-            environment,
-            rootDir: runStateOf(ctx.command).rootDir,
-            imageTag: opts.imageTag,
-            applicationOnly: opts.applicationOnly,
-          });
-          if (ctx.globals.namespaceSource === 'flag' && ctx.globals.namespace !== rendered.namespace) {
-            throw new UsageError(
-              `-n ${ctx.globals.namespace} disagrees with environment ${environment}, whose objects live in namespace ${rendered.namespace}.`,
-              { hint: 'Leave out -n: the environment file names the namespace.' },
-            );
-          }
-          const kube = await ctx.kube();
-          ctx
-            .progress()
-            .update(`applying ${rendered.objects.length} objects to namespace ${rendered.namespace}`);
-          const result = await applyManifests(kube, {
-            objects: rendered.objects as unknown as import('../../kube/apply.js').KubeObject[],
-            dryRun: opts.dryRun,
-            environment: rendered.environment,
-            namespace: rendered.namespace,
-            image: rendered.image,
-          });
+          const result = await runApplyManifests(
+            {
+              kube: () => ctx.kube(),
+              progress: (message) => ctx.progress().update(message),
+            },
+            {
+              environment,
+              rootDir: runStateOf(ctx.command).rootDir,
+              imageTag: opts.imageTag,
+              applicationOnly: opts.applicationOnly,
+              dryRun: opts.dryRun,
+              namespaceFlag: ctx.globals.namespaceSource === 'flag' ? ctx.globals.namespace : undefined,
+            },
+          );
           return { data: result, render: (d: ApplyManifestsResult) => renderApplyManifests(d, ctx.colors) };
         }),
       );

@@ -3,6 +3,7 @@
  * waiting for the rollout, taking the deploy lock or writing the ledger: the two-step flow of
  * `update-manifests` + `apply-manifests` (or `kubectl apply -f k8s/<env>/`). `deploy` is the safe path.
  */
+import { UsageError } from '../../errors.js';
 import {
   type AppliedObject,
   type ApplyTransport,
@@ -12,6 +13,7 @@ import {
   refOf,
   sortForInstall,
 } from '../../kube/apply.js';
+import { renderManifests } from '../../manifests/render.js';
 
 export interface ApplyManifestsRequest {
   objects: KubeObject[];
@@ -26,6 +28,48 @@ export interface ApplyManifestsResult {
   dryRun: boolean;
   objects: Array<Pick<AppliedObject, 'ref' | 'kind' | 'name' | 'action' | 'note' | 'diff'>>;
   counts: Record<'created' | 'configured' | 'unchanged' | 'skipped', number>;
+}
+
+export interface RunApplyManifestsRequest {
+  environment: string;
+  rootDir?: string;
+  imageTag?: string;
+  applicationOnly: boolean;
+  dryRun: boolean;
+  /** The namespace given with -n, if any: it must be the environment's. */
+  namespaceFlag?: string;
+}
+
+/** Render the environment, check -n against it, then apply (or server-side dry-run) the objects. */
+export async function runApplyManifests(
+  deps: { kube: () => Promise<ApplyTransport>; progress: (message: string) => void },
+  request: RunApplyManifestsRequest,
+): Promise<ApplyManifestsResult> {
+  if (request.imageTag !== undefined) {
+    const { validateImageTag } = await import('../../image/image.js');
+    validateImageTag(request.imageTag);
+  }
+  const rendered = renderManifests({
+    environment: request.environment,
+    rootDir: request.rootDir,
+    imageTag: request.imageTag,
+    applicationOnly: request.applicationOnly,
+  });
+  if (request.namespaceFlag !== undefined && request.namespaceFlag !== rendered.namespace) {
+    throw new UsageError(
+      `-n ${request.namespaceFlag} disagrees with environment ${request.environment}, whose objects live in namespace ${rendered.namespace}.`,
+      { hint: 'Leave out -n: the environment file names the namespace.' },
+    );
+  }
+  const kube = await deps.kube();
+  deps.progress(`applying ${rendered.objects.length} objects to namespace ${rendered.namespace}`);
+  return applyManifests(kube, {
+    objects: rendered.objects as unknown as KubeObject[],
+    dryRun: request.dryRun,
+    environment: rendered.environment,
+    namespace: rendered.namespace,
+    image: rendered.image,
+  });
 }
 
 export async function applyManifests(

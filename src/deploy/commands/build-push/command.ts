@@ -1,40 +1,18 @@
 /**
  * `mobius-deploy build-push --image-tag <tag> [--push]`: build the worker image with docker buildx
  * and tag it ghcr.io/<owner>/mobius-preview-worker:<tag>; with --push, log in (token on stdin) and
- * push, printing the digest. Logic: actions/build-push.ts over build/.
+ * push, printing the digest. Logic: run.ts over image/; view: print.ts.
  */
 import { type Command, Option } from 'commander';
 import { runCommand, runStateOf } from '../../cli/run-command.js';
 import { UsageError } from '../../errors.js';
-import type { BuildPushRequest, BuildPushResult } from './run.js';
+import type { BuildPushRequest } from './run.js';
 
 /** The flags: the request's own fields (--image-tag may be missing until checked). */
 export type BuildPushCommandOptions = Pick<
   BuildPushRequest,
   'push' | 'platform' | 'owner' | 'contextDir' | 'username' | 'dryRun'
 > & { imageTag?: string };
-
-export function renderBuildPush(r: BuildPushResult): string {
-  const summary = [
-    `image:     ${r.image}`,
-    `platforms: ${r.platforms.join(', ')}`,
-    `revision:  ${r.revision}`,
-  ];
-  if (r.dryRun) {
-    const lines = ['Dry run: these commands would run (nothing was built):'];
-    for (const c of r.commands) lines.push(`  ${c}`);
-    lines.push('', ...summary);
-    return `${lines.join('\n')}\n`;
-  }
-  const lines = [
-    ...summary,
-    `pushed:    ${r.pushed ? 'yes' : 'no (loaded into the local Docker; add --push to publish)'}`,
-  ];
-  if (r.digest) lines.push(`digest:    ${r.digest}`);
-  if (r.pushed && r.digest)
-    lines.push('', `Deploy it by digest: ${r.image.replace(/:[^:/]+$/, '')}@${r.digest}`);
-  return `${lines.join('\n')}\n`;
-}
 
 export const buildPushCommand = {
   register(program: Command): void {
@@ -77,7 +55,10 @@ Examples:
               hint: 'For example: mobius-deploy build-push --image-tag 1.4.2 --push',
             });
           }
-          const { runBuildPush } = await import('./run.js');
+          const [{ runBuildPush }, { renderBuildPush }] = await Promise.all([
+            import('./run.js'),
+            import('./print.js'),
+          ]);
           const progress = ctx.progress();
           const result = await runBuildPush({
             imageTag: opts.imageTag,

@@ -1,5 +1,6 @@
 /**
- * `mobius-deploy deploy`: roll a new image out safely. Logic: actions/deploy.ts (runDeploy).
+ * `mobius-deploy deploy`: roll a new image out safely. Logic: run.ts (runDeploy) and target.ts;
+ * view: print.ts.
  * Exit codes: 0 deployed and verified; 3 failed and rolled back automatically (the previous version
  * serves, verified); 4 failed and a person must act (rollback disabled, impossible or failed; the
  * deploy lock is held); 2 bad flags; 5 cluster unreachable or access denied.
@@ -86,20 +87,8 @@ async function runDeployCommand(ctx: CommandContext, opts: DeployCommandOptions)
       { hint: 'For example: mobius-deploy deploy --env production --image-tag 1.4.2' },
     );
   }
-  const { runDeploy } = await import('./run.js');
-  let objects: import('../../kube/apply.js').KubeObject[] | undefined;
-  let image: string;
-  if (envConfig) {
-    const manifests = await import('../../manifests/index.js');
-    const built = { image: opts.image, imageTag: opts.imageTag };
-    image = manifests.resolveImage(envConfig, built).image;
-    objects = manifests.buildApplicationManifests(
-      envConfig,
-      built,
-    ) as unknown as import('../../kube/apply.js').KubeObject[];
-  } else {
-    image = opts.image as string;
-  }
+  const [{ runDeploy }, { deployTarget }] = await Promise.all([import('./run.js'), import('./target.js')]);
+  const { objects, image } = await deployTarget(envConfig, { image: opts.image, imageTag: opts.imageTag });
   const env = await createSafeChangeEnvironment(ctx, opts, {
     actor: opts.actor,
     commit: opts.commit,

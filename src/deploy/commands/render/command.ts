@@ -1,7 +1,8 @@
 /**
  * `mobius-deploy render --env <name>`: print the environment's Kubernetes objects (multi-document YAML,
  * or a `kind: List` with -o json), or write one file per object with --out-dir. Changes nothing in a
- * cluster and needs no kubeconfig. Logic: actions/render.ts over manifests/.
+ * cluster and needs no kubeconfig. Logic: manifests/render.ts (and run.ts for
+ * --out-dir); view: print.ts.
  */
 import { type Command, Option } from 'commander';
 import { runCommand, runStateOf } from '../../cli/run-command.js';
@@ -60,12 +61,15 @@ Examples:
           if (opts.image !== undefined && opts.imageTag !== undefined) {
             throw new UsageError('Give either --image or --image-tag, not both.');
           }
-          const [render, { toKubernetesList }, { formatJson }] = await Promise.all([
-            import('./run.js'),
-            import('../../manifests/index.js'),
-            import('../../output/format.js'),
-          ]);
-          const result = render.renderManifests({
+          const [{ renderManifests }, { writeManifestDir }, print, { toKubernetesList }, { formatJson }] =
+            await Promise.all([
+              import('../../manifests/render.js'),
+              import('./run.js'),
+              import('./print.js'),
+              import('../../manifests/index.js'),
+              import('../../output/format.js'),
+            ]);
+          const result = renderManifests({
             environment,
             rootDir: runStateOf(ctx.command).rootDir,
             imageTag: opts.imageTag,
@@ -73,15 +77,9 @@ Examples:
             applicationOnly: opts.applicationOnly,
           });
           if (opts.outDir !== undefined) {
-            const written = render.writeManifestDir(result, opts.outDir);
+            const written = writeManifestDir(result, opts.outDir);
             if (ctx.globals.output === 'table') {
-              if (!ctx.globals.quiet) {
-                const lines = written.files.map((f) => `  ${f}`).join('\n');
-                const removed = written.removed.length ? `\nremoved: ${written.removed.join(', ')}` : '';
-                ctx.io.stdout.write(
-                  `wrote ${written.files.length} files to ${written.dir}:\n${lines}${removed}\n`,
-                );
-              }
+              if (!ctx.globals.quiet) ctx.io.stdout.write(print.renderWritten(written));
               return 0;
             }
             return { data: written };
@@ -89,7 +87,7 @@ Examples:
           // The manifests are the data: printed even with -q.
           if (ctx.globals.output === 'json')
             ctx.io.stdout.write(formatJson(toKubernetesList(result.objects)));
-          else ctx.io.stdout.write(render.renderYaml(result));
+          else ctx.io.stdout.write(print.renderYaml(result));
           return 0;
         }),
       );

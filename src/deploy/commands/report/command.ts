@@ -1,7 +1,7 @@
 /**
  * `mobius-deploy report`: the weekly or monthly delivery report (DORA keys, rollbacks and their
  * causes, durations, time to restore, lead time; monthly: infrastructure health) as Markdown, HTML
- * or JSON. Logic: actions/report.ts; printers: report/.
+ * or JSON. Logic: run.ts; views: print.ts (markdown.ts, html.ts, svg.ts).
  */
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { durationParser } from '../../cli/global-options.js';

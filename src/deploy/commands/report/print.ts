@@ -1,6 +1,6 @@
 /**
  * Report printers: `renderReport(report, 'md' | 'html' | 'json')`. JSON is the report object as is
- * (stable shape: actions/report.ts DeploymentReport, schema `mobius-deploy/report@1`).
+ * (stable shape: run.ts DeploymentReport, schema `mobius-deploy/report@1`).
  */
 
 import { renderHtml } from './html.js';

@@ -3,7 +3,7 @@
  *
  * Reads the ledger (deploy, rollback and incident records of the namespace; with an environment,
  * records of that environment or with none), computes the DORA metrics for the period ending at
- * `now` and the one before it (analysis/dora.ts), and for the monthly report adds infrastructure
+ * `now` and the one before it (metrics/dora.ts), and for the monthly report adds infrastructure
  * health from Prometheus (--prometheus-url) or else from the current cluster state (the status
  * action). Never prints.
  */

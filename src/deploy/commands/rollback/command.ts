@@ -1,6 +1,6 @@
 /**
  * `mobius-deploy rollback`: `kubectl rollout undo` semantics (default: the previous revision), then
- * wait for the rollout, verify and record. Logic: actions/rollback.ts (runRollback).
+ * wait for the rollout, verify and record. Logic: run.ts (runRollback); view: print.ts.
  * Exit codes: 0 rolled back and verified, or skipped (the template already matches); 2 the
  * revision does not exist or there is no history; 4 the Deployment is paused, the deploy lock is
  * held, or the rollback did not roll out or verify (a person must act); 5 unreachable/denied.

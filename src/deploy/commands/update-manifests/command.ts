@@ -1,25 +1,10 @@
 /**
  * `mobius-deploy update-manifests --env <env> --image-tag <tag>`: set image.tag in the environment file
- * (comments and formatting kept) and re-render k8s/<env>/. Logic: actions/update-manifests.ts.
+ * (comments and formatting kept) and re-render k8s/<env>/. Logic: run.ts; view: print.ts.
  */
 import type { Command } from 'commander';
 import { runCommand, runStateOf } from '../../cli/run-command.js';
 import { UsageError } from '../../errors.js';
-import type { UpdateManifestsResult } from './run.js';
-
-export function renderUpdateManifests(r: UpdateManifestsResult): string {
-  if (!r.changed) {
-    return `${r.file} already has image.tag ${r.imageTag}: nothing changed.\n`;
-  }
-  const lines = [`${r.file}: image.tag ${r.previousTag} → ${r.imageTag} (${r.image})`];
-  if (r.rendered.length) {
-    lines.push(`re-rendered ${r.rendered.length} file(s):`);
-    for (const f of r.rendered) lines.push(`  ${f}`);
-  }
-  for (const f of r.removed) lines.push(`removed ${f}`);
-  lines.push('', `Review and commit: git diff -- ${r.file} k8s/${r.environment}/`);
-  return `${lines.join('\n')}\n`;
-}
 
 export const updateManifestsCommand = {
   register(program: Command): void {
@@ -53,7 +38,10 @@ Examples:
               hint: `For example: mobius-deploy update-manifests --env ${environment} --image-tag 1.4.2`,
             });
           }
-          const { updateManifests } = await import('./run.js');
+          const [{ updateManifests }, { renderUpdateManifests }] = await Promise.all([
+            import('./run.js'),
+            import('./print.js'),
+          ]);
           const result = updateManifests({
             environment,
             imageTag: opts.imageTag,

@@ -1,0 +1,78 @@
+/** The view of `history`: the ledger's records, then the Deployment's revisions joined to them. */
+import type { Colors } from '../../output/color.js';
+import { secondsText } from '../../output/duration.js';
+import { resultColor } from '../../output/record.js';
+import type { HistoryResult } from './run.js';
+
+function shortTime(iso: string | undefined): string {
+  return iso ? iso.replace('T', ' ').replace(/\.\d+Z$/, 'Z') : '-';
+}
+
+export function renderHistory(
+  h: HistoryResult,
+  c: Colors,
+  renderTable: typeof import('../../output/table.js').renderTable,
+  width?: number,
+): string {
+  const out: string[] = [];
+  out.push(
+    c.bold(`Deploys and rollbacks of deployment/${h.deployment} in ${h.namespace} (ledger, newest first)`),
+  );
+  if (h.records.length === 0) out.push('  no records yet\n');
+  else {
+    out.push(
+      renderTable(
+        [
+          { header: 'started' },
+          { header: 'kind' },
+          { header: 'result' },
+          { header: 'revision' },
+          { header: 'image', flex: true },
+          { header: 'duration', align: 'right' },
+          { header: 'by' },
+          { header: 'failure / reason', flex: true },
+        ],
+        h.records.map((r) => [
+          shortTime(r.startedAt),
+          r.kind,
+          resultColor(c, r.result),
+          `${r.revisionBefore ?? '-'}→${r.revisionAfter ?? '-'}`,
+          r.image ?? '-',
+          secondsText(r.durationMs),
+          r.actor,
+          [r.failureClass, r.reason].filter(Boolean).join(': ') || '-',
+        ]),
+        { width },
+      ),
+    );
+  }
+  out.push(
+    c.bold(`Kubernetes revisions (ReplicaSets)${h.deploymentFound ? '' : ': the Deployment does not exist'}`),
+  );
+  if (h.revisions.length > 0) {
+    out.push(
+      renderTable(
+        [
+          { header: 'revision', align: 'right' },
+          { header: 'image', flex: true },
+          { header: 'created' },
+          { header: 'ready' },
+          { header: 'record' },
+          { header: 'change-cause', flex: true },
+        ],
+        h.revisions.map((r) => [
+          `${r.revision}${r.current ? '*' : ''}`,
+          r.image ?? '-',
+          shortTime(r.createdAt),
+          `${r.readyReplicas}/${r.replicas}`,
+          r.recordId ? `${r.recordId} (${r.recordResult})` : '-',
+          r.changeCause ?? '<none>',
+        ]),
+        { width },
+      ),
+    );
+    out.push(c.dim('* current revision'));
+  }
+  for (const p of h.problems) out.push(c.yellow(`warning: skipped ledger entry ${p.location}: ${p.message}`));
+  return `${out.join('\n')}\n`;
+}
