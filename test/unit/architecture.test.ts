@@ -70,8 +70,6 @@ const NOT_YET_SPLIT: Record<string, number> = {
   'src/deploy/commands/logs/run.ts': 694,
   'src/deploy/commands/status/run.ts': 969,
   'src/deploy/commands/verify/run.ts': 776,
-  'src/deploy/manifests/environment.ts': 423,
-  'src/deploy/metrics/dora.ts': 451,
   'src/worker/http/server.ts': 464,
   'src/worker/payload.ts': 432,
   'src/worker/start.ts': 526,
