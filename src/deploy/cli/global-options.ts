@@ -7,10 +7,12 @@
  */
 import { InvalidArgumentError } from 'commander';
 import { ConfigError, isCliError, UsageError } from '../errors.js';
+import { APP_NAME } from '../manifests/labels.js';
 import { parseDuration } from '../output/duration.js';
 import { OUTPUT_FORMATS, type OutputFormat } from '../output/format.js';
 
-export const DEFAULT_NAMESPACE = 'preview-worker';
+/** The namespace when nothing names one: the worker's own name, as its manifests' default. */
+export const DEFAULT_NAMESPACE = APP_NAME;
 
 /** What commander parsed (program.optsWithGlobals()). */
 export interface RawGlobalOptions {

@@ -11,6 +11,7 @@
  */
 
 import { UsageError } from '../errors.js';
+import { APP_NAME } from '../manifests/labels.js';
 import { sortKeys } from './apply.js';
 import type { KubeRequest, KubeResponse } from './client.js';
 import { isNotFound, KubeApiError, type KubeStatus } from './errors.js';
@@ -77,7 +78,7 @@ export function findRollbackTarget(
   replicaSets: ReplicaSetObject[],
   toRevision?: number,
 ): RollbackTarget {
-  const name = deployment.metadata?.name ?? 'preview-worker';
+  const name = deployment.metadata?.name ?? APP_NAME;
   const withRevision = replicaSets
     .map((rs) => ({ rs, revision: replicaSetRevision(rs) }))
     .filter((x): x is { rs: ReplicaSetObject; revision: number } => x.revision !== undefined)
@@ -163,7 +164,7 @@ export async function undoTo(
   target: RollbackTarget,
   changeCause?: string,
 ): Promise<DeploymentObject> {
-  const path = deploymentPath(namespace, deployment.metadata?.name ?? 'preview-worker');
+  const path = deploymentPath(namespace, deployment.metadata?.name ?? APP_NAME);
   const res = await kube.request({
     method: 'PATCH',
     path,

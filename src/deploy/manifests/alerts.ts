@@ -155,8 +155,8 @@ export function buildAlertRuleGroups(env: Environment): AlertRuleGroup[] {
   ];
 
   return [
-    { name: 'preview-worker.rules', rules: workerRules },
-    { name: 'preview-worker.pods.rules', rules: podRules },
+    { name: `${APP_NAME}.rules`, rules: workerRules },
+    { name: `${APP_NAME}.pods.rules`, rules: podRules },
   ];
 }
 

@@ -10,6 +10,8 @@ export const CONTAINER_NAME = 'preview-worker';
 export const CONFIGMAP_NAME = 'preview-worker-config';
 export const PVC_NAME = 'preview-worker-data';
 export const PROMETHEUS_RULE_NAME = 'preview-worker-alerts';
+/** The Secret holding the worker's API token, unless the environment names another. */
+export const API_TOKEN_SECRET_NAME = 'preview-worker-api-token';
 /** The ServiceAccount, Role and RoleBinding that CI's `mobius-deploy` runs as. */
 export const DEPLOYER_NAME = 'mobius-deployer';
 export const MANAGED_BY = 'mobius-deploy';

@@ -19,7 +19,7 @@
 import type { V1Role, V1RoleBinding, V1ServiceAccount } from '@kubernetes/client-node';
 import { API_TOKEN_ENV } from '../../contract/http.js';
 import type { Environment } from './environment.js';
-import { DEPLOYER_NAME } from './labels.js';
+import { API_TOKEN_SECRET_NAME, DEPLOYER_NAME } from './labels.js';
 
 export type Verb = 'get' | 'list' | 'watch' | 'create' | 'update' | 'patch' | 'delete';
 
@@ -234,7 +234,7 @@ export function permissionsToCheck(
     environment ??
     ({
       namespace,
-      apiToken: { secretName: apiTokenSecret ?? 'preview-worker-api-token', secretKey: API_TOKEN_ENV },
+      apiToken: { secretName: apiTokenSecret ?? API_TOKEN_SECRET_NAME, secretKey: API_TOKEN_ENV },
     } as Environment);
   return resolvePermissions(env);
 }

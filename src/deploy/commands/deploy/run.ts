@@ -28,6 +28,7 @@ import {
   undoTo,
 } from '../../kube/undo.js';
 import type { DeploymentRecord } from '../../ledger/index.js';
+import { APP_NAME, CONTAINER_NAME } from '../../manifests/labels.js';
 import type { DeployEnvironment, WatchSettings } from '../../release/environment.js';
 import { runWithLockAndRecord, waitAndVerify } from '../../release/guarded-change.js';
 
@@ -70,12 +71,12 @@ export function imageOnlyDeployment(
   image: string,
 ): KubeObject {
   const containers = live.spec?.template?.spec?.containers ?? [];
-  const container = containers.find((c) => c.name === 'preview-worker') ?? containers[0];
+  const container = containers.find((c) => c.name === CONTAINER_NAME) ?? containers[0];
   if (!container) throw new UsageError('the live Deployment has no containers to set the image of');
   return {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
-    metadata: { name: live.metadata?.name ?? 'preview-worker', namespace },
+    metadata: { name: live.metadata?.name ?? APP_NAME, namespace },
     spec: { template: { spec: { containers: [{ name: container.name, image }] } } },
   };
 }
@@ -97,7 +98,7 @@ function annotateDeployment(
 
 /** Runs a deploy. Throws for refused or impossible requests; otherwise returns what happened. */
 export async function runDeploy(env: DeployEnvironment, input: DeployInput): Promise<DeployResult> {
-  const deploymentName = input.deployment ?? 'preview-worker';
+  const deploymentName = input.deployment ?? APP_NAME;
   const { namespace, image } = input;
   const now = env.now ?? Date.now;
 

@@ -24,6 +24,7 @@ import {
   type LedgerProblem,
   type RecordKind,
 } from '../../ledger/index.js';
+import { APP_NAME } from '../../manifests/labels.js';
 
 export interface HistoryInput {
   namespace: string;
@@ -69,7 +70,7 @@ export async function runHistory(
   ledger: Ledger,
   input: HistoryInput,
 ): Promise<HistoryResult> {
-  const deploymentName = input.deployment ?? 'preview-worker';
+  const deploymentName = input.deployment ?? APP_NAME;
   const { namespace } = input;
   const [listed, deployment] = await Promise.all([
     ledger.list({ namespace, kind: input.kinds ?? ['deploy', 'rollback'], environment: input.environment }),

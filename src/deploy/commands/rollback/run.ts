@@ -20,6 +20,7 @@ import { deploymentRevision } from '../../kube/rollout.js';
 import { listOwnedReplicaSets, type RolloutOutcome, templateImage } from '../../kube/rollout-watch.js';
 import { findRollbackTarget, readDeployment, undoTo } from '../../kube/undo.js';
 import type { DeploymentRecord } from '../../ledger/index.js';
+import { APP_NAME } from '../../manifests/labels.js';
 import type { DeployEnvironment, WatchSettings } from '../../release/environment.js';
 import { runWithLockAndRecord, waitAndVerify } from '../../release/guarded-change.js';
 
@@ -42,7 +43,7 @@ export interface RollbackResult {
 
 /** Rolls the Deployment back; always records what happened (except for refused requests). */
 export async function runRollback(env: DeployEnvironment, input: RollbackInput): Promise<RollbackResult> {
-  const deploymentName = input.deployment ?? 'preview-worker';
+  const deploymentName = input.deployment ?? APP_NAME;
   const { namespace } = input;
   return runWithLockAndRecord(
     env,
