@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { checkNodeVersion, judgeRedisPersistence } from '../../src/deploy/commands/doctor/run.js';
+import { checkNodeVersion } from '../../src/deploy/commands/doctor/checks-node.js';
+import { judgeRedisPersistence } from '../../src/deploy/commands/doctor/checks-redis.js';
 import {
-  checkPullSecret,
   dockerConfigJson,
   readTokenFromEnv,
   scrubSecrets,
 } from '../../src/deploy/commands/registry-secret/run.js';
+import { checkPullSecret } from '../../src/deploy/image/pull-secret.js';
 import { DEPLOYER_PERMISSIONS, permissionsToCheck } from '../../src/deploy/manifests/rbac.js';
 
 const NOW = Date.parse('2026-11-26T12:00:00Z');

@@ -4,6 +4,14 @@
  * caller may not list them, the review says so and continues with what it could read.
  */
 import type { KubeClients } from '../../kube/client.js';
+import {
+  listClusterRoleBindings,
+  listClusterRoles,
+  listRoleBindings,
+  listRoles,
+} from '../../kube/resources/cluster.js';
+import { getNamespace } from '../../kube/resources/core.js';
+import type { ListOf } from '../../kube/resources/reader.js';
 import type { Environment } from '../../manifests/environment.js';
 import { DEPLOYER_NAME } from '../../manifests/labels.js';
 import { permissionsToCheck } from '../../manifests/rbac.js';
@@ -26,20 +34,16 @@ export interface AccessReviewResult extends AccessAnalysis {
   failed: boolean;
 }
 
-// biome-ignore lint/suspicious/noExplicitAny: raw Kubernetes JSON
-type Json = any;
-const RBAC = '/apis/rbac.authorization.k8s.io/v1';
-
-async function listOrNote<T>(
-  kube: KubeClients,
-  path: string,
+/** A list read; a denied or failed one becomes a note and no objects. */
+async function listOrNote<O extends object, K extends string>(
+  list: () => Promise<ListOf<O>>,
   what: string,
   notes: string[],
-  kind: string,
-): Promise<T[]> {
+  kind: K,
+): Promise<(O & { kind: K })[]> {
   try {
-    const list = await kube.getJson<Json>(path);
-    return ((list?.items ?? []) as Json[]).map((o) => ({ ...o, kind })) as T[];
+    const answer = await list();
+    return (answer?.items ?? []).map((o) => ({ ...o, kind }));
   } catch (err) {
     const name = (err as Error)?.name;
     if (name === 'AccessDeniedError' || name === 'KubeApiError') {
@@ -56,25 +60,17 @@ export async function runAccessReview(
 ): Promise<AccessReviewResult> {
   const ns = opts.namespace;
   const notes: string[] = [];
-  const enc = encodeURIComponent;
   // The namespace must exist (a clear exit 5 otherwise).
-  await kube.getJson(`/api/v1/namespaces/${enc(ns)}`).catch((err) => {
+  await getNamespace(kube, ns).catch((err) => {
     if ((err as Error)?.name === 'AccessDeniedError') return undefined;
     throw err;
   });
   const [roles, roleBindings, clusterRoles, clusterRoleBindings] = await Promise.all([
-    listOrNote<RoleLike>(kube, `${RBAC}/namespaces/${enc(ns)}/roles`, `Roles in ${ns}`, notes, 'Role'),
-    listOrNote<BindingLike>(
-      kube,
-      `${RBAC}/namespaces/${enc(ns)}/rolebindings`,
-      `RoleBindings in ${ns}`,
-      notes,
-      'RoleBinding',
-    ),
-    listOrNote<RoleLike>(kube, `${RBAC}/clusterroles`, 'ClusterRoles', notes, 'ClusterRole'),
-    listOrNote<BindingLike>(
-      kube,
-      `${RBAC}/clusterrolebindings`,
+    listOrNote(() => listRoles(kube, ns), `Roles in ${ns}`, notes, 'Role'),
+    listOrNote(() => listRoleBindings(kube, ns), `RoleBindings in ${ns}`, notes, 'RoleBinding'),
+    listOrNote(() => listClusterRoles(kube), 'ClusterRoles', notes, 'ClusterRole'),
+    listOrNote(
+      () => listClusterRoleBindings(kube),
       'ClusterRoleBindings (cluster-wide grants)',
       notes,
       'ClusterRoleBinding',
@@ -82,10 +78,10 @@ export async function runAccessReview(
   ]);
   const analysis = analyzeAccess({
     namespace: ns,
-    roles,
-    roleBindings,
-    clusterRoles,
-    clusterRoleBindings,
+    roles: roles as RoleLike[],
+    roleBindings: roleBindings as BindingLike[],
+    clusterRoles: clusterRoles as RoleLike[],
+    clusterRoleBindings: clusterRoleBindings as BindingLike[],
     includeSystem: opts.includeSystem,
     deployer: {
       roleName: DEPLOYER_NAME,

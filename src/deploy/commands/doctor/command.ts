@@ -1,15 +1,15 @@
 /**
  * `mobius-deploy doctor`: checks the operator's setup (Node, kubeconfig, cluster, namespace, every
  * permission the CLI needs, metrics API, image pull secret and its age, Prometheus, backups) and
- * says how to fix each problem. Logic: actions/doctor.ts.
+ * says how to fix each problem. Logic: run.ts and its checks-*.ts; the view: print.ts.
  */
 
 import { type Command, Option } from 'commander';
+import { API_TOKEN_ENV } from '../../../contract/http.js';
 import { durationParser, parsePositiveInt } from '../../cli/global-options.js';
 import { runCommand } from '../../cli/run-command.js';
 import { deploymentOption } from '../../cli/shared-options.js';
-import type { Colors } from '../../output/color.js';
-import type { DoctorResult } from './run.js';
+import { PVC_NAME } from '../../manifests/labels.js';
 
 interface DoctorCommandOptions {
   pullSecret?: string;
@@ -21,44 +21,6 @@ interface DoctorCommandOptions {
   apiTokenKey?: string;
   deployment: string;
   pvc?: string;
-}
-
-export function renderDoctor(r: DoctorResult, c: Colors): string {
-  const mark = {
-    pass: c.green('✔ pass'),
-    warn: c.yellow('! warn'),
-    fail: c.red('✖ fail'),
-    skip: c.dim('- skip'),
-  };
-  const lines: string[] = [
-    c.bold(`mobius-deploy doctor: namespace ${r.namespace}${r.context ? `, context ${r.context}` : ''}`),
-  ];
-  for (const check of r.checks) {
-    lines.push(`${mark[check.status]}  ${check.name}: ${check.evidence}`);
-    if (check.fix && check.status !== 'pass') lines.push(`          fix: ${check.fix}`);
-    if (check.name === 'permissions') {
-      // Every review, one line per resource: the verbs allowed and denied.
-      const groups = new Map<string, { allowed: string[]; denied: string[]; why: string }>();
-      for (const p of r.permissions) {
-        const key = `${p.resource}${p.apiGroup ? `.${p.apiGroup}` : ''}${p.resourceName ? `/${p.resourceName}` : ''}`;
-        const g = groups.get(key) ?? { allowed: [], denied: [], why: p.why };
-        (p.allowed ? g.allowed : g.denied).push(p.verb);
-        groups.set(key, g);
-      }
-      for (const [key, g] of groups) {
-        const parts: string[] = [];
-        if (g.allowed.length) parts.push(c.green(`allowed ${g.allowed.join(',')}`));
-        if (g.denied.length) parts.push(c.red(`DENIED ${g.denied.join(',')}`));
-        lines.push(`          ${key}: ${parts.join('; ')}${g.denied.length ? `  (needed: ${g.why})` : ''}`);
-      }
-    }
-  }
-  const s = r.summary;
-  lines.push(
-    '',
-    `${s.pass} passed, ${s.warn} warnings, ${s.fail} failed, ${s.skip} skipped: ${r.ok ? c.green('ready') : c.red('fix the failures above')}`,
-  );
-  return `${lines.join('\n')}\n`;
 }
 
 export const doctorCommand = {
@@ -92,9 +54,9 @@ export const doctorCommand = {
         '--api-token-secret <name>',
         "Secret holding the worker's API token (default: from -e, else preview-worker-api-token)",
       )
-      .option('--api-token-key <key>', 'key inside --api-token-secret', 'PREVIEW_API_TOKEN')
+      .option('--api-token-key <key>', 'key inside --api-token-secret', API_TOKEN_ENV)
       .addOption(deploymentOption())
-      .option('--pvc <name>', 'the DATA_DIR PersistentVolumeClaim', 'preview-worker-data')
+      .option('--pvc <name>', 'the DATA_DIR PersistentVolumeClaim', PVC_NAME)
       .addHelpText(
         'after',
         `
@@ -112,7 +74,10 @@ Examples:
       )
       .action(
         runCommand<DoctorCommandOptions>(async (ctx, opts) => {
-          const { runDoctor } = await import('./run.js');
+          const [{ runDoctor }, { renderDoctor }] = await Promise.all([
+            import('./run.js'),
+            import('./print.js'),
+          ]);
           const environment = ctx.globals.environmentConfig as
             | import('../../manifests/environment.js').Environment
             | undefined;

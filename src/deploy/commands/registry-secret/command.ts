@@ -2,13 +2,14 @@
  * `mobius-deploy registry-secret rotate --from-env GHCR_TOKEN`: writes the GHCR image pull Secret
  * (kubernetes.io/dockerconfigjson) from a token in an environment variable, stamps the rotation time,
  * and verifies the stored Secret. The token is never a flag value and is never printed.
- * Logic: actions/registry-secret.ts.
+ * Logic: run.ts and image/pull-secret.ts; the view: print.ts.
  */
 import { type Command, Option } from 'commander';
 import { parsePositiveInt } from '../../cli/global-options.js';
 import { runCommand } from '../../cli/run-command.js';
 import { ConfigError } from '../../errors.js';
-import type { RotateResult } from './run.js';
+import { REGISTRY } from '../../image/image.js';
+import { DEFAULT_MAX_TOKEN_AGE_DAYS, DEFAULT_PULL_SECRET } from '../../image/pull-secret.js';
 
 interface RotateOptions {
   fromEnv: string;
@@ -17,19 +18,6 @@ interface RotateOptions {
   server: string;
   maxTokenAge: number;
   actor?: string;
-}
-
-export function renderRotate(r: RotateResult): string {
-  const lines = [
-    `${r.action === 'created' ? 'Created' : 'Rotated'} image pull secret ${r.name} in ${r.namespace} for ${r.server} (user ${r.username}).`,
-    `  rotated at:   ${r.rotatedAt} by ${r.rotatedBy}${r.previousRotatedAt ? ` (previous rotation ${r.previousRotatedAt})` : ''}`,
-    `  policy:       rotate every ${r.maxAgeDays} days; next due ${r.nextDueAt}`,
-    `  verification: ${r.verified ? 'the stored secret is well-formed' : 'FAILED'}`,
-    ...r.checks.map((c) => `    ${c.ok ? 'ok  ' : 'FAIL'} ${c.name}: ${c.detail}`),
-    '',
-    `Pods pull with it when the Deployment names it: spec.template.spec.imagePullSecrets: [{name: ${r.name}}].`,
-  ];
-  return `${lines.join('\n')}\n`;
 }
 
 export const registrySecretCommand = {
@@ -47,15 +35,15 @@ export const registrySecretCommand = {
         'NAME of the environment variable holding the token (the token itself is never accepted as a flag)',
       )
       .option('--username <user>', 'registry user name (default: $GHCR_USERNAME, else $GITHUB_ACTOR)')
-      .option('--name <secret>', 'Secret name', 'ghcr-pull')
-      .option('--server <host>', 'registry host (the auths key)', 'ghcr.io')
+      .option('--name <secret>', 'Secret name', DEFAULT_PULL_SECRET)
+      .option('--server <host>', 'registry host (the auths key)', REGISTRY)
       .addOption(
         new Option(
           '--max-token-age <days>',
           'rotation policy in days (stamped on the Secret; doctor checks it)',
         )
           .argParser(parsePositiveInt)
-          .default(30),
+          .default(DEFAULT_MAX_TOKEN_AGE_DAYS),
       )
       .option('--actor <name>', 'who rotates (default: $MOBIUS_DEPLOY_ACTOR, the CI actor, or user@host)')
       .addHelpText(
@@ -75,9 +63,10 @@ Examples:
       )
       .action(
         runCommand<RotateOptions>(async (ctx, opts) => {
-          const [act, ledgerMod] = await Promise.all([
+          const [act, ledgerMod, { renderRotate }] = await Promise.all([
             import('./run.js'),
             import('../../ledger/provenance.js'),
+            import('./print.js'),
           ]);
           const token = act.readTokenFromEnv(opts.fromEnv, ctx.io.env);
           const username = (

@@ -8,18 +8,22 @@
  * takes inside the Secret, from every error this action lets through).
  */
 
+import type { V1Secret } from '@kubernetes/client-node';
 import { ConfigError, isCliError, UsageError } from '../../errors.js';
 import { maskSecrets } from '../../image/docker.js';
+import {
+  checkPullSecret,
+  DOCKERCONFIGJSON_KEY,
+  DOCKERCONFIGJSON_TYPE,
+  MAX_AGE_ANNOTATION,
+  ROTATED_AT_ANNOTATION,
+  ROTATED_BY_ANNOTATION,
+  type SecretCheck,
+} from '../../image/pull-secret.js';
 import type { KubeClients } from '../../kube/client.js';
 import { KubeApiError } from '../../kube/errors.js';
-
-export const ROTATED_AT_ANNOTATION = 'mobius.dev/rotated-at';
-export const ROTATED_BY_ANNOTATION = 'mobius.dev/rotated-by';
-export const MAX_AGE_ANNOTATION = 'mobius.dev/rotation-max-age-days';
-export const DOCKERCONFIGJSON_TYPE = 'kubernetes.io/dockerconfigjson';
-export const DOCKERCONFIGJSON_KEY = '.dockerconfigjson';
-export const DEFAULT_PULL_SECRET = 'ghcr-pull';
-export const DEFAULT_MAX_TOKEN_AGE_DAYS = 30;
+import { createSecret, getSecret, replaceSecret } from '../../kube/resources/core.js';
+import { MANAGED_BY } from '../../manifests/labels.js';
 
 const ENV_NAME_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /** Prefixes of GitHub tokens: a value like this passed as --from-env is a token, not a name. */
@@ -79,12 +83,6 @@ export interface RotateInput {
   now: () => number;
 }
 
-export interface SecretCheck {
-  name: string;
-  ok: boolean;
-  detail: string;
-}
-
 export interface RotateResult {
   namespace: string;
   name: string;
@@ -100,71 +98,6 @@ export interface RotateResult {
   verified: boolean;
   checks: SecretCheck[];
 }
-
-// biome-ignore lint/suspicious/noExplicitAny: raw Kubernetes JSON
-type Json = any;
-
-/** Verifies a stored pull Secret without revealing its values. */
-export function checkPullSecret(
-  secret: Json,
-  expect: { server: string; username?: string; token?: string },
-): SecretCheck[] {
-  const checks: SecretCheck[] = [];
-  checks.push({
-    name: 'type',
-    ok: secret?.type === DOCKERCONFIGJSON_TYPE,
-    detail: `type is ${secret?.type ?? '(none)'}${secret?.type === DOCKERCONFIGJSON_TYPE ? '' : ` (want ${DOCKERCONFIGJSON_TYPE})`}`,
-  });
-  const raw = secret?.data?.[DOCKERCONFIGJSON_KEY];
-  if (typeof raw !== 'string') {
-    checks.push({ name: DOCKERCONFIGJSON_KEY, ok: false, detail: `no ${DOCKERCONFIGJSON_KEY} key` });
-    return checks;
-  }
-  let doc: Json;
-  try {
-    doc = JSON.parse(Buffer.from(raw, 'base64').toString('utf8'));
-    checks.push({ name: DOCKERCONFIGJSON_KEY, ok: true, detail: 'valid JSON' });
-  } catch {
-    checks.push({ name: DOCKERCONFIGJSON_KEY, ok: false, detail: 'not valid JSON' });
-    return checks;
-  }
-  const entry = doc?.auths?.[expect.server];
-  if (!entry || typeof entry !== 'object') {
-    checks.push({
-      name: 'registry entry',
-      ok: false,
-      detail: `no auths entry for ${expect.server} (entries: ${Object.keys(doc?.auths ?? {}).join(', ') || 'none'})`,
-    });
-    return checks;
-  }
-  checks.push({ name: 'registry entry', ok: true, detail: `auths has ${expect.server}` });
-  let decoded = '';
-  try {
-    decoded = Buffer.from(String(entry.auth ?? ''), 'base64').toString('utf8');
-  } catch {
-    decoded = '';
-  }
-  const sep = decoded.indexOf(':');
-  const authUser = sep > 0 ? decoded.slice(0, sep) : '';
-  const authPass = sep > 0 ? decoded.slice(sep + 1) : '';
-  const authOk =
-    sep > 0 &&
-    authPass.length > 0 &&
-    (expect.username === undefined || authUser === expect.username) &&
-    (expect.token === undefined || authPass === expect.token) &&
-    (entry.username === undefined || entry.username === authUser) &&
-    (entry.password === undefined || entry.password === authPass);
-  checks.push({
-    name: 'auth',
-    ok: authOk,
-    detail: authOk
-      ? `auth decodes to ${authUser}:<token>${expect.token ? ' and matches the token given' : ''}`
-      : 'auth does not decode to username:token matching the username and password fields',
-  });
-  return checks;
-}
-
-const enc = encodeURIComponent;
 
 export async function rotateRegistrySecret(kube: KubeClients, input: RotateInput): Promise<RotateResult> {
   const secretForms = [
@@ -195,7 +128,6 @@ function scrubError(err: unknown, secrets: string[]): unknown {
 }
 
 async function rotate(kube: KubeClients, input: RotateInput): Promise<RotateResult> {
-  const path = `/api/v1/namespaces/${enc(input.namespace)}/secrets`;
   const rotatedMs = input.now();
   const rotatedAt = new Date(rotatedMs).toISOString();
   const data = {
@@ -211,9 +143,9 @@ async function rotate(kube: KubeClients, input: RotateInput): Promise<RotateResu
   let action: RotateResult['action'] = 'rotated';
   let previousRotatedAt: string | undefined;
   for (let attempt = 1; ; attempt++) {
-    let existing: Json;
+    let existing: V1Secret | undefined;
     try {
-      existing = await kube.getJson<Json>(`${path}/${enc(input.name)}`);
+      existing = await getSecret(kube, input.namespace, input.name);
     } catch (err) {
       if (!(err instanceof KubeApiError && err.statusCode === 404)) throw err;
       existing = undefined;
@@ -221,21 +153,17 @@ async function rotate(kube: KubeClients, input: RotateInput): Promise<RotateResu
     try {
       if (!existing) {
         action = 'created';
-        await kube.requestJson({
-          method: 'POST',
-          path,
-          body: {
-            apiVersion: 'v1',
-            kind: 'Secret',
-            type: DOCKERCONFIGJSON_TYPE,
-            metadata: {
-              name: input.name,
-              namespace: input.namespace,
-              labels: { 'app.kubernetes.io/managed-by': 'mobius-deploy' },
-              annotations,
-            },
-            data,
+        await createSecret(kube, input.namespace, {
+          apiVersion: 'v1',
+          kind: 'Secret',
+          type: DOCKERCONFIGJSON_TYPE,
+          metadata: {
+            name: input.name,
+            namespace: input.namespace,
+            labels: { 'app.kubernetes.io/managed-by': MANAGED_BY },
+            annotations,
           },
+          data,
         });
       } else {
         if (existing.type && existing.type !== DOCKERCONFIGJSON_TYPE) {
@@ -248,23 +176,19 @@ async function rotate(kube: KubeClients, input: RotateInput): Promise<RotateResu
         }
         action = 'rotated';
         previousRotatedAt = existing.metadata?.annotations?.[ROTATED_AT_ANNOTATION];
-        await kube.requestJson({
-          method: 'PUT',
-          path: `${path}/${enc(input.name)}`,
-          body: {
-            ...existing,
-            type: DOCKERCONFIGJSON_TYPE,
-            metadata: {
-              ...existing.metadata,
-              labels: {
-                ...(existing.metadata?.labels ?? {}),
-                'app.kubernetes.io/managed-by': 'mobius-deploy',
-              },
-              annotations: { ...(existing.metadata?.annotations ?? {}), ...annotations },
+        await replaceSecret(kube, input.namespace, input.name, {
+          ...existing,
+          type: DOCKERCONFIGJSON_TYPE,
+          metadata: {
+            ...existing.metadata,
+            labels: {
+              ...(existing.metadata?.labels ?? {}),
+              'app.kubernetes.io/managed-by': MANAGED_BY,
             },
-            data,
-            stringData: undefined,
+            annotations: { ...(existing.metadata?.annotations ?? {}), ...annotations },
           },
+          data,
+          stringData: undefined,
         });
       }
       break;
@@ -274,7 +198,7 @@ async function rotate(kube: KubeClients, input: RotateInput): Promise<RotateResu
       throw err;
     }
   }
-  const stored = await kube.getJson<Json>(`${path}/${enc(input.name)}`);
+  const stored = await getSecret(kube, input.namespace, input.name);
   const checks = checkPullSecret(stored, {
     server: input.server,
     username: input.username,
