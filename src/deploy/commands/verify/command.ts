@@ -5,6 +5,7 @@
  */
 
 import { type Command, Option } from 'commander';
+import { API_TOKEN_ENV, WORKER_PORT } from '../../../contract/http.js';
 import { durationParser, parsePositiveInt } from '../../cli/global-options.js';
 import { runCommand } from '../../cli/run-command.js';
 import { deploymentOption } from '../../cli/shared-options.js';
@@ -46,8 +47,8 @@ export const verifyCommand = {
       )
       .option('--api-token <token>', 'bearer token for /v1 (default: $PREVIEW_API_TOKEN); never printed')
       .option('--api-token-secret <name>', 'read the bearer token from this Secret in the namespace')
-      .option('--api-token-key <key>', 'key inside --api-token-secret', 'PREVIEW_API_TOKEN')
-      .option('--port <n>', "the worker's HTTP port (pod proxy)", parsePositiveInt, 3000)
+      .option('--api-token-key <key>', 'key inside --api-token-secret', API_TOKEN_ENV)
+      .option('--port <n>', "the worker's HTTP port (pod proxy)", parsePositiveInt, WORKER_PORT)
       .addHelpText(
         'after',
         `
