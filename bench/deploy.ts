@@ -21,7 +21,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { runDeploy } from '../src/deploy/commands/deploy/run.js';
-import { runVerify } from '../src/deploy/commands/verify/run.js';
+import { runVerify } from '../src/deploy/health/verify.js';
 import { serverSideApply } from '../src/deploy/kube/apply.js';
 import { createKubeClients } from '../src/deploy/kube/client.js';
 import { deploymentRolloutStatus } from '../src/deploy/kube/rollout.js';

@@ -8,7 +8,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { VerifyResult } from '../../src/deploy/commands/verify/run.js';
+import type { VerifyResult } from '../../src/deploy/health/verify-types.js';
 import { ensureBuilt, type FakeWorker, parseJsonOutput, runCli, startFakeWorker } from '../support/cli.js';
 import { type KubeSim, startKubeSim } from '../support/kube-sim/index.js';
 import { assertRedisAvailable, TEST_REDIS_URL } from '../support/queue-harness.js';

@@ -40,7 +40,7 @@ export interface ShapeSpec {
  */
 export const JSON_SHAPES: Record<string, ShapeSpec[]> = {
   status: [{ when: '-o json', file: 'src/deploy/commands/status/run.ts', symbol: 'StatusResult' }],
-  verify: [{ when: '-o json', file: 'src/deploy/commands/verify/run.ts', symbol: 'VerifyResult' }],
+  verify: [{ when: '-o json', file: 'src/deploy/health/verify-types.ts', symbol: 'VerifyResult' }],
   logs: [
     {
       when: '--patterns -o json',

@@ -68,7 +68,6 @@ const NOT_YET_SPLIT: Record<string, number> = {
   'src/deploy/commands/incident/run.ts': 539,
   'src/deploy/commands/logs/run.ts': 694,
   'src/deploy/commands/status/run.ts': 969,
-  'src/deploy/commands/verify/run.ts': 776,
   'src/worker/http/server.ts': 464,
   'src/worker/payload.ts': 432,
   'src/worker/start.ts': 526,
@@ -76,7 +75,6 @@ const NOT_YET_SPLIT: Record<string, number> = {
 const NOT_YET_LAYERED = new Set([
   'src/deploy/commands/report/infra.ts → src/deploy/commands/status/run.ts',
   'src/deploy/commands/report/run.ts → src/deploy/commands/status/run.ts',
-  'src/deploy/release/environment.ts → src/deploy/commands/verify/run.ts',
 ]);
 
 const commandOf = (file: string) => /^src\/deploy\/commands\/([^/]+)\//.exec(file)?.[1];

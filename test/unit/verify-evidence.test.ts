@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { shortBody } from '../../src/deploy/commands/verify/run.js';
+import { shortBody } from '../../src/deploy/health/verify-evidence.js';
 
 describe('verify evidence (shortBody)', () => {
   it('shows the message and reason of a Kubernetes Status', () => {

@@ -1,3 +1,4 @@
+import { API_TOKEN_ENV, WORKER_PORT } from '../../contract/http.js';
 import type { ApplyTransport } from '../kube/apply.js';
 import type { KubeClients } from '../kube/client.js';
 import type { LeaseApi } from '../kube/lease-lock.js';
@@ -10,7 +11,7 @@ export interface VerifyCheckLike {
   evidence?: string;
 }
 
-/** Runs the verify checklist against the namespace (the command wires actions/verify.ts's runVerify). */
+/** Runs the verify checklist (health/verify.ts's runVerify) against the namespace. */
 export type VerifyRunner = (options: {
   namespace: string;
   deployment: string;
@@ -73,7 +74,7 @@ export interface DeployEnvironmentOptions {
   progress?: ProgressSink;
   now?: () => number;
   handleSignals?: boolean;
-  /** Settings passed through to actions/verify.ts's runVerify. */
+  /** Settings passed through to health/verify.ts's runVerify. */
   verify?: {
     timeoutMs?: number;
     smokeTimeoutMs?: number;
@@ -87,7 +88,7 @@ export interface DeployEnvironmentOptions {
 
 /**
  * Builds the DeployEnvironment the CLI uses: the ledger (ConfigMaps in the namespace, or files with
- * --ledger-dir) and the Lease API over the fast JSON transport, verify through actions/verify.ts,
+ * --ledger-dir) and the Lease API over the fast JSON transport, verify through health/verify.ts,
  * and provenance from flags, CI variables and the OS.
  */
 export async function createDeployEnvironment(
@@ -100,7 +101,7 @@ export async function createDeployEnvironment(
   const provenance = ledgerMod.resolveProvenance(options.provenance ?? {}, ctx);
   const v = options.verify ?? {};
   const verify: VerifyRunner = async ({ namespace, deployment, smoke }) => {
-    const { runVerify } = await import('../commands/verify/run.js');
+    const { runVerify } = await import('../health/verify.js');
     return runVerify(kube, {
       namespace,
       deployment,
@@ -110,8 +111,8 @@ export async function createDeployEnvironment(
       restartWindowMs: v.restartWindowMs ?? 10 * 60_000,
       apiToken: v.apiToken,
       apiTokenSecret: v.apiTokenSecret,
-      apiTokenKey: v.apiTokenKey ?? 'PREVIEW_API_TOKEN',
-      workerPort: v.workerPort ?? 3000,
+      apiTokenKey: v.apiTokenKey ?? API_TOKEN_ENV,
+      workerPort: v.workerPort ?? WORKER_PORT,
       now: options.now,
     });
   };

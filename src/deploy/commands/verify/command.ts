@@ -1,26 +1,15 @@
 /**
  * `mobius-deploy verify`: a pass/fail checklist of a deployment (or of a worker URL), each line
- * with its evidence. Logic: actions/verify.ts (runVerify / runVerifyUrl, reused by deploy).
+ * with its evidence. The action is run.ts, the checklist health/verify.ts (reused by deploy and
+ * rollback), the view print.ts.
  */
 
 import { type Command, Option } from 'commander';
+import { API_TOKEN_ENV, WORKER_PORT } from '../../../contract/http.js';
 import { durationParser, parsePositiveInt } from '../../cli/global-options.js';
 import { runCommand } from '../../cli/run-command.js';
 import { deploymentOption } from '../../cli/shared-options.js';
-
-export interface VerifyCommandOptions {
-  deployment: string;
-  service?: string;
-  url?: string;
-  restartWindow: number;
-  timeout: number;
-  smoke: boolean;
-  smokeTimeout: number;
-  apiToken?: string;
-  apiTokenSecret?: string;
-  apiTokenKey: string;
-  port: number;
-}
+import type { VerifyCommandOptions } from './run.js';
 
 export const verifyCommand = {
   register(program: Command): void {
@@ -58,8 +47,8 @@ export const verifyCommand = {
       )
       .option('--api-token <token>', 'bearer token for /v1 (default: $PREVIEW_API_TOKEN); never printed')
       .option('--api-token-secret <name>', 'read the bearer token from this Secret in the namespace')
-      .option('--api-token-key <key>', 'key inside --api-token-secret', 'PREVIEW_API_TOKEN')
-      .option('--port <n>', "the worker's HTTP port (pod proxy)", parsePositiveInt, 3000)
+      .option('--api-token-key <key>', 'key inside --api-token-secret', API_TOKEN_ENV)
+      .option('--port <n>', "the worker's HTTP port (pod proxy)", parsePositiveInt, WORKER_PORT)
       .addHelpText(
         'after',
         `
@@ -74,27 +63,11 @@ Examples:
       )
       .action(
         runCommand<VerifyCommandOptions>(async (ctx, opts) => {
-          const [verify, { renderVerify }] = await Promise.all([import('./run.js'), import('./print.js')]);
-          const common = {
-            timeoutMs: opts.timeout,
-            smoke: opts.smoke,
-            smokeTimeoutMs: opts.smokeTimeout,
-            apiToken: opts.apiToken ?? (ctx.io.env.PREVIEW_API_TOKEN || undefined),
-            progress: opts.smoke ? ctx.progress() : undefined,
-            now: ctx.now,
-          };
-          const result = opts.url
-            ? await verify.runVerifyUrl({ ...common, url: opts.url })
-            : await verify.runVerify(await ctx.kube(), {
-                ...common,
-                namespace: ctx.globals.namespace,
-                deployment: opts.deployment,
-                service: opts.service,
-                restartWindowMs: opts.restartWindow,
-                workerPort: opts.port,
-                apiTokenSecret: opts.apiTokenSecret,
-                apiTokenKey: opts.apiTokenKey,
-              });
+          const [{ runVerifyCommand }, { renderVerify }] = await Promise.all([
+            import('./run.js'),
+            import('./print.js'),
+          ]);
+          const result = await runVerifyCommand(ctx, opts);
           return { data: result, exitCode: result.passed ? 0 : 1, render: () => renderVerify(result, ctx) };
         }),
       );

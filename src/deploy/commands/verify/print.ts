@@ -1,7 +1,7 @@
 /** The table rendering of a VerifyResult: one line per check with its evidence. */
 
+import type { VerifyResult } from '../../health/verify-types.js';
 import type { Colors } from '../../output/color.js';
-import type { VerifyResult } from './run.js';
 
 export interface VerifyRenderContext {
   colors: Colors;

@@ -1,0 +1,51 @@
+/**
+ * The two ways verify reaches a worker (a WorkerEndpoint): through the API server's pod proxy, or
+ * directly by URL with fetch.
+ */
+import type { KubeClients } from '../kube/client.js';
+import { podProxyRequest } from '../kube/pod-proxy.js';
+import type { WorkerEndpoint } from './verify-types.js';
+
+/** A worker reached through the API server's pod proxy. */
+export function podProxyEndpoint(
+  clients: KubeClients,
+  namespace: string,
+  pod: string,
+  port: number,
+): WorkerEndpoint {
+  return {
+    label: `pod ${pod} (pod proxy)`,
+    async request(method, path, opts) {
+      const res = await podProxyRequest(clients, {
+        namespace,
+        pod,
+        port,
+        path,
+        method,
+        body: opts.body,
+        headers: opts.headers,
+        timeoutMs: opts.timeoutMs,
+      });
+      return res;
+    },
+  };
+}
+
+/** A worker reached directly by URL (fetch). */
+export function urlEndpoint(baseUrl: string): WorkerEndpoint {
+  const base = baseUrl.replace(/\/+$/, '');
+  return {
+    label: base,
+    async request(method, path, opts) {
+      const started = performance.now();
+      const res = await fetch(base + path, {
+        method,
+        headers: opts.headers,
+        body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
+        signal: AbortSignal.timeout(opts.timeoutMs),
+      });
+      const body = await res.text();
+      return { statusCode: res.status, body, durationMs: performance.now() - started };
+    },
+  };
+}
