@@ -44,7 +44,7 @@ export const JSON_SHAPES: Record<string, ShapeSpec[]> = {
   logs: [
     {
       when: '--patterns -o json',
-      file: 'src/deploy/commands/logs/run.ts',
+      file: 'src/deploy/commands/logs/types.ts',
       symbol: 'PatternsResult',
     },
   ],
