@@ -44,7 +44,7 @@ export const JSON_SHAPES: Record<string, ShapeSpec[]> = {
   logs: [
     {
       when: '--patterns -o json',
-      file: 'src/deploy/commands/logs/run.ts',
+      file: 'src/deploy/commands/logs/types.ts',
       symbol: 'PatternsResult',
     },
   ],
@@ -94,7 +94,7 @@ export const JSON_SHAPES: Record<string, ShapeSpec[]> = {
     { when: '-o json', file: 'src/deploy/commands/incident/run.ts', symbol: 'IncidentListResult' },
   ],
   'incident show': [
-    { when: '-o json', file: 'src/deploy/commands/incident/run.ts', symbol: 'IncidentReport' },
+    { when: '-o json', file: 'src/deploy/commands/incident/run-report.ts', symbol: 'IncidentReport' },
   ],
   'registry-secret rotate': [
     { when: '-o json', file: 'src/deploy/commands/registry-secret/run.ts', symbol: 'RotateResult' },

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
-  buildIncidentReport,
   guidanceFor,
   IncidentAlreadyResolvedError,
   type IncidentContext,
@@ -12,6 +11,7 @@ import {
   resolveIncident,
   updateIncident,
 } from '../../src/deploy/commands/incident/run.js';
+import { buildIncidentReport } from '../../src/deploy/commands/incident/show.js';
 import { UsageError } from '../../src/deploy/errors.js';
 import { isProductionTarget, openIncidentForFailedDeploy } from '../../src/deploy/incidents/auto.js';
 import { listIncidents } from '../../src/deploy/incidents/record.js';

@@ -1,11 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import {
-  createLinePrinter,
-  podColorIndex,
-  renderPatterns,
-  shortPodNames,
-} from '../../src/deploy/commands/logs/print-patterns.js';
+import { createLinePrinter, podColorIndex } from '../../src/deploy/commands/logs/print.js';
+import { renderPatterns, shortPodNames } from '../../src/deploy/commands/logs/print-patterns.js';
 import { kubeTimeKey } from '../../src/deploy/kube/log-stream.js';
 import { createColors } from '../../src/deploy/output/color.js';
 import { parseLogLine } from '../../src/deploy/patterns/log-record.js';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { selectorToString } from '../../src/deploy/commands/logs/run.js';
+import { selectorToString } from '../../src/deploy/commands/logs/targets.js';
 
 describe('selectorToString (pods of a Deployment by its spec.selector)', () => {
   it('renders matchLabels and every matchExpressions operator as a label selector', () => {

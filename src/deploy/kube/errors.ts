@@ -321,6 +321,17 @@ export interface RetryPolicy {
 
 export const DEFAULT_RETRY: RetryPolicy = { attempts: 4, baseDelayMs: 150, maxDelayMs: 2000 };
 
+/** The two numbers an exponential backoff needs. */
+export type BackoffPolicy = Pick<RetryPolicy, 'baseDelayMs' | 'maxDelayMs'>;
+
+/**
+ * The toolkit's one backoff formula: `baseDelayMs` doubled `attempt` times (attempt 0 is the first
+ * wait), stretched by `jitter` (0.1 = 10% longer), capped at `maxDelayMs`.
+ */
+export function backoffDelay(attempt: number, policy: BackoffPolicy, jitter = 0): number {
+  return Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** attempt * (1 + jitter));
+}
+
 /**
  * Run an idempotent operation, retrying on 429/5xx/dropped connections with exponential backoff
  * (honouring Retry-After up to maxDelayMs). Use it for GETs through @kubernetes/client-node:
@@ -336,8 +347,11 @@ export async function withRetry<T>(fn: () => Promise<T>, policy: Partial<RetryPo
     } catch (err) {
       if (attempt >= p.attempts || !shouldRetry(err)) throw err;
       const retryAfter = err instanceof KubeApiError ? err.retryAfterSeconds : undefined;
-      const backoff = p.baseDelayMs * 2 ** (attempt - 1) * (1 + Math.random() * 0.25);
-      const delay = Math.min(p.maxDelayMs, retryAfter !== undefined ? retryAfter * 1000 : backoff);
+      const jitter = Math.random() * 0.25;
+      const delay =
+        retryAfter !== undefined
+          ? Math.min(p.maxDelayMs, retryAfter * 1000)
+          : backoffDelay(attempt - 1, p, jitter);
       p.onRetry?.(err, attempt, delay);
       await wait(delay);
     }

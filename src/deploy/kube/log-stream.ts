@@ -11,6 +11,7 @@
 import { StringDecoder } from 'node:string_decoder';
 import type { KubeClients } from './client.js';
 import { describePath, KubeApiError, parseStatusBody } from './errors.js';
+import { objectPath } from './resources/paths.js';
 
 export interface StreamEnd {
   reason: 'eof' | 'error' | 'aborted';
@@ -140,7 +141,7 @@ export function streamPodLog(
   signal?: AbortSignal,
   options: StreamOptions = {},
 ): Promise<StreamEnd> {
-  const path = `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods/${encodeURIComponent(pod)}/log`;
+  const path = objectPath('v1', 'pods', namespace, pod, 'log');
   return streamLines(
     clients,
     path,

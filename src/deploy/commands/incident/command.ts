@@ -1,76 +1,23 @@
 /**
  * `mobius-deploy incident open|update|resolve|list|show`: the playbook's incidents, stored in the
- * deployment ledger (ConfigMaps in the namespace, or --ledger-dir). Logic: actions/incident.ts.
+ * deployment ledger (ConfigMaps in the namespace, or --ledger-dir). Deciding: run.ts (open, update,
+ * resolve, list), run-report.ts and show.ts (the report); the views: print.ts.
  */
 import { type Command, Option } from 'commander';
 import { durationParser } from '../../cli/global-options.js';
 import { type CommandContext, runCommand } from '../../cli/run-command.js';
-import type { Colors } from '../../output/color.js';
-import type {
-  IncidentContext,
-  IncidentGuidance,
-  IncidentListResult,
-  IncidentOutcome,
-  IncidentReport,
-} from './run.js';
+import type { IncidentLedgerOptions, IncidentLedgerSource } from './run.js';
+import type { IncidentReport } from './run-report.js';
 
-interface LedgerOptions {
-  ledgerDir?: string;
-  actor?: string;
-}
-
-async function incidentContext(ctx: CommandContext, opts: LedgerOptions): Promise<IncidentContext> {
-  const ledgerMod = await import('../../ledger/index.js');
-  const pctx = await ledgerMod.processProvenanceContext();
-  const { actor } = ledgerMod.resolveProvenance({ actor: opts.actor }, { ...pctx, env: ctx.io.env });
-  const ledger = ledgerMod.openLedger({
-    namespace: ctx.globals.namespace,
-    transport: opts.ledgerDir ? undefined : await ctx.kube(),
-    ledgerDir: opts.ledgerDir,
-  });
+/** What opening the ledger needs from the command's context. */
+function ledgerSource(ctx: CommandContext): IncidentLedgerSource {
   return {
-    ledger,
     namespace: ctx.globals.namespace,
-    environment: ctx.globals.environment ?? null,
-    actor,
+    environment: ctx.globals.environment,
+    env: ctx.io.env,
     now: ctx.now,
-    where: opts.ledgerDir ? `--ledger-dir ${opts.ledgerDir}` : 'the ledger ConfigMaps',
+    kube: () => ctx.kube(),
   };
-}
-
-function guidanceLines(g: IncidentGuidance, c: Colors, status: string): string[] {
-  const lines = [`Level ${g.level} (${g.name}): ${g.meaning}`, `Playbook: ${g.response}`];
-  if (status !== 'open') return lines;
-  if (g.level === 1 && g.escalateAt) {
-    lines.push(
-      g.escalate
-        ? c.red(`ESCALATE: open for more than 30 minutes (since ${g.escalateAt}); raise it to level 2.`)
-        : `Escalate at ${g.escalateAt} if it is still open.`,
-    );
-  }
-  if (g.rollbackCommand) lines.push('Suggested rollback:', `  ${c.bold(g.rollbackCommand)}`);
-  if (g.escalationSteps) {
-    lines.push(c.red('Escalation steps:'));
-    g.escalationSteps.forEach((s, i) => {
-      lines.push(`  ${i + 1}. ${s}`);
-    });
-  }
-  return lines;
-}
-
-function renderOutcome(o: IncidentOutcome, c: Colors): string {
-  const i = o.incident;
-  const lines = [
-    o.message,
-    `  id:       ${i.id}`,
-    `  status:   ${i.status}`,
-    `  summary:  ${i.summary}`,
-    ...(i.relatedDeployId ? [`  deploy:   ${i.relatedDeployId}`] : []),
-    ...(i.cause ? [`  cause:    ${i.cause}`] : []),
-    '',
-    ...guidanceLines(o.guidance, c, i.status),
-  ];
-  return `${lines.join('\n')}\n`;
 }
 
 const ledgerDirOption = () =>
@@ -113,20 +60,20 @@ Examples:
         '\n-o json: { incident: {id, level, summary, status, openedAt, ...}, guidance, message }',
       )
       .action(
-        runCommand<LedgerOptions & { level: string; summary: string; deploy?: string; impact?: string }>(
-          async (ctx, opts) => {
-            const act = await import('./run.js');
-            const level = act.parseIncidentLevel(opts.level);
-            const ictx = await incidentContext(ctx, opts);
-            const out = await act.openIncident(ictx, {
-              level,
-              summary: opts.summary,
-              deployId: opts.deploy,
-              impact: opts.impact,
-            });
-            return { data: out, render: () => renderOutcome(out, ctx.colors) };
-          },
-        ),
+        runCommand<
+          IncidentLedgerOptions & { level: string; summary: string; deploy?: string; impact?: string }
+        >(async (ctx, opts) => {
+          const [act, view] = await Promise.all([import('./run.js'), import('./print.js')]);
+          const level = act.parseIncidentLevel(opts.level);
+          const ictx = await act.openIncidentContext(ledgerSource(ctx), opts);
+          const out = await act.openIncident(ictx, {
+            level,
+            summary: opts.summary,
+            deployId: opts.deploy,
+            impact: opts.impact,
+          });
+          return { data: out, render: () => view.renderOutcome(out, ctx.colors) };
+        }),
       );
 
     incident
@@ -140,20 +87,20 @@ Examples:
       .addOption(ledgerDirOption())
       .addOption(actorOption())
       .action(
-        runCommand<LedgerOptions & { note?: string; level?: string; impact?: string; action?: string[] }>(
-          async (ctx, opts, args) => {
-            const act = await import('./run.js');
-            const level = opts.level === undefined ? undefined : act.parseIncidentLevel(opts.level);
-            const ictx = await incidentContext(ctx, opts);
-            const out = await act.updateIncident(ictx, args[0], {
-              note: opts.note,
-              level,
-              impact: opts.impact,
-              action: opts.action,
-            });
-            return { data: out, render: () => renderOutcome(out, ctx.colors) };
-          },
-        ),
+        runCommand<
+          IncidentLedgerOptions & { note?: string; level?: string; impact?: string; action?: string[] }
+        >(async (ctx, opts, args) => {
+          const [act, view] = await Promise.all([import('./run.js'), import('./print.js')]);
+          const level = opts.level === undefined ? undefined : act.parseIncidentLevel(opts.level);
+          const ictx = await act.openIncidentContext(ledgerSource(ctx), opts);
+          const out = await act.updateIncident(ictx, args[0], {
+            note: opts.note,
+            level,
+            impact: opts.impact,
+            action: opts.action,
+          });
+          return { data: out, render: () => view.renderOutcome(out, ctx.colors) };
+        }),
       );
 
     incident
@@ -165,11 +112,11 @@ Examples:
       .addOption(ledgerDirOption())
       .addOption(actorOption())
       .action(
-        runCommand<LedgerOptions & { cause: string; note?: string }>(async (ctx, opts, args) => {
-          const act = await import('./run.js');
-          const ictx = await incidentContext(ctx, opts);
+        runCommand<IncidentLedgerOptions & { cause: string; note?: string }>(async (ctx, opts, args) => {
+          const [act, view] = await Promise.all([import('./run.js'), import('./print.js')]);
+          const ictx = await act.openIncidentContext(ledgerSource(ctx), opts);
           const out = await act.resolveIncident(ictx, args[0], { cause: opts.cause, note: opts.note });
-          return { data: out, render: () => renderOutcome(out, ctx.colors) };
+          return { data: out, render: () => view.renderOutcome(out, ctx.colors) };
         }),
       );
 
@@ -190,58 +137,18 @@ Exit code 1 when an open incident must be escalated (level 1 open over 30 minute
 -o json: { namespace, incidents: [ { id, level, status, summary, openedAt, resolvedAt?, durationMs, escalate } ], escalate: [ids], problems }`,
       )
       .action(
-        runCommand<LedgerOptions & { open?: boolean; since?: number }>(async (ctx, opts) => {
-          const [act, { renderTable }, { humanDuration }] = await Promise.all([
-            import('./run.js'),
-            import('../../output/table.js'),
-            import('../../output/duration.js'),
-          ]);
-          const ictx = await incidentContext(ctx, opts);
+        runCommand<IncidentLedgerOptions & { open?: boolean; since?: number }>(async (ctx, opts) => {
+          const [act, view] = await Promise.all([import('./run.js'), import('./print.js')]);
+          const ictx = await act.openIncidentContext(ledgerSource(ctx), opts);
           const result = await act.listIncidentEntries(ictx, {
             openOnly: opts.open,
             since: opts.since === undefined ? undefined : new Date(ctx.now() - opts.since),
           });
-          const render = (r: IncidentListResult) => {
-            const c = ctx.colors;
-            if (r.incidents.length === 0)
-              return `No incidents in ${r.namespace}${opts.open ? ' open' : ''}.\n`;
-            const table = renderTable(
-              [
-                { header: 'id' },
-                { header: 'level' },
-                { header: 'status' },
-                { header: 'opened' },
-                { header: 'duration', align: 'right' },
-                { header: 'flag' },
-                { header: 'summary', flex: true },
-              ],
-              r.incidents.map((i) => [
-                i.id,
-                String(i.level),
-                i.status === 'open' ? c.yellow(i.status) : c.green(i.status),
-                i.openedAt.replace('T', ' ').replace(/\.\d+Z$/, 'Z'),
-                humanDuration(i.durationMs),
-                i.escalate ? c.red('escalate') : '',
-                i.summary,
-              ]),
-              { width: ctx.width },
-            );
-            const lines = [table.trimEnd()];
-            for (const id of r.escalate) {
-              lines.push(
-                c.red(
-                  `ESCALATE ${id}: level 1 open over 30 minutes; raise it: mobius-deploy incident update ${id} --level 2 --note "..."`,
-                ),
-              );
-            }
-            for (const p of r.problems)
-              lines.push(c.yellow(`warning: skipped ledger entry ${p.location}: ${p.message}`));
-            return `${lines.join('\n')}\n`;
-          };
           return {
             data: result,
             exitCode: result.escalate.length > 0 ? 1 : 0,
-            render: () => render(result),
+            render: () =>
+              view.renderIncidentList(result, ctx.colors, { width: ctx.width, openOnly: opts.open }),
           };
         }),
       );
@@ -259,23 +166,14 @@ Exit code 1 when an open incident must be escalated (level 1 open over 30 minute
         '\n-o json: { incident, guidance, window, durationMs, timeToRestoreMs?, timeline: [ {at, source, by?, text} ], changes, events, eventsNote?, markdown }',
       )
       .action(
-        runCommand<LedgerOptions & { events: boolean }>(async (ctx, opts, args) => {
-          const act = await import('./run.js');
-          const ictx = await incidentContext(ctx, opts);
-          let events: { events?: import('./run.js').WarningEvent[]; note?: string } = {};
-          if (!opts.events) events = { note: 'not read (--no-events)' };
-          else {
-            try {
-              const kube = await ctx.kube();
-              events = { events: await act.readWarningEvents(kube, ctx.globals.namespace) };
-            } catch (err) {
-              events = {
-                note: `the cluster could not be read (${err instanceof Error ? err.message : String(err)})`,
-              };
-              ctx.debug(`events: ${String(err)}`);
-            }
-          }
-          const report = await act.buildIncidentReport(ictx, args[0], events);
+        runCommand<IncidentLedgerOptions & { events: boolean }>(async (ctx, opts, args) => {
+          const [act, show] = await Promise.all([import('./run.js'), import('./show.js')]);
+          const ictx = await act.openIncidentContext(ledgerSource(ctx), opts);
+          const report = await show.showIncident(ictx, args[0], {
+            readEvents: opts.events,
+            kube: () => ctx.kube(),
+            debug: (message) => ctx.debug(message),
+          });
           return { data: report, render: (r) => (r as IncidentReport).markdown };
         }),
       );

@@ -1,6 +1,6 @@
 /**
- * Incidents: open, update, resolve, list and show (the post-incident report draft). The records live
- * in the deployment ledger (incidents/record.ts); this module decides, never prints.
+ * Incidents: open, update, resolve and list (`show`'s report is run-report.ts and show.ts). The
+ * records live in the deployment ledger (incidents/record.ts); this module decides, never prints.
  *
  * Levels (the maintenance playbook): 1 minor (escalate after 30 minutes unresolved), 2 major
  * (rollback suggested), 3 critical (outage, breach or data loss: escalate at once).
@@ -20,9 +20,14 @@ import {
   openDurationMs,
   timeToRestoreMs,
 } from '../../incidents/record.js';
-import { type Ledger, LedgerNotFoundError } from '../../ledger/index.js';
-import type { DeploymentRecord } from '../../ledger/record.js';
-import { isDeploymentRecord } from '../../ledger/record.js';
+import type { JsonTransport } from '../../kube/resources/reader.js';
+import {
+  type Ledger,
+  LedgerNotFoundError,
+  openLedger,
+  processProvenanceContext,
+  resolveProvenance,
+} from '../../ledger/index.js';
 import { humanDuration } from '../../output/duration.js';
 
 /** The incident id was not found (exit 2: the argument is wrong). */
@@ -109,6 +114,45 @@ export interface IncidentContext {
   now: () => number;
   /** Where the ledger is, for messages: "the ledger ConfigMaps" or "--ledger-dir DIR". */
   where?: string;
+}
+
+/** What opening the incident ledger needs from the CLI (its CommandContext has all of it). */
+export interface IncidentLedgerSource {
+  namespace: string;
+  environment?: string;
+  /** The environment variables (the CI's actor). */
+  env: Record<string, string | undefined>;
+  now: () => number;
+  /** The cluster's clients; asked for only when the ledger is in the cluster. */
+  kube: () => Promise<JsonTransport>;
+}
+
+/** --ledger-dir and --actor. */
+export interface IncidentLedgerOptions {
+  ledgerDir?: string;
+  actor?: string;
+}
+
+/** Who is writing (--actor, the CI, user@host) and the ledger: --ledger-dir, else the cluster's ConfigMaps. */
+export async function openIncidentContext(
+  source: IncidentLedgerSource,
+  opts: IncidentLedgerOptions,
+): Promise<IncidentContext> {
+  const pctx = await processProvenanceContext();
+  const { actor } = resolveProvenance({ actor: opts.actor }, { ...pctx, env: source.env });
+  const ledger = openLedger({
+    namespace: source.namespace,
+    transport: opts.ledgerDir ? undefined : await source.kube(),
+    ledgerDir: opts.ledgerDir,
+  });
+  return {
+    ledger,
+    namespace: source.namespace,
+    environment: source.environment ?? null,
+    actor,
+    now: source.now,
+    where: opts.ledgerDir ? `--ledger-dir ${opts.ledgerDir}` : 'the ledger ConfigMaps',
+  };
 }
 
 /** Finds an incident by exact id, else by a unique prefix or suffix of an id. */
@@ -308,232 +352,4 @@ export async function listIncidentEntries(
     escalate: entries.filter((e) => e.escalate).map((e) => e.id),
     problems,
   };
-}
-
-// ---------------------------------------------------------------------------------------------
-// incident show: the post-incident report draft
-// ---------------------------------------------------------------------------------------------
-
-export interface ReportTimelineEntry {
-  at: string;
-  source: 'incident' | 'ledger' | 'event';
-  by?: string;
-  text: string;
-}
-
-/** A Kubernetes event as the report needs it. */
-export interface WarningEvent {
-  at: string;
-  object: string;
-  reason: string;
-  message: string;
-  count: number;
-}
-
-export interface IncidentReport {
-  incident: IncidentRecord;
-  guidance: IncidentGuidance;
-  window: { from: string; to: string };
-  durationMs: number;
-  timeToRestoreMs?: number;
-  timeline: ReportTimelineEntry[];
-  relatedDeploy?: DeploymentRecord;
-  /** Deploy and rollback records in the incident window. */
-  changes: DeploymentRecord[];
-  events: WarningEvent[];
-  /** Why events are missing (no cluster, denied, ...), when they are. */
-  eventsNote?: string;
-  markdown: string;
-}
-
-/** Deploys and rollbacks within this long before the incident opened count as "in the window". */
-export const REPORT_LOOKBACK_MS = 2 * 60 * 60 * 1000;
-
-/**
- * Builds the report. `events` are the namespace's Warning events (the caller reads them when the
- * cluster is reachable; pass undefined with a note otherwise).
- */
-export async function buildIncidentReport(
-  ctx: IncidentContext,
-  id: string,
-  events: { events?: WarningEvent[]; note?: string },
-): Promise<IncidentReport> {
-  const incident = await findIncident(ctx, id);
-  const now = ctx.now();
-  const from = Date.parse(incident.openedAt) - REPORT_LOOKBACK_MS;
-  const to = incident.resolvedAt ? Date.parse(incident.resolvedAt) : now;
-  const { records } = await ctx.ledger.list({
-    kind: ['deploy', 'rollback'],
-    since: new Date(from),
-    until: new Date(to + 1),
-  });
-  const changes = records
-    .map((s) => s.record)
-    .filter(isDeploymentRecord)
-    .sort((a, b) => Date.parse(a.startedAt) - Date.parse(b.startedAt));
-  let relatedDeploy: DeploymentRecord | undefined = changes.find((c) => c.id === incident.relatedDeployId);
-  if (!relatedDeploy && incident.relatedDeployId) {
-    try {
-      const r = (await ctx.ledger.get('deploy', incident.relatedDeployId)).record;
-      if (isDeploymentRecord(r)) relatedDeploy = r;
-    } catch {
-      /* pruned or never existed: the report says so */
-    }
-  }
-  const inWindow = (iso: string) => {
-    const t = Date.parse(iso);
-    return t >= from && t <= to;
-  };
-  const timeline: ReportTimelineEntry[] = [];
-  for (const t of incident.timeline) timeline.push({ at: t.at, source: 'incident', by: t.by, text: t.text });
-  const seen = new Set<string>();
-  for (const c of relatedDeploy && !changes.includes(relatedDeploy) ? [relatedDeploy, ...changes] : changes) {
-    if (seen.has(c.id)) continue;
-    seen.add(c.id);
-    timeline.push({
-      at: c.startedAt,
-      source: 'ledger',
-      by: c.actor,
-      text: `${c.kind} ${c.image ?? ''} started (record ${c.id})`.replace('  ', ' '),
-    });
-    if (c.failureDetectedAt) {
-      timeline.push({
-        at: c.failureDetectedAt,
-        source: 'ledger',
-        text: `${c.kind} failure detected: ${c.failureClass ?? 'failed'}${c.failureMessage ? `: ${c.failureMessage}` : ''}`,
-      });
-    }
-    if (c.restoredAt) {
-      timeline.push({
-        at: c.restoredAt,
-        source: 'ledger',
-        text: `previous version restored and verified (${c.id})`,
-      });
-    }
-    if (c.finishedAt) {
-      timeline.push({
-        at: c.finishedAt,
-        source: 'ledger',
-        text: `${c.kind} finished: ${c.result}${c.rollback?.result ? ` (automatic rollback ${c.rollback.result})` : ''}`,
-      });
-    }
-  }
-  const evs = (events.events ?? []).filter((e) => inWindow(e.at));
-  for (const e of evs) {
-    timeline.push({
-      at: e.at,
-      source: 'event',
-      text: `Warning ${e.reason} on ${e.object}: ${e.message}${e.count > 1 ? ` (x${e.count})` : ''}`,
-    });
-  }
-  timeline.sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
-  const report: Omit<IncidentReport, 'markdown'> = {
-    incident,
-    guidance: guidanceFor(incident, ctx.namespace, now),
-    window: { from: new Date(from).toISOString(), to: new Date(to).toISOString() },
-    durationMs: openDurationMs(incident, now),
-    ...(timeToRestoreMs(incident) !== undefined ? { timeToRestoreMs: timeToRestoreMs(incident) } : {}),
-    timeline,
-    ...(relatedDeploy ? { relatedDeploy } : {}),
-    changes,
-    events: evs,
-    ...(events.note ? { eventsNote: events.note } : {}),
-  };
-  return { ...report, markdown: renderIncidentMarkdown(report, ctx.namespace) };
-}
-
-function mdEscape(text: string): string {
-  return text.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
-}
-
-/** The post-incident report draft in Markdown (fits a GitHub issue or job summary). */
-export function renderIncidentMarkdown(r: Omit<IncidentReport, 'markdown'>, namespace: string): string {
-  const i = r.incident;
-  const g = r.guidance;
-  const out: string[] = [];
-  out.push(`# Post-incident report (draft): ${i.summary}`, '');
-  out.push(`- **Incident:** ${i.id}`);
-  out.push(
-    `- **Status:** ${i.status}${i.status === 'open' && g.escalate ? ' — ESCALATE (level 1 open over 30 minutes)' : ''}`,
-  );
-  out.push(`- **Level:** ${i.level} (${g.name}). ${g.meaning} ${g.response}`);
-  out.push(`- **Namespace:** ${namespace}${i.environment ? ` (environment ${i.environment})` : ''}`);
-  out.push(
-    `- **Opened:** ${i.openedAt} by ${i.openedBy}${i.automatic ? ' (opened automatically by a failed deploy)' : ''}`,
-  );
-  if (i.resolvedAt) out.push(`- **Resolved:** ${i.resolvedAt}`);
-  out.push(
-    r.timeToRestoreMs !== undefined
-      ? `- **Time to restore:** ${humanDuration(r.timeToRestoreMs)}`
-      : `- **Open for:** ${humanDuration(r.durationMs)} (not resolved yet)`,
-  );
-  if (i.relatedDeployId) {
-    const d = r.relatedDeploy;
-    out.push(
-      d
-        ? `- **Related deploy:** ${d.id}: ${d.image ?? '?'} by ${d.actor}, result ${d.result}${d.failureClass ? ` (${d.failureClass})` : ''}`
-        : `- **Related deploy:** ${i.relatedDeployId} (record no longer in the ledger)`,
-    );
-  }
-  out.push('', '## Summary', '', i.summary, '');
-  out.push(
-    '## Impact',
-    '',
-    i.impact ?? '_TODO: who was affected, how many requests/jobs failed, for how long._',
-    '',
-  );
-  out.push('## Timeline (UTC)', '');
-  out.push(
-    `Window: ${r.window.from} to ${r.window.to}. Sources: incident notes, the deployment ledger, Kubernetes Warning events.`,
-    '',
-  );
-  out.push('| time | source | what happened |', '|---|---|---|');
-  for (const t of r.timeline) {
-    out.push(`| ${t.at} | ${t.source}${t.by ? ` (${mdEscape(t.by)})` : ''} | ${mdEscape(t.text)} |`);
-  }
-  if (r.eventsNote) out.push('', `_Kubernetes events not included: ${r.eventsNote}_`);
-  out.push('', '## Root cause', '', i.cause ?? '_TODO: the root cause (resolve with `--cause`)._', '');
-  if (i.level === 2 && i.status === 'open' && g.rollbackCommand) {
-    out.push('## Suggested rollback', '', '```sh', g.rollbackCommand, '```', '');
-  }
-  if (i.level === 3 && g.escalationSteps) {
-    out.push('## Escalation steps', '');
-    g.escalationSteps.forEach((s, n) => {
-      out.push(`${n + 1}. ${s}`);
-    });
-    out.push('');
-  }
-  out.push('## Action items', '');
-  for (const a of i.actions ?? []) out.push(`- [ ] ${a}`);
-  out.push(
-    '- [ ] _TODO: prevent it: the fix that makes this failure impossible (owner, due date)_',
-    '- [ ] _TODO: detect it sooner: the alert or check that would have caught it (owner, due date)_',
-    '- [ ] _TODO: recover faster: the runbook step or automation that was missing (owner, due date)_',
-    '',
-  );
-  return `${out.join('\n')}\n`;
-}
-
-/** Reads the namespace's Warning events through the JSON transport (core/v1 events). */
-export async function readWarningEvents(
-  kube: {
-    getJson<T>(path: string, query?: Record<string, string | number | boolean | undefined>): Promise<T>;
-  },
-  namespace: string,
-): Promise<WarningEvent[]> {
-  // biome-ignore lint/suspicious/noExplicitAny: raw Kubernetes JSON
-  const list = await kube.getJson<any>(`/api/v1/namespaces/${encodeURIComponent(namespace)}/events`, {
-    fieldSelector: 'type=Warning',
-  });
-  // biome-ignore lint/suspicious/noExplicitAny: raw Kubernetes JSON
-  return ((list?.items ?? []) as any[])
-    .filter((e) => e.type === 'Warning')
-    .map((e) => ({
-      at: e.lastTimestamp ?? e.eventTime ?? e.firstTimestamp ?? e.metadata?.creationTimestamp,
-      object: `${String(e.involvedObject?.kind ?? 'object').toLowerCase()}/${e.involvedObject?.name ?? '?'}`,
-      reason: e.reason ?? '',
-      message: e.message ?? '',
-      count: e.count ?? 1,
-    }))
-    .filter((e) => typeof e.at === 'string' && !Number.isNaN(Date.parse(e.at)));
 }

@@ -1,7 +1,8 @@
 /**
  * `mobius-deploy logs`: the merged logs of every pod of the worker Deployment, filtered, shown
- * readably, followed, or mined into recurring templates (--patterns). Logic: actions/logs.ts;
- * parsing, formatting and mining: analysis/log-*.ts.
+ * readably, followed, or mined into recurring templates (--patterns). Reading: run.ts (once and
+ * --patterns) and follow.ts; the views: print.ts and print-patterns.ts; parsing, formatting and
+ * mining: src/deploy/patterns/.
  */
 
 import { type Command, InvalidArgumentError } from 'commander';
@@ -10,6 +11,7 @@ import { runCommand } from '../../cli/run-command.js';
 import { deploymentOption } from '../../cli/shared-options.js';
 import { parseLevelOption } from '../../patterns/log-record.js';
 import { InvalidDurationError, parseDurationSeconds } from '../../patterns/log-since.js';
+import type { LogsResult } from './types.js';
 
 export interface LogsCommandOptions {
   deployment: string;
@@ -169,13 +171,17 @@ Examples:
             minLevel: opts.level,
           };
           const actions = await import('./run.js');
+          const following = opts.follow ? await import('./follow.js') : undefined;
           const clients = await ctx.kube();
           try {
             if (opts.patterns) {
               const result = await actions.mineDeploymentLogPatterns(clients, request);
-              const { renderPatterns } = await import('./print-patterns.js');
+              const [{ renderPatterns }, { renderNote }] = await Promise.all([
+                import('./print-patterns.js'),
+                import('./print.js'),
+              ]);
               const data = opts.top ? { ...result, templates: result.templates.slice(0, opts.top) } : result;
-              writeNotes(ctx, result.notes);
+              writeNotes(ctx, result.notes, renderNote);
               return {
                 data,
                 exitCode: opts.failOnErrors && result.errorLines > 0 ? 1 : 0,
@@ -183,7 +189,7 @@ Examples:
                   renderPatterns(d as typeof data, c.colors, c.width),
               };
             }
-            const { createLinePrinter } = await import('./print-patterns.js');
+            const { createLinePrinter, renderNoLines, renderNote } = await import('./print.js');
             const print = createLinePrinter({
               colors: ctx.colors,
               json: output === 'json',
@@ -203,17 +209,17 @@ Examples:
             const write = (e: Parameters<typeof print>[0]) => {
               if (!closed) ctx.io.stdout.write(print(e));
             };
-            let result: Awaited<ReturnType<typeof actions.readDeploymentLogs>>;
-            if (opts.follow) {
+            let result: LogsResult;
+            if (following) {
               const onSignal = () => controller.abort();
               process.once('SIGINT', onSignal);
               process.once('SIGTERM', onSignal);
               try {
-                result = await actions.followDeploymentLogs(
+                result = await following.followDeploymentLogs(
                   clients,
                   { ...request, signal: controller.signal },
                   write,
-                  (n) => writeNotes(ctx, [n]),
+                  (n) => writeNotes(ctx, [n], renderNote),
                 );
               } finally {
                 process.removeListener('SIGINT', onSignal);
@@ -225,14 +231,10 @@ Examples:
                 { ...request, signal: controller.signal },
                 write,
               );
-              writeNotes(ctx, result.notes);
+              writeNotes(ctx, result.notes, renderNote);
             }
             if (result.linesShown === 0 && !ctx.globals.quiet && output === 'table') {
-              const filtered =
-                result.linesRead > 0 ? ` (${result.linesRead} read, none matched the filters)` : '';
-              ctx.io.stderr.write(
-                `No log lines from ${result.pods.length} pod(s) of ${result.deployment}${filtered}.\n`,
-              );
+              ctx.io.stderr.write(renderNoLines(result));
             }
             return opts.failOnErrors && result.errorLines > 0 ? 1 : 0;
           } finally {
@@ -244,7 +246,11 @@ Examples:
 };
 
 /** Notes (a pod without a previous container, a pod added or deleted, a reconnect) go to stderr. */
-function writeNotes(ctx: CommandContext, notes: Array<{ message: string }>): void {
+function writeNotes(
+  ctx: CommandContext,
+  notes: Array<{ message: string }>,
+  renderNote: (note: { message: string }) => string,
+): void {
   if (ctx.globals.quiet) return;
-  for (const n of notes) ctx.io.stderr.write(`note: ${n.message}\n`);
+  for (const n of notes) ctx.io.stderr.write(renderNote(n));
 }
