@@ -68,7 +68,6 @@ const NOT_YET_SPLIT: Record<string, number> = {
   'src/deploy/commands/doctor/run.ts': 758,
   'src/deploy/commands/incident/run.ts': 539,
   'src/deploy/commands/logs/run.ts': 694,
-  'src/deploy/commands/status/run.ts': 969,
   'src/deploy/commands/verify/run.ts': 776,
   'src/deploy/manifests/environment.ts': 423,
   'src/deploy/metrics/dora.ts': 451,
@@ -79,8 +78,6 @@ const NOT_YET_SPLIT: Record<string, number> = {
 const NOT_YET_LAYERED = new Set([
   'src/deploy/commands/apply-manifests/command.ts → src/deploy/commands/render/run.ts',
   'src/deploy/commands/doctor/run.ts → src/deploy/commands/registry-secret/run.ts',
-  'src/deploy/commands/report/infra.ts → src/deploy/commands/status/run.ts',
-  'src/deploy/commands/report/run.ts → src/deploy/commands/status/run.ts',
   'src/deploy/release/environment.ts → src/deploy/commands/verify/run.ts',
 ]);
 

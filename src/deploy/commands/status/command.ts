@@ -1,7 +1,7 @@
 /**
  * `mobius-deploy status`: the Deployment, its pods, resource use, autoscaler, queue and recent
- * warnings at a glance; exit 1 when anything needs attention. Logic: actions/status.ts; table
- * rendering: output/status.ts.
+ * warnings at a glance; exit 1 when anything needs attention. Options → run.ts (the action, over
+ * health/status-read.ts) → print.ts (the view).
  */
 
 import { type Command, Option } from 'commander';
@@ -13,23 +13,7 @@ import {
 } from '../../cli/global-options.js';
 import { runCommand } from '../../cli/run-command.js';
 import { deploymentOption } from '../../cli/shared-options.js';
-
-export interface StatusCommandOptions {
-  deployment: string;
-  selector: string;
-  warnCpu: number;
-  warnMemory: number;
-  maxRestarts: number;
-  restartWindow: number;
-  eventsSince: number;
-  pendingTimeout: number;
-  queueBacklogWarn: number;
-  queueFailedWarn?: number;
-  port: number;
-  proxyTimeout: number;
-  queue: boolean;
-  queuePods: number;
-}
+import type { StatusCommandOptions } from './run.js';
 
 /** `--queue-pods 5` or `--queue-pods all` (0: every running pod). */
 function parseQueuePods(value: string): number {
@@ -140,27 +124,8 @@ Examples:
             import('./print.js'),
             ctx.kube(),
           ]);
-          const result = await runStatus(clients, {
-            namespace: ctx.globals.namespace,
-            deployment: opts.deployment,
-            selector: opts.selector,
-            thresholds: {
-              warnCpuPercent: opts.warnCpu,
-              warnMemoryPercent: opts.warnMemory,
-              maxRestarts: opts.maxRestarts,
-              restartWindowMs: opts.restartWindow,
-              pendingTimeoutMs: opts.pendingTimeout,
-              queueBacklogWarn: opts.queueBacklogWarn,
-              queueFailedWarn: opts.queueFailedWarn,
-            },
-            eventsSinceMs: opts.eventsSince,
-            workerPort: opts.port,
-            proxyTimeoutMs: opts.proxyTimeout,
-            readQueue: opts.queue,
-            queuePods: opts.queuePods,
-            now: ctx.now,
-          });
-          return { data: result, exitCode: result.healthy ? 0 : 1, render: () => renderStatus(result, ctx) };
+          const { result, exitCode } = await runStatus(clients, ctx.globals.namespace, opts, ctx.now);
+          return { data: result, exitCode, render: () => renderStatus(result, ctx) };
         }),
       );
   },
