@@ -11,13 +11,6 @@ import { findSamples, parsePrometheusText, sampleValue } from '../metrics/prom-t
 import type { QueueSummary } from './status-types.js';
 import { isPodReady, sortByName } from './summarize.js';
 
-/**
- * Pods whose /metrics status reads for the queue by default. The queue gauges describe the one
- * shared Redis queue, so every worker reports the same counts: a few answers are enough, and a
- * 50-pod Deployment does not cost 50 proxied requests through the API server on every `status`.
- */
-export const DEFAULT_QUEUE_PODS = 3;
-
 export interface ReadQueueOptions {
   /**
    * Stop once this many pods answered (default: all). A pod that fails is replaced by the next, so

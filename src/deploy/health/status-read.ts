@@ -19,12 +19,16 @@ import { listPodMetrics, type PodMetrics } from '../kube/resources/cluster.js';
 import { listEvents, listPods } from '../kube/resources/core.js';
 import type { ListOf } from '../kube/resources/reader.js';
 import { labelSelectorToString } from '../kube/rollout.js';
+import { HTTP_PORT } from '../manifests/labels.js';
 import { summarizeHpa } from './autoscaler.js';
 import { summarizeEvents, type WarningEvent, workloadEvents } from './events.js';
 import { computeFindings } from './findings.js';
-import { DEFAULT_QUEUE_PODS, readQueueFromPodList } from './queue.js';
+import { readQueueFromPodList } from './queue.js';
 import { computeResources } from './resources.js';
 import {
+  DEFAULT_EVENTS_SINCE_MS,
+  DEFAULT_PROXY_TIMEOUT_MS,
+  DEFAULT_QUEUE_PODS,
   DEFAULT_THRESHOLDS,
   type QueueSummary,
   type ResourcesSummary,
@@ -73,7 +77,7 @@ export async function readStatus(clients: KubeClients, options: StatusOptions): 
   const th: StatusThresholds = { ...DEFAULT_THRESHOLDS, ...options.thresholds };
   const ns = options.namespace;
   const notes: string[] = [];
-  const eventsSince = now - (options.eventsSinceMs ?? 60 * 60_000);
+  const eventsSince = now - (options.eventsSinceMs ?? DEFAULT_EVENTS_SINCE_MS);
 
   // One round trip before the queue read: every read starts together with the Deployment's.
   // The Deployment's read goes first: it is the one the rest waits for (an API server, like the
@@ -141,8 +145,8 @@ export async function readStatus(clients: KubeClients, options: StatusOptions): 
             clients,
             ns,
             list.items,
-            options.workerPort ?? 3000,
-            options.proxyTimeoutMs ?? 3000,
+            options.workerPort ?? HTTP_PORT,
+            options.proxyTimeoutMs ?? DEFAULT_PROXY_TIMEOUT_MS,
             options.queuePods ?? DEFAULT_QUEUE_PODS,
           ),
         );

@@ -1,7 +1,8 @@
 /**
  * The worker's status snapshot as data: what `status` returns (its -o json shape, documented in
- * docs/CLI.md), what `report` reads for the cluster's infrastructure health, and the thresholds
- * its findings are decided by. Read by health/status-read.ts.
+ * docs/CLI.md), what `report` reads for the cluster's infrastructure health, the thresholds its
+ * findings are decided by and the read's defaults (also the `status` flags' defaults). Read by
+ * health/status-read.ts.
  */
 import type { PodHealth } from '../kube/pod-health.js';
 import type { RolloutStatus } from '../kube/rollout.js';
@@ -29,6 +30,19 @@ export const DEFAULT_THRESHOLDS: StatusThresholds = {
   pendingTimeoutMs: 5 * 60_000,
   queueBacklogWarn: 800,
 };
+
+/** Warning events from this far back by default. */
+export const DEFAULT_EVENTS_SINCE_MS = 60 * 60_000;
+
+/** Timeout of each pod proxy request by default. */
+export const DEFAULT_PROXY_TIMEOUT_MS = 3000;
+
+/**
+ * Pods whose /metrics status reads for the queue by default. The queue gauges describe the one
+ * shared Redis queue, so every worker reports the same counts: a few answers are enough, and a
+ * 50-pod Deployment does not cost 50 proxied requests through the API server on every `status`.
+ */
+export const DEFAULT_QUEUE_PODS = 3;
 
 export interface ConditionSummary {
   type: string;
