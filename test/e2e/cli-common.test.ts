@@ -9,7 +9,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { StatusResult } from '../../src/deploy/commands/status/run.js';
+import type { StatusResult } from '../../src/deploy/health/status-types.js';
 import { ensureBuilt, parseJsonOutput, runCli } from '../support/cli.js';
 import { type KubeSim, startKubeSim } from '../support/kube-sim/index.js';
 

@@ -8,7 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { StatusResult } from '../../src/deploy/commands/status/run.js';
+import type { StatusResult } from '../../src/deploy/health/status-types.js';
 import { ensureBuilt, type FakeWorker, parseJsonOutput, runCli, startFakeWorker } from '../support/cli.js';
 import { type KubeSim, startKubeSim } from '../support/kube-sim/index.js';
 

@@ -14,7 +14,7 @@ import { pathToFileURL } from 'node:url';
 import { type Browser, chromium } from 'playwright-core';
 import { renderHtml } from '../../src/deploy/commands/report/html.js';
 import { runReport } from '../../src/deploy/commands/report/run.js';
-import type { StatusResult } from '../../src/deploy/commands/status/run.js';
+import type { StatusResult } from '../../src/deploy/health/status-types.js';
 import type { KubeClients } from '../../src/deploy/kube/client.js';
 import { Ledger, MemoryLedgerDriver } from '../../src/deploy/ledger/index.js';
 import { generateLedger } from '../support/ledger-fixtures.js';

@@ -39,7 +39,7 @@ export interface ShapeSpec {
  * makes the generator fail.
  */
 export const JSON_SHAPES: Record<string, ShapeSpec[]> = {
-  status: [{ when: '-o json', file: 'src/deploy/commands/status/run.ts', symbol: 'StatusResult' }],
+  status: [{ when: '-o json', file: 'src/deploy/health/status-types.ts', symbol: 'StatusResult' }],
   verify: [{ when: '-o json', file: 'src/deploy/health/verify-types.ts', symbol: 'VerifyResult' }],
   logs: [
     {

@@ -15,7 +15,7 @@ import {
 import { mdCell } from '../../src/deploy/commands/report/markdown.js';
 import { renderReport } from '../../src/deploy/commands/report/print.js';
 import { type DeploymentReport, readReportRecords, runReport } from '../../src/deploy/commands/report/run.js';
-import type { StatusResult } from '../../src/deploy/commands/status/run.js';
+import type { StatusResult } from '../../src/deploy/health/status-types.js';
 import { Ledger, MemoryLedgerDriver } from '../../src/deploy/ledger/index.js';
 import { generateLedger, newestRecords } from '../support/ledger-fixtures.js';
 

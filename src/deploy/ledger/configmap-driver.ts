@@ -14,6 +14,7 @@
  */
 import type { KubeConfig, V1ConfigMap } from '@kubernetes/client-node';
 import { httpStatusOf } from '../kube/errors.js';
+import { collectionPath, objectPath } from '../kube/resources/paths.js';
 import type { JsonTransport } from '../kube/resources/reader.js';
 import { MANAGED_BY } from '../manifests/labels.js';
 import {
@@ -188,21 +189,21 @@ export async function configMapApiFromKubeConfig(kc: KubeConfig): Promise<Config
 
 /**
  * `ConfigMapApi` over the CLI's fast JSON transport (no @kubernetes/client-node load). Errors keep
- * their HTTP status (`statusCode`), so 404/409 are recognised by `statusCodeOf`.
+ * their HTTP status (`statusCode`), so 404/409 are recognised by `httpStatusOf`.
  */
 export function configMapApiFromTransport(transport: JsonTransport): ConfigMapApi {
-  const base = (namespace: string) => `/api/v1/namespaces/${encodeURIComponent(namespace)}/configmaps`;
+  const base = (namespace: string) => collectionPath('v1', 'configmaps', namespace);
+  const one = (namespace: string, name: string) => objectPath('v1', 'configmaps', namespace, name);
   return {
     create: (namespace, body) =>
       transport.requestJson<V1ConfigMap>({ method: 'POST', path: base(namespace), body }),
     replace: (namespace, name, body) =>
       transport.requestJson<V1ConfigMap>({
         method: 'PUT',
-        path: `${base(namespace)}/${encodeURIComponent(name)}`,
+        path: one(namespace, name),
         body,
       }),
-    read: (namespace, name) =>
-      transport.requestJson<V1ConfigMap>({ path: `${base(namespace)}/${encodeURIComponent(name)}` }),
+    read: (namespace, name) => transport.requestJson<V1ConfigMap>({ path: one(namespace, name) }),
     list: async (namespace, labelSelector) =>
       (
         await transport.requestJson<{ items?: V1ConfigMap[] }>({
@@ -213,7 +214,7 @@ export function configMapApiFromTransport(transport: JsonTransport): ConfigMapAp
     delete: async (namespace, name) => {
       await transport.requestJson({
         method: 'DELETE',
-        path: `${base(namespace)}/${encodeURIComponent(name)}`,
+        path: one(namespace, name),
       });
     },
   };

@@ -3,14 +3,14 @@
  * - Prometheus's HTTP API over the report period (`collectInfraFromPrometheus`): worker job
  *   counters (preview_worker_jobs_total, preview_worker_job_duration_seconds), ALERTS, the worker's
  *   process metrics, and kube-state-metrics / cAdvisor series when they are present;
- * - the cluster as it is now (`infraFromClusterStatus`, from the `status` action's result): restart
- *   counts and last terminations of the current pods, metrics.k8s.io usage against limits, and the
- *   queue's retained job counts. Not limited to the period; no alert history.
+ * - the cluster as it is now (`infraFromClusterStatus`, from the status snapshot of
+ *   health/status-read.ts): restart counts and last terminations of the current pods, metrics.k8s.io
+ *   usage against limits, and the queue's retained job counts. Not limited to the period; no alert history.
  * A query that returns nothing is reported as "not available", never as 0.
  */
 
+import type { StatusResult } from '../../health/status-types.js';
 import { type PrometheusClient, type PromSeries, sumSamples } from '../../metrics/prometheus-client.js';
-import type { StatusResult } from '../status/run.js';
 
 export interface Figure {
   /** null when not available. */

@@ -5,7 +5,7 @@
  * records of that environment or with none), computes the DORA metrics for the period ending at
  * `now` and the one before it (metrics/dora.ts), and for the monthly report adds infrastructure
  * health from Prometheus (--prometheus-url) or else from the current cluster state (the status
- * action). Never prints.
+ * snapshot, health/status-read.ts). Never prints.
  */
 
 import { isCliError } from '../../errors.js';
@@ -51,8 +51,8 @@ export interface ReportDeps {
   /** Kubernetes clients, for infrastructure health from the cluster (monthly, no Prometheus). */
   kube?: () => Promise<KubeClients>;
   prometheus?: PrometheusClient;
-  /** The status action (injected in tests); default actions/status.js runStatus. */
-  runStatus?: typeof import('../status/run.js').runStatus;
+  /** The status snapshot (injected in tests); default health/status-read.ts readStatus. */
+  runStatus?: typeof import('../../health/status-read.js').readStatus;
 }
 
 /** The report's JSON shape (stable; documented in `mobius-deploy report --help` and docs/CLI.md). */
@@ -133,7 +133,7 @@ export async function runReport(deps: ReportDeps, input: ReportInput): Promise<D
     });
   } else if (deps.kube) {
     try {
-      const runStatus = deps.runStatus ?? (await import('../status/run.js')).runStatus;
+      const runStatus = deps.runStatus ?? (await import('../../health/status-read.js')).readStatus;
       const status = await runStatus(await deps.kube(), {
         namespace: input.namespace,
         readQueue: true,

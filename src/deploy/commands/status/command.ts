@@ -1,7 +1,7 @@
 /**
  * `mobius-deploy status`: the Deployment, its pods, resource use, autoscaler, queue and recent
- * warnings at a glance; exit 1 when anything needs attention. Logic: actions/status.ts; table
- * rendering: output/status.ts.
+ * warnings at a glance; exit 1 when anything needs attention. Options → run.ts (the action, over
+ * health/status-read.ts) → print.ts (the view).
  */
 
 import { type Command, Option } from 'commander';
@@ -13,23 +13,15 @@ import {
 } from '../../cli/global-options.js';
 import { runCommand } from '../../cli/run-command.js';
 import { deploymentOption } from '../../cli/shared-options.js';
-
-export interface StatusCommandOptions {
-  deployment: string;
-  selector: string;
-  warnCpu: number;
-  warnMemory: number;
-  maxRestarts: number;
-  restartWindow: number;
-  eventsSince: number;
-  pendingTimeout: number;
-  queueBacklogWarn: number;
-  queueFailedWarn?: number;
-  port: number;
-  proxyTimeout: number;
-  queue: boolean;
-  queuePods: number;
-}
+import {
+  DEFAULT_EVENTS_SINCE_MS,
+  DEFAULT_PROXY_TIMEOUT_MS,
+  DEFAULT_QUEUE_PODS,
+  DEFAULT_THRESHOLDS,
+} from '../../health/status-types.js';
+import { DEFAULT_SELECTOR } from '../../kube/find-deployment.js';
+import { HTTP_PORT } from '../../manifests/labels.js';
+import type { StatusCommandOptions } from './run.js';
 
 /** `--queue-pods 5` or `--queue-pods all` (0: every running pod). */
 function parseQueuePods(value: string): number {
@@ -48,46 +40,46 @@ export const statusCommand = {
       .option(
         '-l, --selector <labels>',
         'label selector to find the Deployment when --deployment is not found',
-        'app.kubernetes.io/name=preview-worker',
+        DEFAULT_SELECTOR,
       )
       .option(
         '--warn-cpu <percent>',
         'warn when a pod uses more than this % of its CPU limit',
         parsePercent,
-        80,
+        DEFAULT_THRESHOLDS.warnCpuPercent,
       )
       .option(
         '--warn-memory <percent>',
         'warn when a pod uses more than this % of its memory limit',
         parsePercent,
-        80,
+        DEFAULT_THRESHOLDS.warnMemoryPercent,
       )
       .option(
         '--max-restarts <n>',
         'container restarts tolerated within --restart-window',
         parseNonNegativeInt,
-        0,
+        DEFAULT_THRESHOLDS.maxRestarts,
       )
       .addOption(
         new Option('--restart-window <duration>', 'how far back restarts count (e.g. 60m, 2h)')
           .argParser(durationParser('m'))
-          .default(60 * 60_000, '60m'),
+          .default(DEFAULT_THRESHOLDS.restartWindowMs, '60m'),
       )
       .addOption(
         new Option('--events-since <duration>', 'show Warning events from this far back')
           .argParser(durationParser('m'))
-          .default(60 * 60_000, '60m'),
+          .default(DEFAULT_EVENTS_SINCE_MS, '60m'),
       )
       .addOption(
         new Option('--pending-timeout <duration>', 'a pod Pending longer than this needs attention')
           .argParser(durationParser('m'))
-          .default(5 * 60_000, '5m'),
+          .default(DEFAULT_THRESHOLDS.pendingTimeoutMs, '5m'),
       )
       .option(
         '--queue-backlog-warn <n>',
         'warn when more jobs than this are waiting',
         parseNonNegativeInt,
-        800,
+        DEFAULT_THRESHOLDS.queueBacklogWarn,
       )
       .option(
         '--queue-failed-warn <n>',
@@ -98,12 +90,12 @@ export const statusCommand = {
         '--port <n>',
         "the worker's HTTP port (for the queue, read through the pod proxy)",
         parsePositiveInt,
-        3000,
+        HTTP_PORT,
       )
       .addOption(
         new Option('--proxy-timeout <duration>', 'timeout for each pod proxy request')
           .argParser(durationParser('ms'))
-          .default(3000, '3s'),
+          .default(DEFAULT_PROXY_TIMEOUT_MS, '3s'),
       )
       .addOption(
         new Option(
@@ -111,7 +103,7 @@ export const statusCommand = {
           "read the queue from this many pods' /metrics (they all report the one shared queue); all: every running pod",
         )
           .argParser(parseQueuePods)
-          .default(3, '3'),
+          .default(DEFAULT_QUEUE_PODS, String(DEFAULT_QUEUE_PODS)),
       )
       .addOption(new Option('--no-queue', 'do not read the queue through the pod proxy'))
       .addHelpText(
@@ -140,27 +132,8 @@ Examples:
             import('./print.js'),
             ctx.kube(),
           ]);
-          const result = await runStatus(clients, {
-            namespace: ctx.globals.namespace,
-            deployment: opts.deployment,
-            selector: opts.selector,
-            thresholds: {
-              warnCpuPercent: opts.warnCpu,
-              warnMemoryPercent: opts.warnMemory,
-              maxRestarts: opts.maxRestarts,
-              restartWindowMs: opts.restartWindow,
-              pendingTimeoutMs: opts.pendingTimeout,
-              queueBacklogWarn: opts.queueBacklogWarn,
-              queueFailedWarn: opts.queueFailedWarn,
-            },
-            eventsSinceMs: opts.eventsSince,
-            workerPort: opts.port,
-            proxyTimeoutMs: opts.proxyTimeout,
-            readQueue: opts.queue,
-            queuePods: opts.queuePods,
-            now: ctx.now,
-          });
-          return { data: result, exitCode: result.healthy ? 0 : 1, render: () => renderStatus(result, ctx) };
+          const { result, exitCode } = await runStatus(clients, ctx.globals.namespace, opts, ctx.now);
+          return { data: result, exitCode, render: () => renderStatus(result, ctx) };
         }),
       );
   },

@@ -3,11 +3,11 @@
  * Events, Findings; colour for state on a TTY.
  */
 
+import type { StatusResult } from '../../health/status-types.js';
 import { formatBytes, formatCpu } from '../../kube/quantity.js';
 import type { Colors } from '../../output/color.js';
 import { ageOf } from '../../output/duration.js';
 import { renderKeyValues, renderTable } from '../../output/table.js';
-import type { StatusResult } from './run.js';
 
 export interface RenderContext {
   colors: Colors;
