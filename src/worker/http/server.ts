@@ -7,8 +7,7 @@
  * body the moment it crosses `maxBodyBytes` (413) instead of buffering it, matching the artifact
  * route on the raw, un-normalised path so traversal attempts are seen and refused, streaming
  * files with an exact Content-Length (and single byte ranges), the server's header, request and
- * keep-alive timeouts, and closing idle keep-alive connections on shutdown. node:http gives direct control of all of it
- * with no extra dependency surface to audit and update.
+ * keep-alive timeouts, and closing idle keep-alive connections on shutdown. node:http gives direct control of all of it with no extra dependency surface to audit and update.
  *
  * The HTTP layer depends only on `PreviewService` (service-types.ts), so it is tested with a
  * fake service as well as against the real BullMQ-backed one.
@@ -17,7 +16,8 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream/promises';
 import type { Logger } from 'pino';
-import { parsePreviewPayload, SAFE_ID_PATTERN } from '../payload.js';
+import { parsePreviewPayload } from '../payload.js';
+import { SAFE_ID_PATTERN } from '../payload-checker.js';
 import { type PreviewService, QueueFullError } from '../service-types.js';
 import { openArtifact, parseArtifactPath } from './artifact-path.js';
 import { isAuthorized } from './auth.js';
