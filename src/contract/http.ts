@@ -20,3 +20,9 @@ export const API_TOKEN_ENV = 'PREVIEW_API_TOKEN';
 export function bearer(token: string): string {
   return `Bearer ${token}`;
 }
+
+/**
+ * The header that carries the same token for callers behind the Kubernetes API server's pod proxy,
+ * which strips `Authorization` (`verify --smoke` sends both).
+ */
+export const API_TOKEN_HEADER = 'X-Preview-Api-Token';

@@ -4,6 +4,7 @@
  * See DESIGN.md section 3 ("Configuration") for the documented variables and defaults.
  */
 import { z } from 'zod';
+import { API_TOKEN_ENV, WORKER_PORT } from '../contract/http.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export const NODE_ENVS = ['production', 'development', 'test'] as const;
@@ -113,10 +114,10 @@ const VARS = {
   PREVIEW_WORKER_CONCURRENCY: int(1, 64, '2'),
   PREVIEW_QUEUE_MAX: int(1, 1_000_000, '1000'),
   DATA_DIR: spec(z.string().min(1), 'a directory path', './data'),
-  PORT: int(0, 65535, '3000'),
+  PORT: int(0, 65535, String(WORKER_PORT)),
   HOST: spec(z.string().min(1), 'an address to listen on, for example 0.0.0.0 or 127.0.0.1', '0.0.0.0'),
   LOG_LEVEL: spec(z.enum(LOG_LEVELS), LOG_LEVELS.join(', '), 'info'),
-  PREVIEW_API_TOKEN: spec(
+  [API_TOKEN_ENV]: spec(
     z.string().min(16),
     'a secret of at least 16 characters (for example `openssl rand -hex 32`)',
   ),
@@ -153,8 +154,7 @@ function read<K extends VarName>(env: NodeJS.ProcessEnv, name: K): VarValue<K> |
   const result = s.schema.safeParse(value);
   if (!result.success) {
     // Never echo a secret back; for other variables the value helps the user see the typo.
-    const shown =
-      name === 'PREVIEW_API_TOKEN' || name === 'REDIS_URL' ? '(value hidden)' : JSON.stringify(raw);
+    const shown = name === API_TOKEN_ENV || name === 'REDIS_URL' ? '(value hidden)' : JSON.stringify(raw);
     throw new ConfigError(name, `${name}=${shown} is not valid: expected ${s.allowed}.`);
   }
   return result.data;
@@ -175,12 +175,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
       'REDIS_URL is not set: with NODE_ENV=production the worker needs it, for example REDIS_URL=redis://redis:6379.',
     );
   }
-  const apiToken = read(env, 'PREVIEW_API_TOKEN');
+  const apiToken = read(env, API_TOKEN_ENV);
   if (apiToken === undefined && production) {
     throw new ConfigError(
-      'PREVIEW_API_TOKEN',
-      'PREVIEW_API_TOKEN is not set: with NODE_ENV=production the /v1 API must be protected. ' +
-        'Set PREVIEW_API_TOKEN to a secret of at least 16 characters (for example `openssl rand -hex 32`).',
+      API_TOKEN_ENV,
+      `${API_TOKEN_ENV} is not set: with NODE_ENV=production the /v1 API must be protected. ` +
+        `Set ${API_TOKEN_ENV} to a secret of at least 16 characters (for example \`openssl rand -hex 32\`).`,
     );
   }
   const stalledIntervalMs = read(env, 'PREVIEW_STALLED_INTERVAL_MS')!;

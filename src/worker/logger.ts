@@ -4,6 +4,7 @@
  * (never the payload itself).
  */
 import { type DestinationStream, type Logger, pino } from 'pino';
+import { API_TOKEN_ENV } from '../contract/http.js';
 import { BufferedLineWriter } from './log-destination.js';
 
 export type { Logger } from 'pino';
@@ -18,7 +19,7 @@ const SECRET_KEYS = [
   'secret',
   'redisUrl',
   'REDIS_URL',
-  'PREVIEW_API_TOKEN',
+  API_TOKEN_ENV,
   'cookie',
 ];
 const SECRET = new Set(SECRET_KEYS);

@@ -5,10 +5,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { JOB_OUTCOMES, type JobOutcome, METRIC } from '../contract/metrics.js';
 import type { QueueCounts } from './service-types.js';
-
-export const JOB_OUTCOMES = ['completed', 'failed', 'retrying', 'invalid', 'dry_run'] as const;
-export type JobOutcome = (typeof JOB_OUTCOMES)[number];
 
 export const QUEUE_STATES = [
   'waiting',
@@ -68,7 +66,7 @@ export class WorkerMetrics {
     const registers = [this.registry];
     const self = this;
     this.jobsTotal = new Counter({
-      name: 'preview_worker_jobs_total',
+      name: METRIC.jobsTotal,
       help: 'Preview jobs processed, by outcome (completed, failed, retrying, invalid, dry_run).',
       labelNames: ['outcome'],
       registers,
@@ -77,7 +75,7 @@ export class WorkerMetrics {
       },
     });
     this.jobDuration = new Histogram({
-      name: 'preview_worker_job_duration_seconds',
+      name: METRIC.jobDurationSeconds,
       help: 'Time spent processing one job attempt, by outcome.',
       labelNames: ['outcome'],
       buckets: JOB_DURATION_BUCKETS,
@@ -91,7 +89,7 @@ export class WorkerMetrics {
       this.jobDuration.zero({ outcome });
     }
     this.queueJobs = new Gauge({
-      name: 'preview_worker_queue_jobs',
+      name: METRIC.queueJobs,
       help: 'Jobs in the BullMQ queue by state (read from Redis on scrape, cached briefly).',
       labelNames: ['state'],
       registers,
@@ -106,7 +104,7 @@ export class WorkerMetrics {
       },
     });
     this.activeJobs = new Gauge({
-      name: 'preview_worker_active_jobs',
+      name: METRIC.activeJobs,
       help: 'Jobs this process is processing right now.',
       registers,
       collect() {
@@ -114,12 +112,12 @@ export class WorkerMetrics {
       },
     });
     this.stalledJobsTotal = new Counter({
-      name: 'preview_worker_stalled_jobs_total',
+      name: METRIC.stalledJobsTotal,
       help: 'Jobs found stalled (their worker stopped renewing the lock) and moved back to wait.',
       registers,
     });
     this.buildInfo = new Gauge({
-      name: 'preview_worker_build_info',
+      name: METRIC.buildInfo,
       help: 'Build information; the value is always 1.',
       labelNames: ['version', 'revision'],
       registers,

@@ -1,109 +1,20 @@
 /**
  * The preview job payload (v1): one validator used by the HTTP API and the worker.
  * See DESIGN.md section 3. Every rule here is a contract: ids name directories, so they are
- * restricted to a safe character set and may never be `.` or `..`.
+ * restricted to a safe character set and may never be `.` or `..`. The types are in
+ * src/contract/payload.ts; the field checks in payload-checker.ts, the media rules in payload-media.ts.
  */
-export const SAFE_ID_PATTERN = /^[A-Za-z0-9._-]{1,128}$/;
-
-export const MAX_ASSET_BYTES = 2 * 1024 * 1024;
-const DATA_URI = /^data:(image\/png|image\/jpeg|image\/svg\+xml)(;charset=[A-Za-z0-9_-]+)?(;base64)?,(.*)$/s;
-
-/** Decodes a `data:` URI into its media type and bytes, or returns null when it is not one we accept. */
-export function decodeDataUri(source: string): { mediaType: string; bytes: Buffer } | null {
-  const m = DATA_URI.exec(source);
-  if (!m) return null;
-  const mediaType = m[1]!;
-  const isBase64 = Boolean(m[3]);
-  const body = m[4] ?? '';
-  try {
-    const bytes = isBase64 ? Buffer.from(body, 'base64') : Buffer.from(decodeURIComponent(body), 'utf8');
-    return { mediaType, bytes };
-  } catch {
-    return null;
-  }
-}
-
-export const RESOLUTION_MIN = { width: 160, height: 90 } as const;
-export const RESOLUTION_MAX = { width: 1920, height: 1080 } as const;
-
-/** Parses "WxH" into numbers, or null when malformed or out of the allowed range. */
-export function parseResolution(value: string): { width: number; height: number } | null {
-  const m = /^(\d{2,4})x(\d{2,4})$/.exec(value);
-  if (!m) return null;
-  const width = Number(m[1]);
-  const height = Number(m[2]);
-  if (width < RESOLUTION_MIN.width || width > RESOLUTION_MAX.width) return null;
-  if (height < RESOLUTION_MIN.height || height > RESOLUTION_MAX.height) return null;
-  return { width, height };
-}
-
-// ---- the payload type (v1) ----------------------------------------------------------------------
-
-export interface PreviewStep {
-  title: string;
-  text: string;
-  durationSec: number;
-  assetId?: string;
-}
-
-export interface PreviewAsset {
-  id: string;
-  type: 'image';
-  source: string;
-}
-
-export interface PreviewOptions {
-  resolution: string;
-  format: 'png' | 'mp4';
-}
-
-export interface PreviewRequest {
-  title: string;
-  description?: string;
-  chapterId?: string;
-  metadata?: Record<string, unknown>;
-  audio?: unknown;
-  steps: PreviewStep[];
-  assets: PreviewAsset[];
-  options: PreviewOptions;
-}
-
-export type PreviewPriority = 'low' | 'normal' | 'high';
-
-/** A validated payload, defaults applied. */
-export interface PreviewPayload {
-  jobId: string;
-  projectId: string;
-  requestId?: string;
-  dryRun: boolean;
-  priority: PreviewPriority;
-  previewRequest: PreviewRequest;
-}
-
-/** What a client may send (defaults optional). */
-export interface PreviewPayloadInput {
-  jobId: string;
-  projectId: string;
-  requestId?: string;
-  dryRun?: boolean;
-  priority?: PreviewPriority;
-  previewRequest: {
-    title: string;
-    description?: string;
-    chapterId?: string;
-    metadata?: Record<string, unknown>;
-    audio?: unknown;
-    steps: Array<{ title: string; text?: string; durationSec?: number; assetId?: string }>;
-    assets?: PreviewAsset[];
-    options?: Partial<PreviewOptions>;
-  };
-}
-
-export interface PayloadIssue {
-  /** Dotted path of the offending field, for example `previewRequest.steps.0.title`. */
-  path: string;
-  message: string;
-}
+import type {
+  PayloadIssue,
+  PreviewAsset,
+  PreviewOptions,
+  PreviewPayload,
+  PreviewPriority,
+  PreviewRequest,
+  PreviewStep,
+} from '../contract/payload.js';
+import { Checker, describe, join } from './payload-checker.js';
+import { dataUriByteLength, MAX_ASSET_BYTES, parseResolution } from './payload-media.js';
 
 export type PayloadParseResult = { ok: true; value: PreviewPayload } | { ok: false; issues: PayloadIssue[] };
 
@@ -132,100 +43,6 @@ const PAYLOAD_KEYS = new Set(['jobId', 'projectId', 'requestId', 'dryRun', 'prio
 const PRIORITIES = new Set<string>(['low', 'normal', 'high']);
 const FORMATS = new Set<string>(['png', 'mp4']);
 const DEFAULT_RESOLUTION = '1280x720';
-
-/** `base.field` (or `field` at the top), built only when an issue needs it. */
-function join(base: string, field: string): string {
-  return base ? `${base}.${field}` : field;
-}
-
-/**
- * Collects issues. A first pass (`report` false) only notes that something failed and builds no
- * paths or messages; parsePreviewPayload runs a second, reporting pass only for a payload that
- * failed. Field checks take the path of the object and the field's name separately.
- */
-class Checker {
-  readonly issues: PayloadIssue[] = [];
-  failed = false;
-
-  constructor(readonly report: boolean) {}
-
-  add(path: string, message: string): void {
-    this.failed = true;
-    if (!this.report) return;
-    const shown = path || '(payload)';
-    this.issues.push({ path: shown, message: `${shown}: ${message}` });
-  }
-
-  /** The path of `base.field` in the reporting pass ('' in the first: nothing will show it). */
-  sub(base: string, field: string | number): string {
-    return this.report ? (base ? `${base}.${field}` : String(field)) : '';
-  }
-
-  /** A plain object (not null, not an array), else an issue; unknown keys are listed as one issue. */
-  object(value: unknown, path: string, what: string, known: Set<string>): Record<string, unknown> | null {
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-      this.add(path, `${what} must be a JSON object, got ${describe(value)}`);
-      return null;
-    }
-    const obj = value as Record<string, unknown>;
-    let unknown: string[] | undefined;
-    // for-in also lists inherited enumerable keys: none on a JSON object; a polluted prototype's
-    // would be reported as unknown, which is the safe answer.
-    for (const key in obj) {
-      if (known.has(key)) continue;
-      unknown ??= [];
-      unknown.push(key);
-    }
-    if (unknown) this.add(path, `unknown field(s): ${unknown.join(', ')}`);
-    return obj;
-  }
-
-  string(value: unknown, base: string, field: string, what: string, min: number, max: number): boolean {
-    if (typeof value !== 'string') {
-      this.add(join(base, field), `${what} must be a string, got ${describe(value)}`);
-      return false;
-    }
-    if (value.length >= min && value.length <= max) return true;
-    if (value.length < min) this.add(join(base, field), `${what} must not be empty`);
-    if (value.length > max) this.add(join(base, field), `${what} must be at most ${max} characters`);
-    return false;
-  }
-
-  /** An id that names a directory: letters, digits, '.', '_' and '-', 1-128, never '.' or '..'. */
-  safeId(value: unknown, base: string, field: string, what: string): boolean {
-    if (typeof value !== 'string') {
-      this.add(join(base, field), `${what} must be a string, got ${describe(value)}`);
-      return false;
-    }
-    if (SAFE_ID_PATTERN.test(value) && value !== '.' && value !== '..') return true;
-    const path = join(base, field);
-    if (value.length === 0) this.add(path, `${what} must not be empty`);
-    if (value.length > 128) this.add(path, `${what} must be at most 128 characters`);
-    if (!SAFE_ID_PATTERN.test(value))
-      this.add(path, `${what} may contain only letters, digits, '.', '_' and '-'`);
-    if (value === '.' || value === '..') this.add(path, `${what} must not be '.' or '..'`);
-    return false;
-  }
-
-  number(value: unknown, base: string, field: string, what: string, min: number, max: number): boolean {
-    if (typeof value !== 'number' || !Number.isFinite(value)) {
-      this.add(join(base, field), `${what} must be a number, got ${describe(value)}`);
-      return false;
-    }
-    if (value >= min && value <= max) return true;
-    this.add(join(base, field), `${what} must be between ${min} and ${max}, got ${value}`);
-    return false;
-  }
-}
-
-function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  if (typeof value === 'string') return 'a string';
-  return typeof value === 'object'
-    ? 'an object'
-    : `${typeof value === 'undefined' ? 'nothing' : typeof value}`;
-}
 
 // Each check below returns its input object itself when the input is valid and needs no default
 // filled in (what the API stores, and so what the worker reads back), and a new object otherwise:
@@ -267,26 +84,6 @@ function checkAsset(c: Checker, value: unknown, path: string): PreviewAsset | un
     }
   }
   return a as unknown as PreviewAsset;
-}
-
-/** The head of a data: URI we accept, up to and including the comma. */
-const DATA_URI_HEAD = /^data:(image\/png|image\/jpeg|image\/svg\+xml)(;charset=[A-Za-z0-9_-]+)?(;base64)?,/;
-
-/**
- * The decoded size of a data: URI we accept, or null when it is not one. A base64 body is sized
- * from its length (exactly, by decoding, only when that reaches the limit: whitespace inside
- * would make the estimate high); the renderer decodes the assets it draws.
- */
-function dataUriByteLength(source: string): number | null {
-  const m = DATA_URI_HEAD.exec(source);
-  if (!m) return null;
-  if (m[3]) {
-    const body = source.slice(m[0].length);
-    const estimate = Buffer.byteLength(body, 'base64');
-    return estimate <= MAX_ASSET_BYTES ? estimate : Buffer.from(body, 'base64').length;
-  }
-  const decoded = decodeDataUri(source);
-  return decoded ? decoded.bytes.length : null;
 }
 
 function checkOptions(c: Checker, value: unknown, path: string): PreviewOptions {

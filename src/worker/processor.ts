@@ -10,10 +10,12 @@
  */
 import { relative } from 'node:path';
 import { UnrecoverableError } from 'bullmq';
+import type { JobOutcome } from '../contract/metrics.js';
+import type { PreviewJobResult } from '../contract/payload.js';
 import { type Logger, loggableId } from './logger.js';
-import type { JobOutcome, WorkerMetrics } from './metrics.js';
+import type { WorkerMetrics } from './metrics.js';
 import { parsePreviewPayload } from './payload.js';
-import type { PreviewJob, PreviewJobResult } from './queue.js';
+import type { PreviewJob } from './queue.js';
 import { RenderInputError, type RenderPreview } from './render/types.js';
 
 export interface ProcessorDeps {

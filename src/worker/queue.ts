@@ -5,22 +5,12 @@
  */
 import { type Job as BullJob, type JobsOptions, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
+import type { PreviewJobResult, PreviewPayload, PreviewState } from '../contract/payload.js';
 import type { WorkerConfig } from './config.js';
-import { BULLMQ_PRIORITY, type PreviewPayload } from './payload.js';
-import type { PreviewState, QueueCounts } from './service-types.js';
+import { BULLMQ_PRIORITY } from './payload.js';
+import type { QueueCounts } from './service-types.js';
 
 export const JOB_NAME = 'render-preview';
-
-/** What a job returns on completion (stored by BullMQ as the job's returnvalue). */
-export interface PreviewJobResult {
-  dryRun: boolean;
-  /** Artifact directory relative to DATA_DIR (`previews/<projectId>/<jobId>`), null for dry runs. */
-  dir: string | null;
-  frames: number;
-  files: number;
-  alreadyExisted: boolean;
-  timings?: { rasterMs: number; encodeMs: number; videoMs: number; writeMs: number; totalMs: number };
-}
 
 export type PreviewJob = BullJob<PreviewPayload, PreviewJobResult, typeof JOB_NAME>;
 

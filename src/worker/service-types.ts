@@ -2,37 +2,13 @@
  * The contract between the HTTP layer (src/worker/http/) and the queue layer (src/worker/queue.ts).
  * The HTTP layer depends only on this interface, so it can be tested and read on its own.
  */
-import type { PreviewPayload } from './payload.js';
-
-export type PreviewState = 'queued' | 'running' | 'completed' | 'failed';
+import type { PreviewPayload, PreviewState, PreviewStatus } from '../contract/payload.js';
 
 export interface SubmitResult {
   jobId: string;
   state: PreviewState;
   /** false when a job with this jobId already existed (idempotent submit: nothing new was queued). */
   created: boolean;
-}
-
-export interface ArtifactEntry {
-  path: string;
-  bytes: number;
-  sha256: string;
-}
-
-export interface PreviewStatus {
-  jobId: string;
-  projectId: string;
-  state: PreviewState;
-  /** 0..100 */
-  progress: number;
-  attemptsMade: number;
-  maxAttempts: number;
-  dryRun: boolean;
-  failedReason?: string;
-  createdAt?: string;
-  finishedAt?: string;
-  /** Files of the rendered preview (from container.json) once completed; empty otherwise. */
-  artifacts: ArtifactEntry[];
 }
 
 export interface QueueCounts {

@@ -8,23 +8,20 @@ import { readFile, stat } from 'node:fs/promises';
 import { isAbsolute, join, resolve, sep } from 'node:path';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
+import type { ArtifactEntry, PreviewJobResult, PreviewPayload, PreviewStatus } from '../contract/payload.js';
 import type { WorkerConfig } from './config.js';
-import type { PreviewPayload } from './payload.js';
 import {
   backlogOf,
   cached,
   JOB_NAME,
   jobOptionsFor,
   type PreviewJob,
-  type PreviewJobResult,
   readQueueCounts,
   toPreviewState,
 } from './queue.js';
 import { readPersistence } from './redis.js';
 import {
-  type ArtifactEntry,
   type PreviewService,
-  type PreviewStatus,
   type QueueCounts,
   QueueFullError,
   type QueueOverview,

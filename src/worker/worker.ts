@@ -7,11 +7,11 @@
  */
 import { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
+import type { PreviewJobResult, PreviewPayload } from '../contract/payload.js';
 import type { WorkerConfig } from './config.js';
 import { type Logger, loggableId } from './logger.js';
 import type { WorkerMetrics } from './metrics.js';
-import type { PreviewPayload } from './payload.js';
-import type { JOB_NAME, PreviewJob, PreviewJobResult } from './queue.js';
+import type { JOB_NAME, PreviewJob } from './queue.js';
 
 export type PreviewWorker = Worker<PreviewPayload, PreviewJobResult, typeof JOB_NAME>;
 

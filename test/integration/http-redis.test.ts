@@ -13,9 +13,9 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
+import { startApp } from '../../src/worker/bootstrap.js';
 import { loadConfig } from '../../src/worker/config.js';
 import { closeHttpServer, createHttpServer } from '../../src/worker/http/server.js';
-import { startApp } from '../../src/worker/main.js';
 import { send } from '../support/http-client.js';
 import {
   assertRedisAvailable,

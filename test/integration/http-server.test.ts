@@ -13,11 +13,10 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import pino from 'pino';
+import type { PreviewPayload, PreviewStatus } from '../../src/contract/payload.js';
 import { closeHttpServer, createHttpServer } from '../../src/worker/http/server.js';
-import type { PreviewPayload } from '../../src/worker/payload.js';
 import {
   type PreviewService,
-  type PreviewStatus,
   QueueFullError,
   type QueueOverview,
   type ReadinessReport,

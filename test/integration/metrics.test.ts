@@ -5,11 +5,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
+import { JOB_OUTCOMES } from '../../src/contract/metrics.js';
+import type { PreviewPayload } from '../../src/contract/payload.js';
+import { type RunningApp, startApp } from '../../src/worker/bootstrap.js';
 import { loadConfig } from '../../src/worker/config.js';
 import { createLogger } from '../../src/worker/logger.js';
-import { type RunningApp, startApp } from '../../src/worker/main.js';
-import { JOB_OUTCOMES, QUEUE_STATES, readBuildInfo, WorkerMetrics } from '../../src/worker/metrics.js';
-import type { PreviewPayload } from '../../src/worker/payload.js';
+import { QUEUE_STATES, readBuildInfo, WorkerMetrics } from '../../src/worker/metrics.js';
 import { cached, JOB_NAME } from '../../src/worker/queue.js';
 import { type Family, parsePrometheusText } from '../support/prom-parse.js';
 import {

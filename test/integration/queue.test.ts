@@ -2,11 +2,12 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { type PreviewPayload, parsePreviewPayload } from '../../src/worker/payload.js';
+import type { PreviewPayload, PreviewState } from '../../src/contract/payload.js';
+import { parsePreviewPayload } from '../../src/worker/payload.js';
 import { INVALID_PAYLOAD_PREFIX } from '../../src/worker/processor.js';
 import { JOB_NAME } from '../../src/worker/queue.js';
 import { RenderInputError } from '../../src/worker/render/types.js';
-import { type PreviewState, QueueFullError } from '../../src/worker/service-types.js';
+import { QueueFullError } from '../../src/worker/service-types.js';
 import {
   assertRedisAvailable,
   createHarness,

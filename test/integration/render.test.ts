@@ -22,11 +22,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Canvas } from '@napi-rs/canvas';
-import {
-  type PreviewPayload,
-  type PreviewPayloadInput,
-  parsePreviewPayload,
-} from '../../src/worker/payload.js';
+import type { PreviewPayload, PreviewPayloadInput } from '../../src/contract/payload.js';
+import { parsePreviewPayload } from '../../src/worker/payload.js';
 import { readContainerManifest, renderPreview } from '../../src/worker/render/index.js';
 import { readPngSize } from '../../src/worker/render/png.js';
 import { RenderInputError } from '../../src/worker/render/types.js';

@@ -13,9 +13,9 @@ import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
+import { startApp } from '../../src/worker/bootstrap.js';
 import { loadConfig, type WorkerConfig } from '../../src/worker/config.js';
 import { createLogger } from '../../src/worker/logger.js';
-import { startApp } from '../../src/worker/main.js';
 import {
   checkRedisSafety,
   RedisSafetyError,

@@ -63,16 +63,6 @@ const graph = new Map<string, string[]>(
 
 /** The worker and the toolkit share only src/contract/. */
 const isWorker = (file: string) => file.startsWith('src/worker/');
-/**
- * Where the code is not there yet (the rest of issue #12). The lists may only shrink: a file may not
- * grow past its recorded length, no new entry may be added, and an entry that no longer applies
- * fails the test until it is deleted here.
- */
-const NOT_YET_SPLIT: Record<string, number> = {
-  'src/worker/http/server.ts': 464,
-  'src/worker/payload.ts': 432,
-  'src/worker/start.ts': 526,
-};
 
 const commandOf = (file: string) => /^src\/deploy\/commands\/([^/]+)\//.exec(file)?.[1];
 
@@ -126,20 +116,9 @@ test('no import cycle between files in src/', () => {
 });
 
 test(`no file in src/ is longer than ${MAX_LINES} lines`, () => {
-  const sizes = files.map((file) => ({
-    file,
-    lines: readFileSync(join(ROOT, file), 'utf8').split('\n').length - 1,
-  }));
-  const long = sizes
-    .filter((f) => f.lines > (NOT_YET_SPLIT[f.file] ?? MAX_LINES))
+  const long = files
+    .map((file) => ({ file, lines: readFileSync(join(ROOT, file), 'utf8').split('\n').length - 1 }))
+    .filter((f) => f.lines > MAX_LINES)
     .map((f) => `${f.file}: ${f.lines} lines`);
   assert.deepEqual(long, []);
-  const split = Object.keys(NOT_YET_SPLIT).filter(
-    (file) => (sizes.find((f) => f.file === file)?.lines ?? 0) <= MAX_LINES,
-  );
-  assert.deepEqual(
-    split,
-    [],
-    `these files are ${MAX_LINES} lines or fewer now: delete them from NOT_YET_SPLIT`,
-  );
 });

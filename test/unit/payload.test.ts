@@ -1,11 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import {
-  BULLMQ_PRIORITY,
-  MAX_ASSET_BYTES,
-  type PayloadIssue,
-  parsePreviewPayload,
-} from '../../src/worker/payload.js';
+import type { PayloadIssue } from '../../src/contract/payload.js';
+import { BULLMQ_PRIORITY, parsePreviewPayload } from '../../src/worker/payload.js';
+import { MAX_ASSET_BYTES } from '../../src/worker/payload-media.js';
 
 const PNG_1x1 =
   'data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==';

@@ -6,6 +6,7 @@
  * `/v1/previews/a/artifacts/../../x` into another path before any check could see the `..`.
  * Parameters are returned raw; handlers decode and validate them.
  */
+import { WORKER_PATH } from '../../contract/http.js';
 
 export type RouteName =
   | 'livez'
@@ -24,22 +25,29 @@ interface RouteDef {
   methods: Partial<Record<string, RouteName>>;
 }
 
+/** The literal segments of a contract path (`/v1/previews` → `v1`, `previews`). */
+const segmentsOf = (path: string): string[] => path.slice(1).split('/');
+
 const ROUTES: RouteDef[] = [
-  { template: '/livez', segments: ['livez'], methods: { GET: 'livez' } },
-  { template: '/readyz', segments: ['readyz'], methods: { GET: 'readyz' } },
-  { template: '/metrics', segments: ['metrics'], methods: { GET: 'metrics' } },
-  { template: '/v1/previews', segments: ['v1', 'previews'], methods: { POST: 'submitPreview' } },
+  { template: WORKER_PATH.livez, segments: segmentsOf(WORKER_PATH.livez), methods: { GET: 'livez' } },
+  { template: WORKER_PATH.readyz, segments: segmentsOf(WORKER_PATH.readyz), methods: { GET: 'readyz' } },
+  { template: WORKER_PATH.metrics, segments: segmentsOf(WORKER_PATH.metrics), methods: { GET: 'metrics' } },
   {
-    template: '/v1/previews/:jobId',
-    segments: ['v1', 'previews', ':jobId'],
+    template: WORKER_PATH.previews,
+    segments: segmentsOf(WORKER_PATH.previews),
+    methods: { POST: 'submitPreview' },
+  },
+  {
+    template: `${WORKER_PATH.previews}/:jobId`,
+    segments: [...segmentsOf(WORKER_PATH.previews), ':jobId'],
     methods: { GET: 'previewStatus' },
   },
   {
-    template: '/v1/previews/:jobId/artifacts/*',
-    segments: ['v1', 'previews', ':jobId', 'artifacts', '*path'],
+    template: `${WORKER_PATH.previews}/:jobId/artifacts/*`,
+    segments: [...segmentsOf(WORKER_PATH.previews), ':jobId', 'artifacts', '*path'],
     methods: { GET: 'previewArtifact' },
   },
-  { template: '/v1/queue', segments: ['v1', 'queue'], methods: { GET: 'queueOverview' } },
+  { template: WORKER_PATH.queue, segments: segmentsOf(WORKER_PATH.queue), methods: { GET: 'queueOverview' } },
 ];
 
 export type RouteMatch =

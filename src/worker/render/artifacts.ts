@@ -6,7 +6,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join, relative, resolve, sep } from 'node:path';
-import type { ArtifactEntry } from '../service-types.js';
+import type { ArtifactEntry, ContainerManifest } from '../../contract/payload.js';
 
 export const CONTAINER_FILE = 'container.json';
 
@@ -79,10 +79,6 @@ export async function listFiles(dir: string): Promise<string[]> {
 /** Byte-wise (code point) order, the same on every machine and locale. */
 export function comparePaths(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
-}
-
-export interface ContainerManifest {
-  files: ArtifactEntry[];
 }
 
 /**

@@ -12,7 +12,7 @@
  * external resources (no network, no files), which we rely on and the tests check.
  */
 import { Canvas, Image } from '@napi-rs/canvas';
-import { decodeDataUri } from '../payload.js';
+import { decodeDataUri } from '../payload-media.js';
 import { FONT_FAMILY, loadRenderFonts } from './fonts.js';
 import { fitRect, type Rect } from './layout.js';
 import { RenderInputError } from './types.js';

@@ -36,8 +36,8 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Canvas } from '@napi-rs/canvas';
-import { parseResolution } from '../payload.js';
-import type { ArtifactEntry } from '../service-types.js';
+import type { ArtifactEntry } from '../../contract/payload.js';
+import { parseResolution } from '../payload-media.js';
 import {
   artifactPaths,
   buildContainer,

@@ -2,8 +2,7 @@
  * The contract of the renderer (src/worker/render/). The queue processor calls renderPreview();
  * everything about pixels, fonts, PNG and MP4 encoding lives behind it.
  */
-import type { PreviewPayload } from '../payload.js';
-import type { ArtifactEntry } from '../service-types.js';
+import type { ArtifactEntry, PreviewPayload } from '../../contract/payload.js';
 
 export interface RenderOptions {
   /** DATA_DIR; artifacts go to `<dataDir>/previews/<projectId>/<jobId>/`. */
