@@ -4,6 +4,7 @@
  * once enough pods answered.
  */
 import type { V1Pod } from '@kubernetes/client-node';
+import { WORKER_PATH } from '../../contract/http.js';
 import type { KubeClients } from '../kube/client.js';
 import { httpStatusOf, networkErrorCode, statusMessageOf } from '../kube/errors.js';
 import { podProxyGet } from '../kube/pod-proxy.js';
@@ -46,7 +47,7 @@ export async function readQueueFromPods(
   const answers: Array<Awaited<ReturnType<typeof askPod>>> = [];
   const askPod = async (pod: string) => {
     try {
-      const res = await podProxyGet(clients, namespace, pod, port, '/metrics', timeoutMs);
+      const res = await podProxyGet(clients, namespace, pod, port, WORKER_PATH.metrics, timeoutMs);
       if (res.statusCode !== 200) {
         return {
           pod,

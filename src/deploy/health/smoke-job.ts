@@ -3,7 +3,8 @@
  * completes, fails or runs out of time.
  */
 import { randomBytes } from 'node:crypto';
-import { API_TOKEN_ENV, bearer, WORKER_PATH } from '../../contract/http.js';
+import { API_TOKEN_ENV, API_TOKEN_HEADER, bearer, WORKER_PATH } from '../../contract/http.js';
+import type { PreviewPayloadInput, PreviewStatus } from '../../contract/payload.js';
 import type { ProgressReporter } from '../output/progress.js';
 import { sleep as pause } from '../util/sleep.js';
 import { describeFailure, ms, shortBody } from './verify-evidence.js';
@@ -12,28 +13,11 @@ import type { VerifyCheck, WorkerAnswer, WorkerEndpoint } from './verify-types.j
 /** The name of the smoke check. */
 export const SMOKE_CHECK = 'smoke: dry-run preview job';
 
-/** The v1 preview request of the smoke job (src/worker/payload.ts). */
-export interface SmokePreviewRequest {
-  title: string;
-  steps: { title: string; text: string; durationSec: number }[];
-  options: { resolution: string; format: string };
-}
+/** The parts of `GET /v1/previews/<jobId>` the smoke check reads (it tolerates an older worker). */
+type PreviewJobAnswer = Partial<Pick<PreviewStatus, 'failedReason' | 'attemptsMade'>> & { state?: string };
 
-/** The parts of `GET /v1/previews/<jobId>` the smoke check reads. */
-interface PreviewJobAnswer {
-  state?: string;
-  failedReason?: string;
-  attemptsMade?: number;
-}
-
-/** A small valid dry-run payload (src/worker/payload.ts), with a unique job id. */
-export function smokePayload(now: number): {
-  jobId: string;
-  projectId: string;
-  dryRun: true;
-  priority: 'high';
-  previewRequest: SmokePreviewRequest;
-} {
+/** A small valid dry-run payload (the worker's PreviewPayloadInput), with a unique job id. */
+export function smokePayload(now: number): PreviewPayloadInput & { dryRun: true } {
   const stamp = new Date(now).toISOString().replace(/[-:]/g, '').replace(/\..*$/, '');
   return {
     jobId: `smoke-${stamp}-${randomBytes(4).toString('hex')}`,
@@ -70,7 +54,7 @@ export async function checkSmokeJob(
   if (opts.token) {
     headers.Authorization = bearer(opts.token);
     // The API server's pod proxy strips Authorization; the worker also accepts this header.
-    headers['X-Preview-Api-Token'] = opts.token;
+    headers[API_TOKEN_HEADER] = opts.token;
   }
   const sleep = opts.sleep ?? pause;
   const started = performance.now();

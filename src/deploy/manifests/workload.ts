@@ -16,6 +16,7 @@ import type {
   V1ServiceAccount,
   V2HorizontalPodAutoscaler,
 } from '@kubernetes/client-node';
+import { WORKER_PATH } from '../../contract/http.js';
 import { type AlertRuleGroup, buildAlertRuleGroups } from './alerts.js';
 import type { Environment } from './environment.js';
 import {
@@ -225,19 +226,19 @@ export function buildDeployment(
               },
               // Up to 60s to start (Redis connection, fonts); liveness only takes over afterwards.
               startupProbe: {
-                httpGet: { path: '/livez', port: HTTP_PORT_NAME },
+                httpGet: { path: WORKER_PATH.livez, port: HTTP_PORT_NAME },
                 periodSeconds: 2,
                 timeoutSeconds: 2,
                 failureThreshold: 30,
               },
               livenessProbe: {
-                httpGet: { path: '/livez', port: HTTP_PORT_NAME },
+                httpGet: { path: WORKER_PATH.livez, port: HTTP_PORT_NAME },
                 periodSeconds: 10,
                 timeoutSeconds: 3,
                 failureThreshold: 3,
               },
               readinessProbe: {
-                httpGet: { path: '/readyz', port: HTTP_PORT_NAME },
+                httpGet: { path: WORKER_PATH.readyz, port: HTTP_PORT_NAME },
                 periodSeconds: 5,
                 timeoutSeconds: 3,
                 failureThreshold: 2,
@@ -377,7 +378,7 @@ export function buildServiceMonitor(env: Environment, labels: Record<string, str
     spec: {
       selector: { matchLabels: selectorLabels(env) },
       namespaceSelector: { matchNames: [env.namespace] },
-      endpoints: [{ port: HTTP_PORT_NAME, path: '/metrics', interval: '30s', scrapeTimeout: '10s' }],
+      endpoints: [{ port: HTTP_PORT_NAME, path: WORKER_PATH.metrics, interval: '30s', scrapeTimeout: '10s' }],
     },
   };
 }

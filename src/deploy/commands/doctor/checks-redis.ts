@@ -3,7 +3,7 @@
  * /v1/queue reports it (from a local worker with --url, else through the pod proxy of a ready pod).
  */
 import type { V1ObjectMeta, V1Pod } from '@kubernetes/client-node';
-import { bearer, WORKER_PATH } from '../../../contract/http.js';
+import { API_TOKEN_HEADER, bearer, WORKER_PATH } from '../../../contract/http.js';
 import type { KubeClients } from '../../kube/client.js';
 import { statusMessageOf } from '../../kube/errors.js';
 import { podProxyRequest } from '../../kube/pod-proxy.js';
@@ -153,7 +153,7 @@ async function fromPod(
       pod,
       port: HTTP_PORT,
       path: WORKER_PATH.queue,
-      headers: token ? { 'X-Preview-Api-Token': token } : {},
+      headers: token ? { [API_TOKEN_HEADER]: token } : {},
     });
     const source = `pod ${pod}`;
     if (res.statusCode === 401) {
