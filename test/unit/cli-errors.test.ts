@@ -7,13 +7,8 @@ import {
   ExitCode,
   NamespaceNotFoundError,
 } from '../../src/deploy/errors.js';
-import {
-  describePath,
-  isRetryable,
-  KubeApiError,
-  mapKubeError,
-  withRetry,
-} from '../../src/deploy/kube/errors.js';
+import { isRetryable, KubeApiError, mapKubeError, withRetry } from '../../src/deploy/kube/errors.js';
+import { describePath } from '../../src/deploy/kube/resources/paths.js';
 
 const target = { server: 'https://api.prod.example:6443', context: 'prod-admin' };
 const req = describePath('GET', '/api/v1/namespaces/production/pods');

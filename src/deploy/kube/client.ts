@@ -18,7 +18,6 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import { ConfigError } from '../errors.js';
 import {
   DEFAULT_RETRY,
-  describePath,
   isRetryable,
   KubeApiError,
   mapKubeError,
@@ -26,6 +25,7 @@ import {
   withRetry,
 } from './errors.js';
 import { type KubeClientOptions, type ResolvedKubeConfig, resolveKubeConfig } from './kubeconfig.js';
+import { describePath } from './resources/paths.js';
 
 /**
  * node:https (with tls and crypto), loaded on first use: a plain-http API server (a local proxy such

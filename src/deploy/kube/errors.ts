@@ -13,6 +13,7 @@ import {
   NamespaceNotFoundError,
 } from '../errors.js';
 import { sleep } from '../util/sleep.js';
+import { type RequestDescription, verbFor } from './resources/paths.js';
 
 /** A Kubernetes `Status` object (the body of every API error). */
 export interface KubeStatus {
@@ -27,16 +28,6 @@ export interface KubeStatus {
     kind?: string;
     causes?: Array<{ message?: string; field?: string }>;
   };
-}
-
-/** What a request was, so a 403 can name the verb and resource. */
-export interface RequestDescription {
-  method: string;
-  path: string;
-  verb?: string;
-  resource?: string;
-  namespace?: string;
-  name?: string;
 }
 
 /** The API server answered with a non-2xx status. */
@@ -261,49 +252,6 @@ export function mapKubeError(
     return new NamespaceNotFoundError(body.details.name ?? req.namespace ?? '?', { cause: err });
   }
   return err instanceof Error ? err : new Error(String(err));
-}
-
-/** The RBAC verb of an HTTP method. */
-export function verbFor(method: string, named: boolean, watch = false): string {
-  switch (method.toUpperCase()) {
-    case 'GET':
-    case 'HEAD':
-      return watch ? 'watch' : named ? 'get' : 'list';
-    case 'POST':
-      return 'create';
-    case 'PUT':
-      return 'update';
-    case 'PATCH':
-      return 'patch';
-    case 'DELETE':
-      return named ? 'delete' : 'deletecollection';
-    default:
-      return method.toLowerCase();
-  }
-}
-
-/**
- * Split an API path into namespace, resource (with subresource, as RBAC names it: `pods/log`,
- * `pods/proxy`) and name. `/api/v1/namespaces/ns/pods/p/proxy/metrics` → pods/proxy, ns, p.
- */
-export function describePath(method: string, path: string): RequestDescription {
-  const clean = path.split('?')[0];
-  const parts = clean.split('/').filter(Boolean);
-  // /api/v1/... or /apis/group/version/...
-  let i = parts[0] === 'api' ? 2 : parts[0] === 'apis' ? 3 : parts.length;
-  const group = parts[0] === 'apis' ? parts[1] : '';
-  let namespace: string | undefined;
-  if (parts[i] === 'namespaces' && parts.length > i + 2) {
-    namespace = parts[i + 1];
-    i += 2;
-  }
-  const plural = parts[i];
-  const name = parts[i + 1];
-  const sub = parts[i + 2];
-  if (plural === 'namespaces' && name && !sub) namespace = name;
-  const resource = `${plural ?? ''}${group ? `.${group}` : ''}${sub ? `/${sub}` : ''}`;
-  const watch = /[?&]watch=(1|true)\b/.test(path);
-  return { method, path, namespace, name, resource, verb: verbFor(method, Boolean(name), watch) };
 }
 
 export interface RetryPolicy {

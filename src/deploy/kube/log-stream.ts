@@ -10,8 +10,8 @@
  */
 import { StringDecoder } from 'node:string_decoder';
 import type { KubeClients } from './client.js';
-import { describePath, KubeApiError, parseStatusBody } from './errors.js';
-import { objectPath } from './resources/paths.js';
+import { KubeApiError, parseStatusBody } from './errors.js';
+import { describePath, objectPath } from './resources/paths.js';
 
 export interface StreamEnd {
   reason: 'eof' | 'error' | 'aborted';
