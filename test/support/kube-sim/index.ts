@@ -27,7 +27,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { stringify as toYaml } from 'yaml';
 import { Api } from './api.js';
 import { type BehaviorKind, type ImageBehavior, normalizeBehavior } from './behaviors.js';
-import { Controllers, deploymentComplete, NODE_NAMES, nodeIp, REVISION } from './controller.js';
+import { Controllers, deploymentComplete, NODE_NAMES, nodeIp, REVISION } from './controller/index.js';
 import { type EventInput, EventRecorder } from './events.js';
 import {
   LogBook,
@@ -44,7 +44,7 @@ import type { KObj } from './status.js';
 import { Store, specPart } from './store.js';
 
 export type { BehaviorKind, ImageBehavior } from './behaviors.js';
-export { deploymentComplete, REVISION } from './controller.js';
+export { deploymentComplete, REVISION } from './controller/index.js';
 export type { EventInput } from './events.js';
 export type { LogGenerator, LogGeneratorOptions, LogLine } from './logs.js';
 export { workerLogGenerator } from './logs.js';
