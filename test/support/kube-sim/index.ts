@@ -39,7 +39,13 @@ import {
 import { deepEqual } from './patch.js';
 import { findResource, resolveResource } from './resources.js';
 import { parseLabelSelector } from './selectors.js';
-import { type ContainerUsage, type DenyRule, type FaultRule, type ServerState, SimServer } from './server.js';
+import {
+  type ContainerUsage,
+  type DenyRule,
+  type FaultRule,
+  type ServerState,
+  SimServer,
+} from './server/index.js';
 import type { KObj } from './status.js';
 import { Store, specPart } from './store.js';
 
@@ -48,7 +54,7 @@ export { deploymentComplete, REVISION } from './controller/index.js';
 export type { EventInput } from './events.js';
 export type { LogGenerator, LogGeneratorOptions, LogLine } from './logs.js';
 export { workerLogGenerator } from './logs.js';
-export type { ContainerUsage, DenyRule, FaultRule } from './server.js';
+export type { ContainerUsage, DenyRule, FaultRule } from './server/index.js';
 export type { Json, KObj } from './status.js';
 
 /** Options of {@link startKubeSim}. */
