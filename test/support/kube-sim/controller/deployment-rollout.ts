@@ -4,7 +4,7 @@
  * Deployment's revision annotation follow it, and scale ReplicaSets per strategy (RollingUpdate
  * within maxSurge / maxUnavailable, Recreate, or only spec.replicas while paused).
  */
-import { podTemplateHash } from '../api.js';
+import { podTemplateHash } from '../defaults.js';
 import { clone } from '../patch.js';
 import type { KObj } from '../status.js';
 import { num, R } from './context.js';

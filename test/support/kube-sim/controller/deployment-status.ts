@@ -3,7 +3,7 @@
  * status` reads (Available; Progressing with ReplicaSetUpdated, NewReplicaSetAvailable,
  * ProgressDeadlineExceeded, DeploymentPaused/Resumed), then revisionHistoryLimit pruning.
  */
-import { templatesEqual } from '../api.js';
+import { templatesEqual } from '../defaults.js';
 import { clone, deepEqual } from '../patch.js';
 import type { KObj } from '../status.js';
 import { num, R } from './context.js';

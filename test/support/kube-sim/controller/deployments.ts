@@ -3,7 +3,7 @@
  * deployment-status.ts), and the progress-deadline timers that re-run the loop when a stuck
  * rollout's deadline passes.
  */
-import { templatesEqual } from '../api.js';
+import { templatesEqual } from '../defaults.js';
 import type { KObj } from '../status.js';
 import { type ControllerContext, intOrPercent, num, ownedBy, R } from './context.js';
 import {

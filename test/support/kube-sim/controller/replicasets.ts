@@ -3,7 +3,7 @@
  * and unready pods go first on a scale-down), and writes the status counts, with availability
  * after minReadySeconds.
  */
-import { defaultPodSpec } from '../api.js';
+import { defaultPodSpec } from '../defaults.js';
 import { clone, deepEqual } from '../patch.js';
 import type { KObj } from '../status.js';
 import { randomSuffix } from '../store.js';
