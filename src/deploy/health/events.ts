@@ -31,8 +31,21 @@ export function eventTime(e: WarningEvent): number {
 }
 
 /**
+ * Whether a pod name is one the Deployment's ReplicaSets give their pods: `<replicaset>-<5>`, where
+ * the ReplicaSet is `<deployment>-<pod-template-hash>`. A pod of another Deployment whose name only
+ * starts the same (`preview-worker-canary-…` beside `preview-worker`) is not one.
+ */
+function isPodNameOf(name: string, deployment: string, rsNames: Set<string | undefined>): boolean {
+  const cut = name.lastIndexOf('-');
+  if (cut < 0 || name.length - cut - 1 !== 5) return false;
+  const rs = name.slice(0, cut);
+  if (rsNames.has(rs)) return true;
+  return rs.startsWith(`${deployment}-`) && /^[a-z0-9]{1,10}$/.test(rs.slice(deployment.length + 1));
+}
+
+/**
  * The events since `since` about the Deployment, the ReplicaSets it owns and its pods (those
- * listed, and any pod named after the Deployment: pods already gone).
+ * listed, and pods already gone whose name is that of one of its ReplicaSets' pods).
  */
 export function workloadEvents(
   events: WarningEvent[],
@@ -55,7 +68,7 @@ export function workloadEvents(
     return (
       (o.kind === 'Deployment' && o.name === deployment) ||
       (o.kind === 'ReplicaSet' && rsNames.has(o.name)) ||
-      (o.kind === 'Pod' && (podNames.has(o.name) || String(o.name).startsWith(`${deployment}-`)))
+      (o.kind === 'Pod' && (podNames.has(o.name) || isPodNameOf(String(o.name), deployment, rsNames)))
     );
   });
 }
