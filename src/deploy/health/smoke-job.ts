@@ -100,12 +100,16 @@ export async function checkSmokeJob(
       last = `poll failed: ${describeFailure(err)}`;
     }
     if (res && res.statusCode === 200) {
-      let body: PreviewJobAnswer;
+      let parsed: unknown;
       try {
-        body = JSON.parse(res.body) as PreviewJobAnswer;
+        parsed = JSON.parse(res.body);
       } catch {
         return fail(`GET ${previews}/${payload.jobId} returned invalid JSON: ${shortBody(res.body)}`);
       }
+      if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+        return fail(`GET ${previews}/${payload.jobId} returned no job object: ${shortBody(res.body)}`);
+      }
+      const body = parsed as PreviewJobAnswer;
       last = body.state ?? 'unknown';
       opts.progress?.update(`smoke: ${payload.jobId} is ${last}`);
       if (body.state === 'completed') {
