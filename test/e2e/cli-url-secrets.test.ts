@@ -114,6 +114,16 @@ describe('secrets in URLs are never printed; Prometheus auth (built CLI)', () =>
     }
   });
 
+  it('doctor --url with a password in it: the URL is masked in the evidence, also with -v', async () => {
+    for (const extra of [['-o', 'json'], ['-v']]) {
+      const r = await runCli(['doctor', '-n', NS, '--url', `http://ops:${SECRET}@127.0.0.1:1`, ...extra], {
+        kubeconfig: sim.kubeconfigPath,
+      });
+      assertNoSecret(r, `doctor --url ${extra.join(' ')}`);
+      assert.match(r.stdout, /http:\/\/\*\*\*@127\.0\.0\.1:1\/v1\/queue/);
+    }
+  });
+
   it("doctor's pull-secret fix reads the token with read -rs, never GHCR_TOKEN=... on the command line", async () => {
     const r = await runCli(['doctor', '-n', NS, '-o', 'json'], { kubeconfig: sim.kubeconfigPath });
     const c = parseJsonOutput<DoctorJson>(r).checks.find((x) => x.name === 'image pull secret');
