@@ -39,6 +39,8 @@ interface Follower {
   waitFor(re: RegExp, what: string, stream?: 'stdout' | 'stderr'): Promise<void>;
   /** Ctrl-C, and the exit code. */
   interrupt(): Promise<number | null>;
+  /** The exit code, once the command ends by itself. */
+  exited(): Promise<number | null>;
   kill(): void;
 }
 
@@ -73,6 +75,7 @@ function startFollow(args: string[]): Follower {
       child.kill('SIGINT');
       return exited;
     },
+    exited: () => exited,
     kill() {
       if (child.exitCode === null) child.kill('SIGKILL');
     },
@@ -563,3 +566,97 @@ describe('mobius-deploy logs (built CLI against kube-sim)', () => {
     }
   });
 });
+
+describe('mobius-deploy logs -f when the API server goes away (built CLI against kube-sim)', () => {
+  let sim: KubeSim | undefined;
+  before(() => ensureBuilt());
+  after(async () => {
+    await sim?.close();
+  });
+
+  const seed = async (s: KubeSim) => {
+    await s.seedDeployment({ namespace: NS, name: 'preview-worker', replicas: 2 });
+    s.podsOf(NS, 'preview-worker').forEach((p, i) => {
+      s.setPodLogs(NS, p.metadata.name as string, podLines(i));
+    });
+    return s
+      .podsOf(NS, 'preview-worker')
+      .map((p) => p.metadata.name as string)
+      .sort();
+  };
+
+  it('gives up after --give-up-after with exit 5 and says since when, one note when lost instead of one per retry', async () => {
+    sim = await startKubeSim();
+    const pods = await seed(sim);
+    const f = startFollow([
+      'logs',
+      '-n',
+      NS,
+      '-f',
+      '--tail',
+      '1',
+      '--give-up-after',
+      '4s',
+      '--kubeconfig',
+      sim.kubeconfigPath,
+    ]);
+    try {
+      for (const p of pods) await f.waitFor(new RegExp(`^${p} \\| plain line`, 'm'), `the tail line of ${p}`);
+      await sim.close();
+      const code = await f.exited();
+      assert.equal(code, 5, f.err());
+      const err = f.err();
+      const lost = err.match(
+        /note: lost the connection to the Kubernetes API at http:\/\/127\.0\.0\.1:\d+ \(connection refused\) at \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ; retrying with backoff, giving up after 4s \(--give-up-after\)/g,
+      );
+      assert.equal(lost?.length, 1, err);
+      assert.match(
+        err,
+        /Gave up following the logs: the Kubernetes API at http:\/\/127\.0\.0\.1:\d+ has been unreachable since \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ \(4s; connection refused\)\./,
+      );
+      assert.match(err, /--give-up-after sets how long/);
+      // No note per failed reconnect: at most the cuts of the open streams, the loss, and the error.
+      const noteLines = err.split('\n').filter((l) => l.startsWith('note: '));
+      assert.ok(noteLines.length <= pods.length + 2, noteLines.join('\n'));
+      assert.doesNotMatch(err, /\n\s+at /, 'no stack trace');
+    } finally {
+      f.kill();
+      sim = undefined;
+    }
+  });
+
+  it('says when the API answers again and keeps following', async () => {
+    const first = await startKubeSim();
+    sim = first;
+    await seed(first);
+    const f = startFollow(['logs', '-n', NS, '-f', '--tail', '1', '--kubeconfig', first.kubeconfigPath]);
+    try {
+      await f.waitFor(/plain line/, 'a tail line');
+      await first.close();
+      await f.waitFor(/note: lost the connection to the Kubernetes API/, 'the lost note', 'stderr');
+      // The API server comes back at the same address (a fresh one, as after a restart).
+      sim = await startKubeSim({ port: first.port, token: first.token });
+      const pods = await seed(sim);
+      await f.waitFor(
+        /note: the Kubernetes API at http:\/\/127\.0\.0\.1:\d+ answers again after \d+s/,
+        'the back note',
+        'stderr',
+      );
+      await appendUntilFollowedBy(sim, f, pods[0] as string, 'after the API came back', Date.now() + 20_000);
+      assert.equal(await f.interrupt(), 0, f.err());
+      assert.equal(f.err().match(/lost the connection/g)?.length, 1, f.err());
+    } finally {
+      f.kill();
+    }
+  });
+});
+
+/** Appends `text` to `pod`'s log on `s` until the follower prints it (it may reconnect first). */
+async function appendUntilFollowedBy(s: KubeSim, f: Follower, pod: string, text: string, deadline: number) {
+  const re = new RegExp(`^${pod} \\| ${text}$`, 'm');
+  while (!re.test(f.out())) {
+    if (Date.now() > deadline) throw new Error(`${pod} was not followed\n${f.out()}\n${f.err()}`);
+    s.appendPodLog(NS, pod, [text]);
+    await new Promise((r) => setTimeout(r, 300));
+  }
+}

@@ -18,6 +18,7 @@ import { type Colors, createColors, shouldUseColor } from '../output/color.js';
 import { formatJson, formatYaml } from '../output/format.js';
 import type { CliIO } from '../output/io.js';
 import { createProgressReporter, type ProgressReporter } from '../output/progress.js';
+import { redactUrl } from '../output/redact-url.js';
 import { type GlobalOptions, type RawGlobalOptions, resolveGlobalOptions } from './global-options.js';
 
 /** Per-invocation state, attached to the root program by main(). */
@@ -171,7 +172,7 @@ export function reportError(io: CliIO, err: unknown, verbose: boolean): number {
     if (verbose) writeDetails(io, err);
     return err.exitCode;
   }
-  const message = err instanceof Error ? err.message : String(err);
+  const message = redactUrl(err instanceof Error ? err.message : String(err));
   io.stderr.write(`${red('Error:')} ${message}\n`);
   if (verbose) writeDetails(io, err);
   else io.stderr.write('(unexpected error; run with -v for details)\n');
@@ -181,8 +182,10 @@ export function reportError(io: CliIO, err: unknown, verbose: boolean): number {
 function writeDetails(io: CliIO, err: unknown): void {
   let e: unknown = err;
   for (let depth = 0; e && depth < 5; depth++) {
-    if (e instanceof Error) io.stderr.write(`${depth === 0 ? '' : 'Caused by: '}${e.stack ?? e.message}\n`);
-    else io.stderr.write(`Caused by: ${String(e)}\n`);
+    // Library messages may quote a URL with its credentials (fetch does): masked like all output.
+    if (e instanceof Error)
+      io.stderr.write(`${depth === 0 ? '' : 'Caused by: '}${redactUrl(e.stack ?? e.message)}\n`);
+    else io.stderr.write(`Caused by: ${redactUrl(String(e))}\n`);
     e = e instanceof Error ? e.cause : undefined;
   }
 }

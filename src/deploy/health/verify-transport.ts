@@ -4,6 +4,7 @@
  */
 import type { KubeClients } from '../kube/client.js';
 import { podProxyRequest } from '../kube/pod-proxy.js';
+import { redactUrl } from '../output/redact-url.js';
 import type { WorkerEndpoint } from './verify-types.js';
 
 /** A worker reached through the API server's pod proxy. */
@@ -31,16 +32,29 @@ export function podProxyEndpoint(
   };
 }
 
-/** A worker reached directly by URL (fetch). */
+/**
+ * A worker reached directly by URL (fetch). A user and password in the URL are sent as basic auth
+ * (fetch refuses a URL that carries them) and never appear in the label.
+ */
 export function urlEndpoint(baseUrl: string): WorkerEndpoint {
-  const base = baseUrl.replace(/\/+$/, '');
+  const url = new URL(baseUrl);
+  const basic =
+    url.username || url.password
+      ? `Basic ${Buffer.from(`${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`).toString('base64')}`
+      : undefined;
+  url.username = '';
+  url.password = '';
+  const base = url.toString().replace(/\/+$/, '');
   return {
-    label: base,
+    label: redactUrl(base),
     async request(method, path, opts) {
       const started = performance.now();
       const res = await fetch(base + path, {
         method,
-        headers: opts.headers,
+        headers:
+          basic && !Object.keys(opts.headers ?? {}).some((k) => k.toLowerCase() === 'authorization')
+            ? { authorization: basic, ...opts.headers }
+            : opts.headers,
         body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
         signal: AbortSignal.timeout(opts.timeoutMs),
       });

@@ -20,6 +20,7 @@ import type { KubeClients } from '../kube/client.js';
 import { DEFAULT_DEPLOYMENT, findDeployment } from '../kube/find-deployment.js';
 import { classifyPodHealth } from '../kube/pod-health.js';
 import { labelSelectorToString } from '../kube/rollout.js';
+import { redactUrl } from '../output/redact-url.js';
 import { checkSmokeJob, SMOKE_CHECK } from './smoke-job.js';
 import { checkHealthEndpoints, checkMetricsEndpoint } from './verify-endpoints.js';
 import { checkServiceEndpoints } from './verify-service-endpoints.js';
@@ -181,7 +182,9 @@ export async function runVerifyUrl(opts: VerifyUrlOptions): Promise<VerifyResult
     url = new URL(opts.url);
     if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('not http(s)');
   } catch {
-    throw new ConfigError(`--url ${opts.url} is not an http(s) URL (for example http://localhost:3000).`);
+    throw new ConfigError(
+      `--url ${redactUrl(opts.url)} is not an http(s) URL (for example http://localhost:3000).`,
+    );
   }
   const endpoint = urlEndpoint(url.toString());
   const timeoutMs = opts.timeoutMs ?? 5000;

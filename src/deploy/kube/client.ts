@@ -16,6 +16,7 @@ import * as http from 'node:http';
 import type * as https from 'node:https';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { ConfigError } from '../errors.js';
+import { redactUrl } from '../output/redact-url.js';
 import {
   DEFAULT_RETRY,
   isRetryable,
@@ -75,7 +76,7 @@ export class KubeClients {
       this.server = new URL(config.cluster.server);
     } catch {
       throw new ConfigError(
-        `Cluster "${config.cluster.name}" has an invalid server URL: ${config.cluster.server}`,
+        `Cluster "${config.cluster.name}" has an invalid server URL: ${redactUrl(config.cluster.server)}`,
       );
     }
     const u = config.user;
@@ -85,7 +86,10 @@ export class KubeClients {
 
   /** Context name and server, for messages. */
   get target(): { server: string; context: string } {
-    return { server: this.config.cluster.server.replace(/\/+$/, ''), context: this.config.currentContext };
+    return {
+      server: redactUrl(this.config.cluster.server.replace(/\/+$/, '')),
+      context: this.config.currentContext,
+    };
   }
 
   /** @kubernetes/client-node, loaded on first use. */

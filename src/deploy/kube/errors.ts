@@ -12,6 +12,7 @@ import {
   isCliError,
   NamespaceNotFoundError,
 } from '../errors.js';
+import { redactUrl } from '../output/redact-url.js';
 import { sleep } from '../util/sleep.js';
 import { type RequestDescription, verbFor } from './resources/paths.js';
 
@@ -206,6 +207,7 @@ export function mapKubeError(
   request?: Partial<RequestDescription>,
 ): Error {
   if (isCliError(err)) return err;
+  target = { ...target, server: redactUrl(target.server) };
   const status = httpStatusOf(err);
   if (status === undefined) {
     const code = networkErrorCode(err);

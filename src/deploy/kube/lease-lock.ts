@@ -94,6 +94,19 @@ export interface AcquiredLock {
   /** Stops renewing and deletes the lease if we still hold it. Safe to call twice. */
   release(): Promise<void>;
   readonly lost: boolean;
+  /** The lease as we last wrote it: who holds it and until when (for a message when we cannot release it). */
+  state(): LockState;
+}
+
+/** What the Lease says, as last written by its holder. */
+export interface LockState {
+  namespace: string;
+  name: string;
+  holderIdentity: string;
+  renewedAt: Date;
+  leaseDurationSeconds: number;
+  /** renewedAt + leaseDurationSeconds: after this the next deploy or rollback takes the lock over. */
+  expiresAt: Date;
 }
 
 function toDate(value: unknown): Date | undefined {
@@ -228,6 +241,18 @@ export async function acquireDeployLock(api: LeaseApi, options: LeaseLockOptions
     tookOverFrom,
     get lost() {
       return lost;
+    },
+    state() {
+      const renewedAt = toDate(current.spec?.renewTime) ?? acquiredAt;
+      const leaseDurationSeconds = current.spec?.leaseDurationSeconds ?? duration;
+      return {
+        namespace,
+        name,
+        holderIdentity,
+        renewedAt,
+        leaseDurationSeconds,
+        expiresAt: new Date(renewedAt.getTime() + leaseDurationSeconds * 1000),
+      };
     },
     renew: () => {
       renewing = renewOnce();

@@ -3,7 +3,9 @@
  * instant queries (`/api/v1/query`) and range queries (`/api/v1/query_range`), with a timeout and
  * errors that say what to fix. Uses the global fetch (Node 20); no dependencies.
  */
-import { ClusterUnreachableError, ConfigError } from '../errors.js';
+import { ClusterUnreachableError } from '../errors.js';
+import { redactUrl } from '../output/redact-url.js';
+import { type PrometheusAuth, prometheusEndpoint } from './prometheus-auth.js';
 
 export interface PromSample {
   metric: Record<string, string>;
@@ -17,7 +19,10 @@ export interface PromSeries {
 }
 
 export interface PrometheusClientOptions {
+  /** May carry user and password (sent as basic auth unless `auth` is given; never printed). */
   baseUrl: string;
+  /** From --prometheus-token-file or the environment (prometheus-auth.ts). */
+  auth?: PrometheusAuth;
   timeoutMs?: number;
   fetch?: typeof fetch;
 }
@@ -34,23 +39,18 @@ export class PrometheusQueryError extends Error {
 }
 
 export class PrometheusClient {
+  /** The base URL without credentials, safe to print. */
   readonly baseUrl: string;
+  private readonly url: string;
+  private readonly headers: Record<string, string>;
   private readonly timeoutMs: number;
   private readonly fetchImpl: typeof fetch;
 
   constructor(options: PrometheusClientOptions) {
-    let url: URL;
-    try {
-      url = new URL(options.baseUrl);
-    } catch {
-      throw new ConfigError(`--prometheus-url "${options.baseUrl}" is not a URL`, {
-        hint: 'Give the Prometheus base URL, for example http://prometheus.monitoring:9090',
-      });
-    }
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-      throw new ConfigError(`--prometheus-url must be http or https (got ${url.protocol})`);
-    }
-    this.baseUrl = url.toString().replace(/\/+$/, '');
+    const endpoint = prometheusEndpoint(options.baseUrl, options.auth);
+    this.url = endpoint.url;
+    this.baseUrl = endpoint.display;
+    this.headers = endpoint.headers;
     this.timeoutMs = options.timeoutMs ?? 15_000;
     this.fetchImpl = options.fetch ?? fetch;
   }
@@ -59,15 +59,19 @@ export class PrometheusClient {
     const body = new URLSearchParams(params);
     let res: Response;
     try {
-      res = await this.fetchImpl(`${this.baseUrl}${path}`, {
+      res = await this.fetchImpl(`${this.url}${path}`, {
         method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+        headers: {
+          ...this.headers,
+          'content-type': 'application/x-www-form-urlencoded',
+          accept: 'application/json',
+        },
         body,
         signal: AbortSignal.timeout(this.timeoutMs),
       });
     } catch (err) {
       throw new ClusterUnreachableError(
-        `Prometheus at ${this.baseUrl} cannot be reached (${(err as Error).message})`,
+        `Prometheus at ${this.baseUrl} cannot be reached (${redactUrl((err as Error).message)})`,
         {
           hint: 'Check --prometheus-url (port-forward: kubectl port-forward svc/prometheus 9090)',
           cause: err,
@@ -81,13 +85,20 @@ export class PrometheusClient {
     } catch {
       /* not JSON: handled below */
     }
+    if (res.status === 401 || res.status === 403)
+      throw new ClusterUnreachableError(
+        `Prometheus at ${this.baseUrl} refused the request (HTTP ${res.status}${this.headers.authorization ? ': the credentials were rejected' : ': it needs credentials'}).`,
+        {
+          hint: 'Give a bearer token with --prometheus-token-file FILE or $PROMETHEUS_TOKEN, or basic auth with $PROMETHEUS_USERNAME and $PROMETHEUS_PASSWORD.',
+        },
+      );
     if (parsed?.status !== 'success') {
       const why = parsed?.error ?? `HTTP ${res.status} ${text.slice(0, 200)}`;
       if (res.status === 404 && !parsed)
         throw new ClusterUnreachableError(`${this.baseUrl}${path} is not a Prometheus API (HTTP 404)`, {
           hint: 'Give the Prometheus base URL without /api/v1',
         });
-      throw new PrometheusQueryError(`Prometheus query failed: ${why}`);
+      throw new PrometheusQueryError(`Prometheus query failed: ${redactUrl(why)}`);
     }
     return parsed.data;
   }

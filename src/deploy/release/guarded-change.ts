@@ -3,7 +3,7 @@
  * write an in_progress record, run the change, wait for the rollout and verify, and complete the
  * record whatever happens (also on SIGINT). Used by deploy and rollback; nothing here prints.
  */
-import { ActionRequiredError, UsageError } from '../errors.js';
+import { ActionRequiredError, ClusterUnreachableError, UsageError } from '../errors.js';
 import {
   type AcquiredLock,
   acquireDeployLock,
@@ -11,7 +11,12 @@ import {
   type LockHolder,
   lockHolderIdentity,
 } from '../kube/lease-lock.js';
-import { describeProgress, type RolloutOutcome, waitForRollout } from '../kube/rollout-watch.js';
+import {
+  describeProgress,
+  type RolloutOutcome,
+  type RolloutProgress,
+  waitForRollout,
+} from '../kube/rollout-watch.js';
 import {
   DEFAULT_HISTORY_MAX,
   type DeploymentRecord,
@@ -20,6 +25,12 @@ import {
   type VerifySummary,
 } from '../ledger/index.js';
 import type { DeployEnvironment, LockSettings, VerifyCheckLike, WatchSettings } from './environment.js';
+import { ChangeInterruptedError } from './interrupted.js';
+
+/** The last rollout state waitAndVerify saw for a record: how far it got, if the API goes away. */
+const lastProgress = new WeakMap<DeploymentRecord, RolloutProgress>();
+/** The step a record's change is in (a phase, or waitAndVerify's rollout and verify), for the same message. */
+const stepOf = new WeakMap<DeploymentRecord, string>();
 
 export function summarizeVerify(
   result: { passed: boolean; checks: VerifyCheckLike[] },
@@ -98,6 +109,7 @@ export async function runWithLockAndRecord<T>(
     result: 'in_progress',
   };
   const phase: PhaseRunner = async (name, fn) => {
+    stepOf.set(record, name);
     const t0 = now();
     try {
       return await fn();
@@ -155,6 +167,9 @@ export async function runWithLockAndRecord<T>(
   );
 
   let created = false;
+  let interruption: { cause: ClusterUnreachableError; recordSaved: boolean } | undefined;
+  let caught: unknown;
+  let released = false;
   let removeSignals: (() => void) | undefined;
   const save = async () => {
     if (!created) return;
@@ -214,14 +229,26 @@ export async function runWithLockAndRecord<T>(
         created = false;
         throw err;
       }
+      const apiGone = err instanceof ClusterUnreachableError && !(err instanceof ChangeInterruptedError);
       record.result = 'failed';
+      if (apiGone) {
+        // The outcome in the cluster is unknown; closed like an interrupt when the ledger can be written.
+        record.failureClass = 'Interrupted';
+        record.failureMessage = `the Kubernetes API became unreachable${stepOf.has(record) ? ` during ${stepOf.get(record)}` : ''}; the outcome in the cluster is unknown (${err.message})`;
+      }
       record.failureClass ??= spec.kind === 'rollback' ? 'RollbackFailed' : 'ApplyFailed';
       record.failureMessage ??= err instanceof Error ? err.message : String(err);
       finishRecord(record, now());
-      await save().catch(() => undefined);
-      await notifyFinished();
+      const saved = await save().then(
+        () => true,
+        () => false,
+      );
+      if (!apiGone) await notifyFinished();
+      if (apiGone) interruption = { cause: err, recordSaved: saved };
       throw err;
     }
+  } catch (err) {
+    caught = err;
   } finally {
     removeSignals?.();
     try {
@@ -229,8 +256,32 @@ export async function runWithLockAndRecord<T>(
     } catch {
       // retention is housekeeping; it never fails a deploy
     }
-    await lock.release().catch(() => undefined);
+    released = await lock.release().then(
+      () => true,
+      () => false,
+    );
   }
+  // Only a failure gets here (success returned above).
+  if (interruption && caught === interruption.cause) {
+    // The same failure, said with what was in flight, the record and the lock.
+    throw new ChangeInterruptedError(
+      {
+        kind: spec.kind,
+        namespace: spec.namespace,
+        deployment: spec.deployment,
+        recordId: id,
+        image: record.image ?? record.rollback?.toImage,
+        revisionBefore: record.revisionBefore,
+        phase: stepOf.get(record),
+        progress: lastProgress.get(record),
+        recordSaved: interruption.recordSaved,
+        lock: lock.state(),
+        lockReleased: released && !lock.lost,
+      },
+      interruption.cause,
+    );
+  }
+  throw caught;
 }
 
 export interface WaitAndVerifyOutcome {
@@ -250,6 +301,8 @@ export async function waitAndVerify(
 ): Promise<WaitAndVerifyOutcome> {
   const now = env.now ?? Date.now;
   const t0 = now();
+  const prefix = stepOf.get(record) === 'rollback' ? 'rollback ' : '';
+  stepOf.set(record, `${prefix}rollout`);
   const rollout = await waitForRollout(env.kube, {
     namespace: record.namespace,
     deployment,
@@ -258,7 +311,10 @@ export async function waitAndVerify(
     gracePeriodMs: settings.gracePeriodMs,
     logLines: settings.logLines,
     pollIntervalMs: settings.pollIntervalMs,
-    onProgress: (p) => env.progress?.update(describeProgress(p)),
+    onProgress: (p) => {
+      lastProgress.set(record, p);
+      env.progress?.update(describeProgress(p));
+    },
   });
   if (rolloutPhase) record.phases[rolloutPhase] = (record.phases[rolloutPhase] ?? 0) + (now() - t0);
   if (!rollout.ok) {
@@ -269,6 +325,7 @@ export async function waitAndVerify(
     `rolled out revision ${rollout.revision ?? '?'} (${rollout.image ?? 'image unknown'})`,
   );
   const v0 = now();
+  stepOf.set(record, `${prefix}verify`);
   env.progress?.update('verifying');
   const result = await env.verify({
     namespace: record.namespace,

@@ -47,7 +47,8 @@ export async function checkPullSecretAge(
   opts: PullSecretOptions,
 ): Promise<DoctorCheck> {
   const { name, from } = await resolvePullSecretName(kube, ns, opts);
-  const rotate = `GHCR_TOKEN=... mobius-deploy registry-secret rotate -n ${ns} --from-env GHCR_TOKEN --username <user> --name ${name}`;
+  // The token is read without echo and never typed on the command line (shell history).
+  const rotate = `\`read -rs GHCR_TOKEN && export GHCR_TOKEN\`, then \`mobius-deploy registry-secret rotate -n ${ns} --from-env GHCR_TOKEN --username <user> --name ${name}\``;
   const check = 'image pull secret';
   let secret: V1Secret;
   try {

@@ -16,6 +16,7 @@ interface DoctorCommandOptions {
   maxTokenAge?: number;
   maxRdbAge: number;
   prometheusUrl?: string;
+  prometheusTokenFile?: string;
   url?: string;
   apiTokenSecret?: string;
   apiTokenKey?: string;
@@ -47,6 +48,10 @@ export const doctorCommand = {
       )
       .option('--prometheus-url <url>', 'also check that Prometheus answers /-/ready')
       .option(
+        '--prometheus-token-file <file>',
+        'bearer token for --prometheus-url (else $PROMETHEUS_TOKEN, or basic auth from $PROMETHEUS_USERNAME/$PROMETHEUS_PASSWORD)',
+      )
+      .option(
         '--url <url>',
         "read Redis persistence from a local worker's /v1/queue instead of the pod proxy",
       )
@@ -62,7 +67,10 @@ export const doctorCommand = {
         `
 Each check is pass, warn, fail or skip, with evidence and a fix line. Exit 0 when nothing fails
 (warnings allowed), 1 when a check fails. The token for /v1/queue comes from $PREVIEW_API_TOKEN or
-the API token Secret; it is never printed.
+the API token Secret; it is never printed. Prometheus credentials: --prometheus-token-file, else
+$PROMETHEUS_TOKEN (bearer; read -rs PROMETHEUS_TOKEN && export PROMETHEUS_TOKEN), else
+$PROMETHEUS_USERNAME and $PROMETHEUS_PASSWORD (basic auth), else a user and password in the URL;
+credentials in any URL are printed as ***.
 
 -o json: { ok, namespace, context, server, checks: [ {name, status, evidence, fix?} ],
   permissions: [ {apiGroup, resource, verb, resourceName?, allowed, reason?, why} ], summary }
@@ -70,13 +78,16 @@ the API token Secret; it is never printed.
 Examples:
   mobius-deploy doctor -e production
   mobius-deploy doctor -n staging --prometheus-url http://127.0.0.1:9090
+  mobius-deploy doctor -e production --prometheus-url https://prometheus.example.com \\
+      --prometheus-token-file ~/.config/mobius/prometheus-token
   mobius-deploy doctor -e production -o json | jq '.checks[] | select(.status != "pass")'`,
       )
       .action(
         runCommand<DoctorCommandOptions>(async (ctx, opts) => {
-          const [{ runDoctor }, { renderDoctor }] = await Promise.all([
+          const [{ runDoctor }, { renderDoctor }, { prometheusAuthFrom }] = await Promise.all([
             import('./run.js'),
             import('./print.js'),
+            import('../../metrics/prometheus-auth.js'),
           ]);
           const environment = ctx.globals.environmentConfig as
             | import('../../manifests/environment.js').Environment
@@ -89,6 +100,9 @@ Examples:
             maxTokenAgeDays: opts.maxTokenAge,
             maxRdbAgeMs: opts.maxRdbAge,
             prometheusUrl: opts.prometheusUrl,
+            prometheusAuth: opts.prometheusUrl
+              ? prometheusAuthFrom({ tokenFile: opts.prometheusTokenFile, env: ctx.io.env })
+              : undefined,
             workerUrl: opts.url,
             apiToken: ctx.io.env.PREVIEW_API_TOKEN || undefined,
             apiTokenSecret: opts.apiTokenSecret,

@@ -11,6 +11,7 @@
  * Each check is in its own checks-*.ts; this file runs them in order and skips what cannot run.
  */
 import { PVC_NAME } from '../../manifests/labels.js';
+import { redactUrl } from '../../output/redact-url.js';
 import { checkClusterReachable, checkKubeconfig, checkMetricsApi, checkNamespace } from './checks-cluster.js';
 import { checkNodeVersion } from './checks-node.js';
 import { checkPermissions } from './checks-permissions.js';
@@ -50,7 +51,21 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorResult> {
   const result = (): DoctorResult => {
     const summary = { pass: 0, warn: 0, fail: 0, skip: 0 };
     for (const c of checks) summary[c.status]++;
-    return { ok: summary.fail === 0, namespace: ns, context, server, checks, permissions, summary };
+    // No URL credential reaches a pass or fix line, whichever check built it.
+    const clean = checks.map((c) => ({
+      ...c,
+      evidence: redactUrl(c.evidence),
+      ...(c.fix !== undefined ? { fix: redactUrl(c.fix) } : {}),
+    }));
+    return {
+      ok: summary.fail === 0,
+      namespace: ns,
+      context,
+      server: server === undefined ? undefined : redactUrl(server),
+      checks: clean,
+      permissions,
+      summary,
+    };
   };
   const skipAll = (reason: string, names: string[]) => {
     for (const name of names) checks.push({ name, status: 'skip', evidence: reason });
@@ -60,7 +75,7 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorResult> {
 
   // Prometheus does not need the cluster: check it wherever it is in the flow (added at the end).
   const prometheus = opts.prometheusUrl
-    ? checkPrometheus(opts.prometheusUrl, opts.fetch ?? fetch)
+    ? checkPrometheus(opts.prometheusUrl, opts.fetch ?? fetch, opts.prometheusAuth)
     : undefined;
 
   const connection = await checkKubeconfig(opts.kube);

@@ -41,6 +41,8 @@ export interface DoctorOptions {
   /** ms (default 24 h). */
   maxRdbAgeMs?: number;
   prometheusUrl?: string;
+  /** Credentials for --prometheus-url from the flag or the environment (metrics/prometheus-auth.ts). */
+  prometheusAuth?: import('../../metrics/prometheus-auth.js').PrometheusAuth;
   /** A local worker's base URL for /v1/queue instead of the pod proxy. */
   workerUrl?: string;
   apiToken?: string;

@@ -6,6 +6,7 @@
  */
 
 import { type Command, InvalidArgumentError } from 'commander';
+import { durationParser } from '../../cli/global-options.js';
 import type { CommandContext } from '../../cli/run-command.js';
 import { runCommand } from '../../cli/run-command.js';
 import { deploymentOption } from '../../cli/shared-options.js';
@@ -28,6 +29,7 @@ export interface LogsCommandOptions {
   raw?: boolean;
   failOnErrors?: boolean;
   top?: number;
+  giveUpAfter?: number;
 }
 
 function parseTail(value: string): number {
@@ -92,6 +94,11 @@ export const logsCommand = {
         '-f, --follow',
         'keep streaming: picks up new pods of a rollout, drops deleted ones, reconnects cut streams; Ctrl-C ends',
       )
+      .option(
+        '--give-up-after <duration>',
+        'with -f: exit 5 once the Kubernetes API has been unreachable this long (30s, 10m, 1h; default 5m)',
+        durationParser('s'),
+      )
       .option('-p, --previous', 'read the last terminated container of each pod (after a crash or restart)')
       .option('--grep <regex>', 'only lines matching this regular expression (JavaScript syntax)', parseRegex)
       .option('--exclude <regex>', 'drop lines matching this regular expression', parseRegex)
@@ -119,14 +126,20 @@ other lines are shown as they are. -o json prints one JSON object per line (NDJS
 With --patterns, -o json|yaml gives {pods, linesMined, templates: [{template, level, count,
 firstSeen, lastSeen, pods: {name: count}, example}], notes}.
 
+With -f, a lost connection to the Kubernetes API is said once, then every so often with how long it
+has been gone (30s after the loss, then at intervals doubling up to 5m), and once when it is back; streams
+reconnect with backoff and resume from each pod's last line. After --give-up-after (default 5m)
+unreachable, logs exits 5 saying since when.
+
 Exit codes: 0 (also when error lines are present, unless --fail-on-errors: then 1), 1 no pods or
 deployment, 2 bad flags (an invalid --grep/--exclude regex too), 5 cluster unreachable or access
-denied (for example RBAC verb get on pods/log).
+denied (for example RBAC verb get on pods/log), or with -f unreachable for --give-up-after.
 
 Examples:
   mobius-deploy logs --namespace production --tail 100
   mobius-deploy logs -n production --level warn --since 1h
   mobius-deploy logs -n production -f --grep 'job (failed|retrying)'
+  mobius-deploy logs -n production -f --give-up-after 30m
   mobius-deploy logs -n production --previous
   mobius-deploy logs -n production --patterns --since 24h --fail-on-errors
   mobius-deploy logs -n production -o json | jq -r 'select(.level=="error") | .msg'`,
@@ -150,6 +163,10 @@ Examples:
           }
           if (opts.top !== undefined && !opts.patterns)
             throw new UsageError('--top applies to --patterns only.');
+          if (opts.giveUpAfter !== undefined && !opts.follow)
+            throw new UsageError('--give-up-after applies to --follow only.');
+          if (opts.giveUpAfter !== undefined && opts.giveUpAfter <= 0)
+            throw new UsageError('--give-up-after must be longer than 0 (for example 30s or 10m).');
           // Default 100 per pod as in the playbook; --patterns reads everything unless told; -1 = all.
           const tail =
             opts.tail === undefined
@@ -217,7 +234,7 @@ Examples:
               try {
                 result = await following.followDeploymentLogs(
                   clients,
-                  { ...request, signal: controller.signal },
+                  { ...request, signal: controller.signal, giveUpAfterMs: opts.giveUpAfter },
                   write,
                   (n) => writeNotes(ctx, [n], renderNote),
                 );

@@ -9,6 +9,7 @@ import { type BackoffPolicy, backoffDelay, httpStatusOf } from '../../kube/error
 import { kubeTimeKey, type PodLogQuery, type StreamEnd, streamPodLog } from '../../kube/log-stream.js';
 import { ERROR_LEVEL, type LogRecord, parseKubeTime, parseLogLine } from '../../patterns/log-record.js';
 import { sleep } from '../../util/sleep.js';
+import type { ApiOutage } from './follow-outage.js';
 import { benignLogError, mapLogError } from './log-errors.js';
 import type { LogLineEvent, LogsNote, LogsRequest } from './types.js';
 
@@ -44,8 +45,10 @@ export interface FollowShared {
   counts: FollowCounts;
   onLine: (event: LogLineEvent) => void;
   note: (n: LogsNote) => void;
-  /** A failure that ends the whole follow (401, 403). */
+  /** A failure that ends the whole follow (401, 403, the API gone past --give-up-after). */
   fail: (err: Error) => void;
+  /** Whether the API can be reached: what is said while it cannot (follow-outage.ts). */
+  outage: ApiOutage;
 }
 
 /**
@@ -71,6 +74,7 @@ export async function followPod(shared: FollowShared, f: PodFollower, initial: b
       query.sinceSeconds = req.sinceSeconds;
     }
     let end: StreamEnd;
+    let unreachable = false;
     try {
       end = await streamPodLog(
         clients,
@@ -91,6 +95,7 @@ export async function followPod(shared: FollowShared, f: PodFollower, initial: b
             f.atLast.add(line);
           }
           attempt = 0;
+          shared.outage.reached();
           counts.linesRead++;
           if (!keep(record)) return;
           counts.linesShown++;
@@ -101,6 +106,7 @@ export async function followPod(shared: FollowShared, f: PodFollower, initial: b
       );
     } catch (err) {
       const benign = benignLogError(err);
+      if (benign !== undefined) shared.outage.reached(); // the API answered
       if (benign === 'gone') break;
       if (benign === 'waiting' || benign === 'no-previous') {
         // Not started yet, or crash-looping between restarts: retry quietly.
@@ -114,6 +120,8 @@ export async function followPod(shared: FollowShared, f: PodFollower, initial: b
         shared.fail(mapLogError(clients, err, req.namespace));
         break;
       }
+      // The API cannot be reached: the outage tracker speaks for every pod; retry quietly.
+      unreachable = shared.outage.failed(err);
       end = { reason: 'error', error: err as Error };
     }
     first = false;
@@ -121,7 +129,7 @@ export async function followPod(shared: FollowShared, f: PodFollower, initial: b
     if (f.terminating && end.reason === 'eof') break;
     const delay = backoffDelay(attempt, backoff);
     attempt++;
-    if (end.reason === 'error') {
+    if (end.reason === 'error' && !unreachable) {
       shared.note({
         kind: 'reconnecting',
         pod: name,

@@ -11,6 +11,7 @@ import { type StreamEnd, watchCollection } from '../../kube/log-stream.js';
 import { collectionPath } from '../../kube/resources/paths.js';
 import { sleep } from '../../util/sleep.js';
 import { makeFilter } from './filter.js';
+import { DEFAULT_GIVE_UP_AFTER_MS, trackApiOutage } from './follow-outage.js';
 import { type FollowShared, followPod, type PodFollower } from './follow-pod.js';
 import {
   byName,
@@ -56,7 +57,14 @@ export async function followDeploymentLogs(
     fatal ??= err;
     stop.abort();
   };
+  const outage = trackApiOutage({
+    server: clients.target.server,
+    giveUpAfterMs: req.giveUpAfterMs ?? DEFAULT_GIVE_UP_AFTER_MS,
+    note,
+    fail,
+  });
   const shared: FollowShared = {
+    outage,
     clients,
     req,
     signal,
@@ -138,6 +146,7 @@ export async function followDeploymentLogs(
           { labelSelector: selector, resourceVersion },
           (ev) => {
             watchAttempt = 0;
+            outage.reached();
             const pod = ev.object;
             const rv = pod?.metadata?.resourceVersion;
             if (ev.type === 'ERROR') {
@@ -173,6 +182,7 @@ export async function followDeploymentLogs(
         fail(clients.mapError(err));
         break;
       } else {
+        outage.failed(err);
         end = { reason: 'error', error: err as Error };
       }
     }
@@ -184,6 +194,7 @@ export async function followDeploymentLogs(
     // Re-list to catch up with whatever happened while the watch was down.
     try {
       const again = await listPods(clients, req.namespace, selector);
+      outage.reached();
       const names = new Set((again.items ?? []).map((p) => p.metadata?.name ?? ''));
       for (const name of [...followers.keys()]) {
         if (!names.has(name)) stopFollower(name, `pod ${name} is gone; no longer following it`);
@@ -196,13 +207,14 @@ export async function followDeploymentLogs(
         fail(clients.mapError(err));
         break;
       }
-      if (end.reason === 'error') {
+      if (!outage.failed(err) && end.reason === 'error') {
         note({ kind: 'stream-error', message: `watching pods failed (${(err as Error).message}); retrying` });
       }
     }
   }
 
   outer?.removeEventListener('abort', onOuterAbort);
+  outage.close();
   stop.abort();
   await Promise.all([...followers.values()].map((f) => f.done));
   if (fatal) throw fatal;

@@ -22,6 +22,8 @@ export interface LogsRequest {
   signal?: AbortSignal;
   /** Reconnect backoff (follow mode). */
   backoff?: BackoffPolicy;
+  /** Follow mode: end with exit 5 once the API has been unreachable this long (default 5 min). */
+  giveUpAfterMs?: number;
 }
 
 export interface LogLineEvent {
@@ -37,7 +39,9 @@ export type LogsNoteKind =
   | 'pod-added'
   | 'pod-deleted'
   | 'reconnecting'
-  | 'stream-error';
+  | 'stream-error'
+  | 'api-unreachable'
+  | 'api-back';
 
 export interface LogsNote {
   kind: LogsNoteKind;

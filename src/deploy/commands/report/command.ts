@@ -15,6 +15,7 @@ export interface ReportCommandOptions {
   failureWindow: number;
   ledgerDir?: string;
   prometheusUrl?: string;
+  prometheusTokenFile?: string;
   prometheusSelector?: string;
 }
 
@@ -60,6 +61,10 @@ export const reportCommand = {
       .option('--ledger-dir <dir>', 'read the ledger from this directory (file driver) instead of ConfigMaps')
       .option('--prometheus-url <url>', 'Prometheus base URL for infrastructure health (monthly report)')
       .option(
+        '--prometheus-token-file <file>',
+        'bearer token for --prometheus-url (else $PROMETHEUS_TOKEN, or basic auth from $PROMETHEUS_USERNAME/$PROMETHEUS_PASSWORD)',
+      )
+      .option(
         '--prometheus-selector <matchers>',
         'PromQL label matchers for the worker series (default: namespace="<namespace>")',
       )
@@ -83,20 +88,28 @@ file and prints one line. JSON shape (schema "mobius-deploy/report@1"):
     infrastructure: null | { source: "prometheus"|"cluster", sourceDetail, restarts, oomKills, cpu, memory, alerts, jobs, notes },
     ledger: { driver, records, incidents, problems } }
 
+Prometheus credentials: --prometheus-token-file, else $PROMETHEUS_TOKEN (bearer), else
+$PROMETHEUS_USERNAME and $PROMETHEUS_PASSWORD (basic auth), else a user and password in the URL;
+they are never printed (a URL's are shown as ***).
+
 Examples:
   mobius-deploy report --env production --period week --format md >> "$GITHUB_STEP_SUMMARY"
   mobius-deploy report --env production --period month --format html --out report.html \\
       --prometheus-url http://prometheus.monitoring:9090
+  mobius-deploy report --env production --period month --prometheus-url https://prom.example.com \\
+      --prometheus-token-file ~/.config/mobius/prometheus-token
   mobius-deploy report -n production --ledger-dir ./ledger --at 2026-03-15T00:00:00Z --format json`,
       )
       .action(
         runCommand<ReportCommandOptions>(async (ctx, opts) => {
-          const [{ runReport }, ledgerMod, { renderReport }, { PrometheusClient }] = await Promise.all([
-            import('./run.js'),
-            import('../../ledger/index.js'),
-            import('./print.js'),
-            import('../../metrics/prometheus-client.js'),
-          ]);
+          const [{ runReport }, ledgerMod, { renderReport }, { PrometheusClient }, { prometheusAuthFrom }] =
+            await Promise.all([
+              import('./run.js'),
+              import('../../ledger/index.js'),
+              import('./print.js'),
+              import('../../metrics/prometheus-client.js'),
+              import('../../metrics/prometheus-auth.js'),
+            ]);
           const ledger = ledgerMod.openLedger({
             namespace: ctx.globals.namespace,
             transport: opts.ledgerDir ? undefined : await ctx.kube(),
@@ -107,7 +120,12 @@ Examples:
               ledger,
               kube: () => ctx.kube(),
               ...(opts.prometheusUrl
-                ? { prometheus: new PrometheusClient({ baseUrl: opts.prometheusUrl }) }
+                ? {
+                    prometheus: new PrometheusClient({
+                      baseUrl: opts.prometheusUrl,
+                      auth: prometheusAuthFrom({ tokenFile: opts.prometheusTokenFile, env: ctx.io.env }),
+                    }),
+                  }
                 : {}),
             },
             {
