@@ -5,7 +5,7 @@
  * -o json|yaml, and hints that print the invocation the user actually typed.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -65,6 +65,59 @@ describe('a missing namespace: exit 5 and the same message in every command', ()
   it('doctor reports it as its failed namespace check (a diagnosis lists every finding)', async () => {
     const r = await runCli(['doctor', '-n', 'nope'], { kubeconfig: sim.kubeconfigPath });
     assert.equal(r.code, 1, r.stderr);
-    assert.match(r.stdout, /fail\s+namespace: namespace nope does not exist/);
+    assert.match(r.stdout, /fail\s+namespace: namespace nope \(from -n\/--namespace\) does not exist/);
+  });
+});
+
+describe("namespace precedence like kubectl's, with the kubeconfig context's own namespace", () => {
+  /** A copy of the simulator's kubeconfig whose context kind-prod sets `namespace: production`. */
+  const contextKubeconfig = (): string => {
+    const file = join(dir, 'kind-prod.yaml');
+    writeFileSync(
+      file,
+      `apiVersion: v1
+kind: Config
+current-context: kind-prod
+clusters: [{name: sim, cluster: {server: "${sim.url}", insecure-skip-tls-verify: true}}]
+users: [{name: u, user: {token: "${sim.token}"}}]
+contexts: [{name: kind-prod, context: {cluster: sim, user: u, namespace: production}}]
+`,
+    );
+    return file;
+  };
+  const namespaceOf = async (args: string[], env: Record<string, string> = {}) => {
+    const r = await runCli(['status', '--no-queue', '-o', 'json', ...args], {
+      kubeconfig: contextKubeconfig(),
+      env,
+    });
+    return r.code === 0 || r.code === 1
+      ? (JSON.parse(r.stdout) as { namespace: string }).namespace
+      : `exit ${r.code}: ${r.stderr}`;
+  };
+
+  it('plain status uses the context namespace; $MOBIUS_NAMESPACE, -e and -n beat it in that order', async () => {
+    await sim.seedDeployment({ namespace: 'preview-worker', replicas: 1, hpa: false });
+    assert.equal(await namespaceOf([]), 'production');
+    assert.equal(await namespaceOf([], { MOBIUS_NAMESPACE: 'preview-worker' }), 'preview-worker');
+    assert.match(
+      await namespaceOf(['-e', 'staging'], { MOBIUS_NAMESPACE: 'preview-worker' }),
+      /Namespace staging does not exist/,
+    );
+    assert.equal(await namespaceOf(['-e', 'staging', '-n', 'preview-worker']), 'preview-worker');
+  });
+
+  it('-v and doctor say which one won', async () => {
+    const kubeconfig = contextKubeconfig();
+    const verbose = await runCli(['status', '--no-queue', '-v'], { kubeconfig });
+    assert.equal(verbose.code, 0, verbose.stderr);
+    assert.match(verbose.stderr, /^debug: namespace production \(from the kubeconfig context kind-prod\)$/m);
+    const doctor = await runCli(['doctor', '-o', 'json'], { kubeconfig });
+    const checks = (JSON.parse(doctor.stdout) as { checks: { name: string; evidence: string }[] }).checks;
+    assert.equal(
+      checks.find((c) => c.name === 'namespace')?.evidence,
+      'namespace production (from the kubeconfig context kind-prod) exists (Active)',
+    );
+    const flagged = await runCli(['doctor', '-n', 'nope'], { kubeconfig });
+    assert.match(flagged.stdout, /fail\s+namespace: namespace nope \(from -n\/--namespace\) does not exist/);
   });
 });

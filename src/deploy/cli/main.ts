@@ -74,7 +74,7 @@ export function buildProgram(io: CliIO, argv?: string[]): Command {
     .addOption(
       new Option(
         '-n, --namespace <name>',
-        'Kubernetes namespace (default: $MOBIUS_NAMESPACE, else preview-worker)',
+        "Kubernetes namespace (default: -e's environment, else $MOBIUS_NAMESPACE, else the kubeconfig context's namespace, else preview-worker)",
       ),
     )
     .addOption(

@@ -18,7 +18,12 @@ import { type Colors, createColors, shouldUseColor } from '../output/color.js';
 import { formatJson, formatYaml } from '../output/format.js';
 import type { CliIO } from '../output/io.js';
 import { createProgressReporter, type ProgressReporter } from '../output/progress.js';
-import { type GlobalOptions, type RawGlobalOptions, resolveGlobalOptions } from './global-options.js';
+import {
+  describeNamespace,
+  type GlobalOptions,
+  type RawGlobalOptions,
+  resolveGlobalOptions,
+} from './global-options.js';
 
 /** Per-invocation state, attached to the root program by main(). */
 export interface RunState {
@@ -98,8 +103,30 @@ async function execute(
   const verbose = raw.verbose === true;
   let kubeClients: Promise<import('../kube/client.js').KubeClients> | undefined;
   let progress: ProgressReporter | undefined;
+  const kubeOptions = {
+    kubeconfig: raw.kubeconfig || undefined,
+    context: raw.context || undefined,
+    env: io.env,
+  };
+  // The kubeconfig is read at most once per run: for the context's namespace (only when -n, -e and
+  // $MOBIUS_NAMESPACE name none) and for the clients. A kubeconfig that cannot be read gives no
+  // namespace here; the clients report the problem when the command talks to the cluster.
+  let kubeConfig: Promise<import('../kube/kubeconfig.js').ResolvedKubeConfig> | undefined;
+  const loadKubeConfig = () => {
+    kubeConfig ??= import('../kube/kubeconfig.js').then((m) => m.loadKubeConfig(kubeOptions));
+    return kubeConfig;
+  };
   try {
-    const globals = await resolveGlobalOptions(raw, { env: io.env, rootDir: state.rootDir });
+    const globals = await resolveGlobalOptions(raw, {
+      env: io.env,
+      rootDir: state.rootDir,
+      contextNamespace: () =>
+        loadKubeConfig().then(
+          (c) => ({ context: c.currentContext, namespace: c.context.namespace }),
+          () => undefined,
+        ),
+    });
+    if (verbose) io.stderr.write(`debug: ${describeNamespace(globals)}\n`);
     const color = shouldUseColor({ colorFlag: globals.colorFlag, isTTY: io.stdout.isTTY, env: io.env });
     const stderrColor = shouldUseColor({ colorFlag: globals.colorFlag, isTTY: io.stderr.isTTY, env: io.env });
     const ctx: CommandContext = {
@@ -110,13 +137,12 @@ async function execute(
       width: io.stdout.isTTY ? (io.stdout.columns ?? 120) : undefined,
       command,
       kube() {
-        kubeClients ??= import('../kube/client.js').then((m) =>
-          m.createKubeClients({
-            kubeconfig: globals.kubeconfig,
-            context: globals.context,
-            env: io.env,
-            debug: verbose ? (msg) => io.stderr.write(`debug: ${msg}\n`) : undefined,
-          }),
+        kubeClients ??= Promise.all([import('../kube/client.js'), kubeConfig?.catch(() => undefined)]).then(
+          ([m, resolved]) =>
+            m.createKubeClients(
+              { ...kubeOptions, debug: verbose ? (msg) => io.stderr.write(`debug: ${msg}\n`) : undefined },
+              resolved,
+            ),
         );
         return kubeClients;
       },

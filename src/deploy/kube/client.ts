@@ -24,7 +24,7 @@ import {
   parseStatusBody,
   withRetry,
 } from './errors.js';
-import { type KubeClientOptions, type ResolvedKubeConfig, resolveKubeConfig } from './kubeconfig.js';
+import { type KubeClientOptions, loadKubeConfig, type ResolvedKubeConfig } from './kubeconfig.js';
 import { describePath } from './resources/paths.js';
 
 /**
@@ -386,11 +386,13 @@ function retryAfter(headers: http.IncomingHttpHeaders): number | undefined {
 }
 
 /**
- * Resolve the kubeconfig and create the clients. Kubeconfig YAML is parsed with js-yaml, the
- * parser @kubernetes/client-node itself uses (and ~8x quicker to load than `yaml`).
+ * Resolve the kubeconfig (kubeconfig.ts loadKubeConfig; or take one the caller already resolved
+ * with the same options) and create the clients.
  */
-export async function createKubeClients(options: KubeClientOptions = {}): Promise<KubeClients> {
-  const { load } = await import('js-yaml');
-  const config = resolveKubeConfig(options, (s) => load(s));
+export async function createKubeClients(
+  options: KubeClientOptions = {},
+  resolved?: ResolvedKubeConfig,
+): Promise<KubeClients> {
+  const config = resolved ?? (await loadKubeConfig(options));
   return new KubeClients(config, options);
 }
