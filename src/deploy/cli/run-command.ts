@@ -6,16 +6,22 @@
  *   format `render(data, ctx)` returns the text (nothing is printed with -q). exitCode defaults to 0.
  * Errors:
  *   - CliError (errors.ts): "Error: <sentence>" and "Hint: <what to do>" on stderr, its exit code.
+ *   - With -o json|yaml, stdout also gets one document for scripts: the error object
+ *     `{"error": {"code", "exitCode", "message", "hint"}}` (errors.ts errorObjectOf); a command that
+ *     printed its record with printOutcome before failing (deploy, rollback) gets that record with
+ *     an `error` member instead, so stdout is always exactly one parseable document.
  *   - Errors from the Kubernetes client are mapped first (kube/errors.ts: unreachable, 401, 403,
  *     missing namespace → exit 5).
  *   - Anything else is a bug or an unforeseen failure: "Error: <message>" plus
  *     "(unexpected error; run with -v for details)", exit 1.
  *   With -v, the stack and cause chain are printed too.
+ * Human text (tables, errors, hints) names the CLI the way it was started (invocation.ts:
+ * `node cli/mobius-deploy.js` in a checkout); JSON and YAML keep `mobius-deploy`.
  */
 import type { Command } from 'commander';
-import { ExitCode, isCliError } from '../errors.js';
+import { ExitCode, errorObjectOf, isCliError } from '../errors.js';
 import { type Colors, createColors, shouldUseColor } from '../output/color.js';
-import { formatJson, formatYaml } from '../output/format.js';
+import { formatJson, formatYaml, type OutputFormat } from '../output/format.js';
 import type { CliIO } from '../output/io.js';
 import { createProgressReporter, type ProgressReporter } from '../output/progress.js';
 import {
@@ -24,6 +30,7 @@ import {
   type RawGlobalOptions,
   resolveGlobalOptions,
 } from './global-options.js';
+import { BIN_NAME, localizeInvocation } from './invocation.js';
 
 /** Per-invocation state, attached to the root program by main(). */
 export interface RunState {
@@ -32,6 +39,10 @@ export interface RunState {
   /** Project root (for deploy/environments); defaults to the package root. */
   rootDir?: string;
   now: () => number;
+  /** How the user started the CLI (invocation.ts); default `mobius-deploy`. */
+  invocation?: string;
+  /** A -o json|yaml document printOutcome holds until the command ends (see printOutcome). */
+  pendingDocument?: { data: unknown };
 }
 
 const states = new WeakMap<Command, RunState>();
@@ -156,9 +167,11 @@ async function execute(
     };
     const outcome = await handler(ctx);
     progress?.stop();
+    if (state.pendingDocument) await writeDocument(io, globals.output, state.pendingDocument.data);
+    state.pendingDocument = undefined;
     if (outcome === undefined) return ExitCode.OK;
     if (typeof outcome === 'number') return outcome;
-    await printOutcome(ctx, outcome);
+    await writeOutcome(ctx, outcome);
     return outcome.exitCode ?? ExitCode.OK;
   } catch (err) {
     progress?.stop();
@@ -170,7 +183,14 @@ async function execute(
         /* kube clients never loaded: keep the original error */
       }
     }
-    return reportError(io, mapped, verbose);
+    const pending = state.pendingDocument;
+    state.pendingDocument = undefined;
+    return reportError(io, mapped, {
+      verbose,
+      output: outputFormatOf(raw),
+      invocation: state.invocation,
+      ...(pending ? { document: pending.data } : {}),
+    });
   } finally {
     if (kubeClients) {
       kubeClients.then((c) => c.close()).catch(() => {});
@@ -178,27 +198,72 @@ async function execute(
   }
 }
 
-/** Print an outcome in the -o format (also used by commands that print data and then fail). */
+/**
+ * Print an outcome in the -o format, for a command that prints its data and then fails (deploy and
+ * rollback print their record, then throw exit 3/4): a table is printed now; a JSON or YAML document
+ * is held and written when the command ends, with an `error` member when it fails.
+ */
 export async function printOutcome<T>(ctx: CommandContext, outcome: CommandOutcome<T>): Promise<void> {
   const { output } = ctx.globals;
-  if (output === 'json') ctx.io.stdout.write(formatJson(outcome.data));
-  else if (output === 'yaml') ctx.io.stdout.write(await formatYaml(outcome.data));
+  if (output === 'json' || output === 'yaml')
+    runStateOf(ctx.command).pendingDocument = { data: outcome.data };
+  else await writeOutcome(ctx, outcome);
+}
+
+async function writeOutcome<T>(ctx: CommandContext, outcome: CommandOutcome<T>): Promise<void> {
+  const { output } = ctx.globals;
+  if (output === 'json' || output === 'yaml') await writeDocument(ctx.io, output, outcome.data);
   else if (!ctx.globals.quiet) {
-    ctx.io.stdout.write(outcome.render ? outcome.render(outcome.data, ctx) : await formatYaml(outcome.data));
+    const text = outcome.render ? outcome.render(outcome.data, ctx) : await formatYaml(outcome.data);
+    ctx.io.stdout.write(localizeInvocation(text, runStateOf(ctx.command).invocation ?? BIN_NAME));
   }
 }
 
+async function writeDocument(io: CliIO, output: OutputFormat, data: unknown): Promise<void> {
+  io.stdout.write(output === 'json' ? formatJson(data) : await formatYaml(data));
+}
+
+/** -o as given (before it is validated): json and yaml get the error object. */
+export function outputFormatOf(raw: { output?: string }): OutputFormat {
+  return raw.output === 'json' || raw.output === 'yaml' ? raw.output : 'table';
+}
+
+export interface ReportErrorOptions {
+  verbose?: boolean;
+  /** json|yaml: the error object on stdout too. */
+  output?: OutputFormat;
+  /** How the CLI was started, for the human message and hint (invocation.ts). */
+  invocation?: string;
+  /** A document the command printed before failing: it gets the `error` member. */
+  document?: unknown;
+}
+
 /** Print an error the way every command does and return its exit code. */
-export function reportError(io: CliIO, err: unknown, verbose: boolean): number {
+export async function reportError(
+  io: CliIO,
+  err: unknown,
+  options: ReportErrorOptions = {},
+): Promise<number> {
+  const { verbose = false, output = 'table' } = options;
+  const human = (text: string) => localizeInvocation(text, options.invocation ?? BIN_NAME);
   const red = createColors(shouldUseColor({ colorFlag: true, isTTY: io.stderr.isTTY, env: io.env })).red;
+  const error = errorObjectOf(err);
+  if (output === 'json' || output === 'yaml') {
+    const doc = options.document;
+    const withError =
+      doc !== null && typeof doc === 'object' && !Array.isArray(doc)
+        ? { ...(doc as Record<string, unknown>), error }
+        : doc === undefined
+          ? { error }
+          : { result: doc, error };
+    await writeDocument(io, output, withError);
+  }
+  io.stderr.write(`${red('Error:')} ${human(error.message)}\n`);
   if (isCliError(err)) {
-    io.stderr.write(`${red('Error:')} ${err.message}\n`);
-    if (err.hint) io.stderr.write(`Hint: ${err.hint}\n`);
+    if (err.hint) io.stderr.write(`Hint: ${human(err.hint)}\n`);
     if (verbose) writeDetails(io, err);
     return err.exitCode;
   }
-  const message = err instanceof Error ? err.message : String(err);
-  io.stderr.write(`${red('Error:')} ${message}\n`);
   if (verbose) writeDetails(io, err);
   else io.stderr.write('(unexpected error; run with -v for details)\n');
   return ExitCode.UNHEALTHY;
