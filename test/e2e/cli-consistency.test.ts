@@ -27,7 +27,9 @@ after(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-const MISSING = /^Error: Namespace (nope|staging) does not exist in this cluster\.\nHint: /;
+/** The same sentence, and a hint that says which rule chose the namespace. */
+const MISSING =
+  /^Error: Namespace (nope|staging) does not exist in this cluster\.\nHint: Chosen: namespace (nope \(from -n\/--namespace\)|staging \(from the environment file deploy\/environments\/staging\.yaml\))\. Check -n\/--namespace/;
 
 /** Every command that reads a namespace in the cluster, pointed at one that does not exist. */
 const READS_A_NAMESPACE: string[][] = [

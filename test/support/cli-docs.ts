@@ -435,7 +435,7 @@ export async function generateCliDocs(): Promise<string> {
     'document for scripts, the error object (`hint` is null when there is none):',
     '',
     '```json',
-    '{"error": {"code": "NamespaceNotFound", "exitCode": 5, "message": "Namespace nope does not exist in this cluster.", "hint": "Check -n/--namespace ..."}}',
+    '{"error": {"code": "NamespaceNotFound", "exitCode": 5, "message": "Namespace nope does not exist in this cluster.", "hint": "Chosen: namespace nope (from -n/--namespace). Check -n/--namespace ..."}}',
     '```',
     '',
     `\`code\` is a stable name per kind of failure: ${ERROR_CODE_NAMES.map((c) => `\`${c}\``).join(', ')}`,

@@ -19,7 +19,7 @@
  * `node cli/mobius-deploy.js` in a checkout); JSON and YAML keep `mobius-deploy`.
  */
 import type { Command } from 'commander';
-import { ExitCode, errorObjectOf, isCliError } from '../errors.js';
+import { ExitCode, errorObjectOf, isCliError, NamespaceNotFoundError } from '../errors.js';
 import { type Colors, createColors, shouldUseColor } from '../output/color.js';
 import { formatJson, formatYaml, type OutputFormat } from '../output/format.js';
 import type { CliIO } from '../output/io.js';
@@ -127,6 +127,7 @@ async function execute(
     kubeConfig ??= import('../kube/kubeconfig.js').then((m) => m.loadKubeConfig(kubeOptions));
     return kubeConfig;
   };
+  let resolved: GlobalOptions | undefined;
   try {
     const globals = await resolveGlobalOptions(raw, {
       env: io.env,
@@ -137,6 +138,7 @@ async function execute(
           () => undefined,
         ),
     });
+    resolved = globals;
     if (verbose) io.stderr.write(`debug: ${describeNamespace(globals)}\n`);
     const color = shouldUseColor({ colorFlag: globals.colorFlag, isTTY: io.stdout.isTTY, env: io.env });
     const stderrColor = shouldUseColor({ colorFlag: globals.colorFlag, isTTY: io.stderr.isTTY, env: io.env });
@@ -183,6 +185,7 @@ async function execute(
         /* kube clients never loaded: keep the original error */
       }
     }
+    mapped = withNamespaceOrigin(mapped, resolved);
     const pending = state.pendingDocument;
     state.pendingDocument = undefined;
     return reportError(io, mapped, {
@@ -196,6 +199,19 @@ async function execute(
       kubeClients.then((c) => c.close()).catch(() => {});
     }
   }
+}
+
+/**
+ * A missing namespace says which rule chose it (the kubeconfig context's namespace can surprise):
+ * "Chosen: namespace nope (from -n/--namespace). Check -n/--namespace ...".
+ */
+function withNamespaceOrigin(err: unknown, globals: GlobalOptions | undefined): unknown {
+  if (!(err instanceof NamespaceNotFoundError) || !globals || err.namespace !== globals.namespace) return err;
+  if (err.hint?.startsWith('Chosen: ')) return err;
+  return new NamespaceNotFoundError(err.namespace, {
+    hint: `Chosen: ${describeNamespace(globals)}. ${err.hint ?? ''}`.trimEnd(),
+    cause: err,
+  });
 }
 
 /**
