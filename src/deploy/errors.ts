@@ -32,6 +32,13 @@ export interface CliErrorOptions {
 export abstract class CliError extends Error {
   abstract readonly exitCode: ExitCodeValue;
   readonly hint?: string;
+  /**
+   * A stable name for scripts (the `code` of the -o json|yaml error object): one per class below,
+   * a subclass elsewhere carrying its parent's (DeployLockBusyError is ActionRequired).
+   */
+  get code(): ErrorCode {
+    return errorCodeOf(this);
+  }
   constructor(message: string, options: CliErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
@@ -118,4 +125,54 @@ export class NamespaceNotFoundError extends CliError {
 
 export function isCliError(err: unknown): err is CliError {
   return err instanceof CliError;
+}
+
+/** The `code` values of the error object, most specific class first. */
+const ERROR_CODES = [
+  [NamespaceNotFoundError, 'NamespaceNotFound'],
+  [AccessDeniedError, 'AccessDenied'],
+  [CredentialsError, 'Credentials'],
+  [ClusterUnreachableError, 'ClusterUnreachable'],
+  [ActionRequiredError, 'ActionRequired'],
+  [RolledBackError, 'RolledBack'],
+  [UnhealthyError, 'Unhealthy'],
+  [ConfigError, 'Config'],
+  [UsageError, 'Usage'],
+] as const;
+
+/** Every `code` an error object can carry: 'Internal' is an unexpected error (a bug), exit 1. */
+export type ErrorCode = (typeof ERROR_CODES)[number][1] | 'Failed' | 'Internal';
+export const ERROR_CODE_NAMES: readonly ErrorCode[] = [
+  ...ERROR_CODES.map(([, code]) => code),
+  'Failed',
+  'Internal',
+];
+
+function errorCodeOf(err: CliError): ErrorCode {
+  for (const [cls, code] of ERROR_CODES) if (err instanceof cls) return code;
+  return 'Failed'; // a CliError outside these classes (an image build failing): its exit code says more
+}
+
+/**
+ * What scripts get on stdout with -o json|yaml when a command fails (see run-command.ts):
+ * `{"error": {"code", "exitCode", "message", "hint"}}`; `hint` is null when there is none.
+ */
+export interface ErrorObject {
+  code: ErrorCode;
+  exitCode: number;
+  message: string;
+  hint: string | null;
+}
+
+export function errorObjectOf(err: unknown): ErrorObject {
+  if (isCliError(err)) {
+    return { code: err.code, exitCode: err.exitCode, message: err.message, hint: err.hint ?? null };
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  return {
+    code: 'Internal',
+    exitCode: ExitCode.UNHEALTHY,
+    message,
+    hint: 'An unexpected error: run with -v for details.',
+  };
 }

@@ -58,7 +58,10 @@ describe('apply-manifests', () => {
     assert.ok(created.includes('Service/preview-worker'), r.stdout);
     assert.ok(created.indexOf('ConfigMap/preview-worker') < created.indexOf('Deployment/preview-worker'));
     assert.match(r.stdout, /\d+ created, 0 configured, 0 unchanged, \d+ skipped in namespace staging/);
-    assert.match(r.stdout, /Not waited for: follow the rollout with `mobius-deploy status -n staging`/);
+    assert.match(
+      r.stdout,
+      /Not waited for: follow the rollout with `node cli\/mobius-deploy\.js status -n staging`/,
+    );
     const dep = sim.get('deployments', 'staging', 'preview-worker');
     assert.equal(
       dep?.spec.template.spec.containers[0].image,

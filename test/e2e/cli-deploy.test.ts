@@ -156,7 +156,7 @@ describe('mobius-deploy deploy (built CLI against the simulator)', () => {
     const r = await deploy('1.3.0', '--no-rollback');
     assert.equal(r.code, 4, r.stderr);
     assert.match(r.stderr, /automatic rollback is disabled/);
-    assert.match(r.stderr, /mobius-deploy rollback -n production/);
+    assert.match(r.stderr, /node cli\/mobius-deploy\.js rollback -n production/);
     assert.equal(liveImage(c.sim, NS), `${REPO}:1.3.0`);
     assert.equal(ledgerRecords(c.sim, NS)[0]?.result, 'failed');
     // The reports toolkit opens a level 2 incident for a production deploy left failed.

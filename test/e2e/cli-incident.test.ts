@@ -85,7 +85,10 @@ describe('mobius-deploy incident (built CLI against the simulator)', () => {
     assert.equal(o.incident.status, 'open');
     assert.match(
       o.guidance.rollbackCommand ?? '',
-      new RegExp(`^mobius-deploy rollback -n production --reason "incident ${o.incident.id}"$`),
+      // The JSON keeps `mobius-deploy`; the options reach the same target (-n, --kubeconfig as given).
+      new RegExp(
+        `^mobius-deploy rollback -n production --kubeconfig ${sim.kubeconfigPath} --reason "incident ${o.incident.id}"$`,
+      ),
     );
     const id = o.incident.id;
     const cm = sim.get('configmaps', NS, `mobius-ledger.incident.${id}`);
@@ -263,7 +266,7 @@ describe('a production deploy that cannot be restored opens a level-2 incident',
     assert.match(r.stderr, /automatic rollback to revision \d+ .* failed too/);
     assert.match(
       r.stderr,
-      /a level 2 incident (inc-\S+) was opened for this failure: mobius-deploy incident show inc-\S+ -n production/,
+      /a level 2 incident (inc-\S+) was opened for this failure: node cli\/mobius-deploy\.js incident show inc-\S+ -n production/,
     );
     const failed = ledgerRecords(c.sim, NS).find((rec) => rec.kind === 'deploy' && rec.result === 'failed');
     assert.ok(failed);
@@ -288,6 +291,9 @@ describe('a production deploy that cannot be restored opens a level-2 incident',
       ),
     );
     assert.match(show.stdout, /\| ledger \| deploy failure detected: CrashLoopBackOff/);
-    assert.match(show.stdout, /## Suggested rollback\n\n```sh\nmobius-deploy rollback -n production/);
+    assert.match(
+      show.stdout,
+      /## Suggested rollback\n\n```sh\nnode cli\/mobius-deploy\.js rollback -n production/,
+    );
   });
 });

@@ -13,6 +13,7 @@ import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command, Help, Option } from 'commander';
 import { buildProgram } from '../../src/deploy/cli/main.js';
+import { ERROR_CODE_NAMES } from '../../src/deploy/errors.js';
 import { BufferStream, type CliIO } from '../../src/deploy/output/io.js';
 
 export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -393,9 +394,17 @@ export async function generateCliDocs(): Promise<string> {
     out.push(`${'  '.repeat(path.split(' ').length - 1)}- [${path}](#${anchor(path)})`);
   out.push('', '## Global options', '', program.description(), '', ...optionRows(help, program.options), '');
   out.push(
-    "Namespace precedence: `-n/--namespace`, then the `namespace` of `-e/--env`'s environment file, then",
-    '`$MOBIUS_NAMESPACE`, then `preview-worker`. The kubeconfig is found like kubectl finds it:',
-    '`--kubeconfig`, `$KUBECONFIG`, `~/.kube/config`, then the in-cluster service account.',
+    "Namespace precedence, like kubectl's: `-n/--namespace`, then the `namespace` of `-e/--env`'s environment",
+    'file, then `$MOBIUS_NAMESPACE`, then the `namespace:` of the kubeconfig context in use, then `preview-worker`.',
+    '`doctor` (its namespace check) and `-v` (a `debug:` line) say which one won, e.g. `namespace production',
+    '(from the kubeconfig context kind-prod)`. A namespace that does not exist is exit 5 with `Namespace NS',
+    'does not exist in this cluster.` in every command that reads one; `doctor` lists it as its failed',
+    'namespace check (exit 1). The kubeconfig is found like kubectl finds it: `--kubeconfig`, `$KUBECONFIG`,',
+    '`~/.kube/config`, then the in-cluster service account.',
+    '',
+    'Hints and next steps name the CLI the way it was started: `node cli/mobius-deploy.js …` in a checkout',
+    '(the path as seen from the current directory), `mobius-deploy …` as the installed bin. JSON and YAML',
+    'output always say `mobius-deploy`, so their text does not depend on how the CLI was started.',
     '',
     '## Exit codes',
     '',
@@ -419,6 +428,23 @@ export async function generateCliDocs(): Promise<string> {
     '',
     "`-o table` (the default) prints text for people; `-o json` and `-o yaml` print the command's result",
     'as data (the same object in both). `-q` suppresses the table but never the `-o json|yaml` data.',
+    '',
+    '### Errors with `-o json|yaml`',
+    '',
+    'When a command fails, stderr keeps the human `Error:` and `Hint:` lines, and stdout gets exactly one',
+    'document for scripts, the error object (`hint` is null when there is none):',
+    '',
+    '```json',
+    '{"error": {"code": "NamespaceNotFound", "exitCode": 5, "message": "Namespace nope does not exist in this cluster.", "hint": "Chosen: namespace nope (from -n/--namespace). Check -n/--namespace ..."}}',
+    '```',
+    '',
+    `\`code\` is a stable name per kind of failure: ${ERROR_CODE_NAMES.map((c) => `\`${c}\``).join(', ')}`,
+    '(`Failed`: another expected failure, such as an image build; `Internal`: an unexpected error, exit 1).',
+    '`exitCode` is the exit code the command exits with. A command that prints its result and then fails',
+    '(`deploy` exit 3 or 4, `rollback` exit 4) prints that result with an `error` member added, so',
+    '`jq .result` and `jq .error.code` both work on the one document. Usage errors (an unknown option, a',
+    'bad value) give the error object too, with code `Usage`.',
+    '',
     'The shapes below are written in TypeScript notation: `name?:` is a field that may be absent,',
     "`A | B` either, `T[]` a list; `// …` is the field's documentation from the source.",
     '',

@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { InvalidArgumentError } from 'commander';
 import {
   DEFAULT_NAMESPACE,
+  describeNamespace,
   durationParser,
   parseNonNegativeInt,
   parsePercent,
@@ -46,6 +47,56 @@ describe('namespace resolution', () => {
       { env: {}, loadEnvironment: envLoader('production') },
     );
     assert.deepEqual([g.namespace, g.namespaceSource], ['other', 'flag']);
+  });
+  it("the kubeconfig context's namespace: after $MOBIUS_NAMESPACE, before the default (like kubectl)", async () => {
+    let asked = 0;
+    const contextNamespace = async () => {
+      asked += 1;
+      return { context: 'kind-prod', namespace: 'production' };
+    };
+    const g = await resolveGlobalOptions({}, { env: {}, contextNamespace });
+    assert.deepEqual(
+      [g.namespace, g.namespaceSource, g.namespaceContext],
+      ['production', 'kubeconfig-context', 'kind-prod'],
+    );
+    assert.equal(describeNamespace(g), 'namespace production (from the kubeconfig context kind-prod)');
+    // Anything before it wins, and then the kubeconfig is not even asked (no read for -n, -e).
+    asked = 0;
+    const flag = await resolveGlobalOptions({ namespace: 'other' }, { env: {}, contextNamespace });
+    const envVar = await resolveGlobalOptions({}, { env: { MOBIUS_NAMESPACE: 'staging' }, contextNamespace });
+    const envFile = await resolveGlobalOptions(
+      { env: 'production' },
+      { env: {}, contextNamespace, loadEnvironment: envLoader('prod-ns') },
+    );
+    assert.deepEqual(
+      [flag.namespaceSource, envVar.namespaceSource, envFile.namespaceSource, asked],
+      ['flag', 'MOBIUS_NAMESPACE', 'environment-file', 0],
+    );
+    assert.equal(describeNamespace(flag), 'namespace other (from -n/--namespace)');
+    assert.equal(describeNamespace(envVar), 'namespace staging (from $MOBIUS_NAMESPACE)');
+    assert.equal(
+      describeNamespace(envFile),
+      'namespace prod-ns (from the environment file deploy/environments/production.yaml)',
+    );
+  });
+  it('a context without a namespace, or no kubeconfig, leaves the default', async () => {
+    for (const answer of [{ context: 'kind' }, undefined]) {
+      const g = await resolveGlobalOptions({}, { env: {}, contextNamespace: async () => answer });
+      assert.deepEqual(
+        [g.namespace, g.namespaceSource, g.namespaceContext],
+        [DEFAULT_NAMESPACE, 'default', undefined],
+      );
+      assert.match(describeNamespace(g), /^namespace preview-worker \(the default: no -n, -e/);
+    }
+  });
+  it('an invalid context namespace is a usage error naming the context', async () => {
+    await assert.rejects(
+      resolveGlobalOptions(
+        {},
+        { env: {}, contextNamespace: async () => ({ context: 'c', namespace: 'Bad_NS' }) },
+      ),
+      /Invalid namespace "Bad_NS" \(from the kubeconfig context c\)/,
+    );
   });
   it('a missing environment file is a ConfigError naming it', async () => {
     await assert.rejects(

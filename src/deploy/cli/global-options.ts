@@ -1,8 +1,10 @@
 /**
  * The global options of every command (DESIGN.md §3) and how they resolve.
  *
- * Namespace precedence: -n/--namespace, then the namespace of -e/--env's environment file
- * (deploy/environments/<name>.yaml, loaded lazily), then $MOBIUS_NAMESPACE, then `preview-worker`.
+ * Namespace precedence, like kubectl's: -n/--namespace, then the namespace of -e/--env's environment
+ * file (deploy/environments/<name>.yaml, loaded lazily), then $MOBIUS_NAMESPACE, then the
+ * `namespace:` of the kubeconfig context in use (read only when nothing before it names one), then
+ * `preview-worker`. `describeNamespace` says which one won (doctor, -v).
  * Colour: see output/color.ts (TTY, NO_COLOR, --no-color).
  */
 import { InvalidArgumentError } from 'commander';
@@ -26,11 +28,24 @@ export interface RawGlobalOptions {
   verbose?: boolean;
 }
 
-export type NamespaceSource = 'flag' | 'environment-file' | 'MOBIUS_NAMESPACE' | 'default';
+export type NamespaceSource =
+  | 'flag'
+  | 'environment-file'
+  | 'MOBIUS_NAMESPACE'
+  | 'kubeconfig-context'
+  | 'default';
+
+/** The kubeconfig context in use and its own `namespace:` (absent when it sets none). */
+export interface ContextNamespace {
+  context: string;
+  namespace?: string;
+}
 
 export interface GlobalOptions {
   namespace: string;
   namespaceSource: NamespaceSource;
+  /** With namespaceSource 'kubeconfig-context': the context whose namespace won. */
+  namespaceContext?: string;
   /** The -e/--env name, when given. */
   environment?: string;
   /** The loaded environment object (from loadEnvironment), when -e was given. */
@@ -51,6 +66,11 @@ export interface ResolveOptions {
   /** Loads an environment file; defaults to src/deploy/manifests/environment.ts's loadEnvironment. */
   loadEnvironment?: EnvironmentLoader;
   rootDir?: string;
+  /**
+   * The kubeconfig context's namespace, asked only when -n, -e and $MOBIUS_NAMESPACE name none
+   * (undefined: no kubeconfig, or one that cannot be read; the kube clients report that later).
+   */
+  contextNamespace?: () => Promise<ContextNamespace | undefined>;
 }
 
 /** RFC 1123 label: what Kubernetes accepts as a namespace name. */
@@ -106,6 +126,7 @@ export async function resolveGlobalOptions(
 
   let namespace: string;
   let namespaceSource: NamespaceSource;
+  let namespaceContext: string | undefined;
   const envNamespace = environmentConfig?.namespace;
   if (raw.namespace !== undefined && raw.namespace !== '') {
     namespace = validateNamespace(raw.namespace, '--namespace');
@@ -117,13 +138,21 @@ export async function resolveGlobalOptions(
     namespace = validateNamespace(options.env.MOBIUS_NAMESPACE, '$MOBIUS_NAMESPACE');
     namespaceSource = 'MOBIUS_NAMESPACE';
   } else {
-    namespace = DEFAULT_NAMESPACE;
-    namespaceSource = 'default';
+    const fromContext = await options.contextNamespace?.();
+    if (fromContext?.namespace) {
+      namespace = validateNamespace(fromContext.namespace, `the kubeconfig context ${fromContext.context}`);
+      namespaceSource = 'kubeconfig-context';
+      namespaceContext = fromContext.context;
+    } else {
+      namespace = DEFAULT_NAMESPACE;
+      namespaceSource = 'default';
+    }
   }
 
   return {
     namespace,
     namespaceSource,
+    ...(namespaceContext === undefined ? {} : { namespaceContext }),
     environment: raw.env,
     environmentConfig,
     context: raw.context || undefined,
@@ -133,6 +162,20 @@ export async function resolveGlobalOptions(
     quiet: raw.quiet === true,
     verbose: raw.verbose === true,
   };
+}
+
+/** Which rule chose the namespace: "namespace production (from the kubeconfig context kind-prod)". */
+export function describeNamespace(
+  g: Pick<GlobalOptions, 'namespace' | 'namespaceSource' | 'namespaceContext' | 'environment'>,
+): string {
+  const from: Record<NamespaceSource, string> = {
+    flag: 'from -n/--namespace',
+    'environment-file': `from the environment file deploy/environments/${g.environment}.yaml`,
+    MOBIUS_NAMESPACE: 'from $MOBIUS_NAMESPACE',
+    'kubeconfig-context': `from the kubeconfig context ${g.namespaceContext}`,
+    default: 'the default: no -n, -e, $MOBIUS_NAMESPACE or kubeconfig context namespace',
+  };
+  return `namespace ${g.namespace} (${from[g.namespaceSource]})`;
 }
 
 /**

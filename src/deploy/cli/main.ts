@@ -9,11 +9,13 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
-import { ExitCode } from '../errors.js';
+import { type ErrorObject, ExitCode } from '../errors.js';
+import { formatJson, formatYaml } from '../output/format.js';
 import { type CliIO, processIO } from '../output/io.js';
 import { findPackageRoot } from '../package-root.js';
+import { BIN_NAME, invocationOf, localizeInvocation } from './invocation.js';
 import { commands } from './registry.js';
-import { attachRunState, type RunState, reportError } from './run-command.js';
+import { attachRunState, outputFormatOf, type RunState, reportError } from './run-command.js';
 
 /**
  * The repository root: the nearest directory above this module with a package.json (this module
@@ -37,6 +39,8 @@ export interface MainOptions {
   /** Project root for deploy/environments (default: the package root). */
   rootDir?: string;
   now?: () => number;
+  /** How the CLI was started, for hints (default: from process.argv[1], see invocation.ts). */
+  invocation?: string;
 }
 
 /**
@@ -64,8 +68,13 @@ function commandWordOf(program: Command, argv: string[]): string | undefined {
  * registered only up to the one argv names (start-up time: registering all of them costs more than
  * the rest of a fast command's start); without a recognisable command word, all of them.
  */
-export function buildProgram(io: CliIO, argv?: string[]): Command {
+export function buildProgram(
+  io: CliIO,
+  argv?: string[],
+  hooks: { invocation?: string; onError?: (message: string) => void } = {},
+): Command {
   const program = new Command('mobius-deploy');
+  const invocation = hooks.invocation ?? BIN_NAME;
   program
     .description(
       'Operate the Mobius Preview Worker on Kubernetes: daily checks, deploys, rollbacks and reports.',
@@ -74,7 +83,7 @@ export function buildProgram(io: CliIO, argv?: string[]): Command {
     .addOption(
       new Option(
         '-n, --namespace <name>',
-        'Kubernetes namespace (default: $MOBIUS_NAMESPACE, else preview-worker)',
+        "Kubernetes namespace (default: -e's environment, else $MOBIUS_NAMESPACE, else the kubeconfig context's namespace, else preview-worker)",
       ),
     )
     .addOption(
@@ -104,8 +113,12 @@ export function buildProgram(io: CliIO, argv?: string[]): Command {
     .showHelpAfterError('(run `mobius-deploy --help` or `mobius-deploy <command> --help` for usage)')
     .configureOutput({
       writeOut: (s) => io.stdout.write(s),
-      writeErr: (s) => io.stderr.write(s),
-      outputError: (s, write) => write(s.startsWith('error:') ? `Error:${s.slice('error:'.length)}` : s),
+      writeErr: (s) => io.stderr.write(localizeInvocation(s, invocation)),
+      outputError: (s, write) => {
+        const message = s.startsWith('error:') ? s.slice('error:'.length).trim() : s.trim();
+        hooks.onError?.(message);
+        write(s.startsWith('error:') ? `Error:${s.slice('error:'.length)}` : s);
+      },
     })
     .exitOverride();
   program.addHelpText(
@@ -133,16 +146,48 @@ Examples:
   return program;
 }
 
+/** The value of -o/--output in argv (-o json, -ojson, --output json, --output=json), if any. */
+function outputArgOf(argv: string[]): string | undefined {
+  let found: string | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--') break;
+    if (a === '-o' || a === '--output') found = argv[++i];
+    else if (a.startsWith('--output=')) found = a.slice('--output='.length);
+    else if (a.startsWith('-o') && !a.startsWith('--')) found = a.slice(2);
+  }
+  return found;
+}
+
+async function writeUsageErrorObject(io: CliIO, output: 'json' | 'yaml', message: string): Promise<void> {
+  const error: ErrorObject = {
+    code: 'Usage',
+    exitCode: ExitCode.USAGE,
+    message,
+    hint: 'Run `mobius-deploy --help` or `mobius-deploy <command> --help` for usage.',
+  };
+  io.stdout.write(output === 'json' ? formatJson({ error }) : await formatYaml({ error }));
+}
+
 /** Run the CLI with the given arguments (without node and script); resolves to the exit code. */
 export async function main(argv: string[], options: MainOptions = {}): Promise<number> {
   const io = options.io ?? processIO();
-  const program = buildProgram(io, argv);
+  const invocation = options.invocation ?? invocationOf(process.argv[1], process.cwd());
+  let usageMessage: string | undefined;
+  const program = buildProgram(io, argv, {
+    invocation,
+    onError: (message) => {
+      usageMessage ??= message;
+    },
+  });
   const state: RunState = {
     io,
     exitCode: ExitCode.OK,
     rootDir: options.rootDir ?? PACKAGE_ROOT,
     now: options.now ?? Date.now,
+    invocation,
   };
+  const output = outputFormatOf({ output: outputArgOf(argv) });
   attachRunState(program, state);
   if (argv.length === 0) {
     program.outputHelp();
@@ -156,9 +201,17 @@ export async function main(argv: string[], options: MainOptions = {}): Promise<n
       if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return ExitCode.OK;
       // `mobius-deploy -n x` without a command: commander shows the help as an error.
       if (err.code === 'commander.help') return err.exitCode === 0 ? ExitCode.OK : ExitCode.USAGE;
-      // commander already printed the message (and the help hint) through configureOutput.
+      // commander already printed the message (and the help hint) through configureOutput; with
+      // -o json|yaml scripts get the error object too.
+      if (output !== 'table') {
+        await writeUsageErrorObject(io, output, usageMessage ?? err.message.replace(/^error:\s*/, ''));
+      }
       return ExitCode.USAGE;
     }
-    return reportError(io, err, argv.includes('-v') || argv.includes('--verbose'));
+    return reportError(io, err, {
+      verbose: argv.includes('-v') || argv.includes('--verbose'),
+      output,
+      invocation,
+    });
   }
 }

@@ -23,9 +23,10 @@ import {
   KubeApiError,
   mapKubeError,
   parseStatusBody,
+  retryAfterSeconds,
   withRetry,
 } from './errors.js';
-import { type KubeClientOptions, type ResolvedKubeConfig, resolveKubeConfig } from './kubeconfig.js';
+import { type KubeClientOptions, loadKubeConfig, type ResolvedKubeConfig } from './kubeconfig.js';
 import { describePath } from './resources/paths.js';
 
 /**
@@ -296,7 +297,7 @@ export class KubeClients {
           res.statusCode,
           parseStatusBody(res.body),
           describePath(method, req.path),
-          retryAfter(res.headers),
+          retryAfterSeconds(res.headers),
         );
       }
       return res;
@@ -337,7 +338,7 @@ export class KubeClients {
         res.statusCode,
         parseStatusBody(res.body),
         describePath(method, req.path),
-        retryAfter(res.headers),
+        retryAfterSeconds(res.headers),
       );
       throw this.mapError(err);
     }
@@ -383,18 +384,14 @@ export class KubeClients {
   }
 }
 
-function retryAfter(headers: http.IncomingHttpHeaders): number | undefined {
-  const v = headers['retry-after'];
-  const n = typeof v === 'string' ? Number(v) : Number.NaN;
-  return Number.isFinite(n) && n >= 0 ? n : undefined;
-}
-
 /**
- * Resolve the kubeconfig and create the clients. Kubeconfig YAML is parsed with js-yaml, the
- * parser @kubernetes/client-node itself uses (and ~8x quicker to load than `yaml`).
+ * Resolve the kubeconfig (kubeconfig.ts loadKubeConfig; or take one the caller already resolved
+ * with the same options) and create the clients.
  */
-export async function createKubeClients(options: KubeClientOptions = {}): Promise<KubeClients> {
-  const { load } = await import('js-yaml');
-  const config = resolveKubeConfig(options, (s) => load(s));
+export async function createKubeClients(
+  options: KubeClientOptions = {},
+  resolved?: ResolvedKubeConfig,
+): Promise<KubeClients> {
+  const config = resolved ?? (await loadKubeConfig(options));
   return new KubeClients(config, options);
 }

@@ -5,6 +5,7 @@
  * (`ApiException` with `code`/`body`, node-fetch `FetchError` with a system `code`). It never
  * imports @kubernetes/client-node, so it is cheap to load.
  */
+import type { IncomingHttpHeaders } from 'node:http';
 import {
   AccessDeniedError,
   ClusterUnreachableError,
@@ -306,4 +307,11 @@ export async function withRetry<T>(fn: () => Promise<T>, policy: Partial<RetryPo
       await wait(delay);
     }
   }
+}
+
+/** The seconds of a `Retry-After` header (429, 503), when it is a number of seconds. */
+export function retryAfterSeconds(headers: IncomingHttpHeaders): number | undefined {
+  const v = headers['retry-after'];
+  const n = typeof v === 'string' ? Number(v) : Number.NaN;
+  return Number.isFinite(n) && n >= 0 ? n : undefined;
 }

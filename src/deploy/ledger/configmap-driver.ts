@@ -13,8 +13,9 @@
  * re-read and merge.
  */
 import type { KubeConfig, V1ConfigMap } from '@kubernetes/client-node';
+import { NamespaceNotFoundError } from '../errors.js';
 import { httpStatusOf } from '../kube/errors.js';
-import { collectionPath, objectPath } from '../kube/resources/paths.js';
+import { collectionPath, namespacePath, objectPath } from '../kube/resources/paths.js';
 import type { JsonTransport } from '../kube/resources/reader.js';
 import { MANAGED_BY } from '../manifests/labels.js';
 import {
@@ -51,6 +52,8 @@ export interface ConfigMapApi {
   read(namespace: string, name: string): Promise<V1ConfigMap>;
   list(namespace: string, labelSelector: string): Promise<V1ConfigMap[]>;
   delete(namespace: string, name: string): Promise<void>;
+  /** Whether the namespace exists (undefined: cannot tell); asked when a list is empty or a read 404s. */
+  namespaceExists?(namespace: string): Promise<boolean | undefined>;
 }
 
 /** The ConfigMap name of a record. */
@@ -73,6 +76,21 @@ export class ConfigMapLedgerDriver implements LedgerDriver {
     private readonly api: ConfigMapApi,
     readonly namespace: string,
   ) {}
+
+  private namespaceChecked?: Promise<void>;
+
+  /**
+   * The API server lists nothing and reads 404 in a namespace that does not exist: then the
+   * ledger is not empty but out of reach, the same NamespaceNotFoundError (exit 5) as every command.
+   */
+  private assertNamespace(): Promise<void> {
+    const exists = this.api.namespaceExists;
+    if (!exists) return Promise.resolve();
+    this.namespaceChecked ??= exists.call(this.api, this.namespace).then((found) => {
+      if (found === false) throw new NamespaceNotFoundError(this.namespace);
+    });
+    return this.namespaceChecked;
+  }
 
   private toConfigMap(record: LedgerRecord, resourceVersion?: string): V1ConfigMap {
     const labels: Record<string, string> = {
@@ -135,7 +153,10 @@ export class ConfigMapLedgerDriver implements LedgerDriver {
     try {
       return this.fromConfigMap(await this.api.read(this.namespace, configMapName(kind, id)));
     } catch (err) {
-      if (httpStatusOf(err) === 404) throw new LedgerNotFoundError(kind, id);
+      if (httpStatusOf(err) === 404) {
+        await this.assertNamespace();
+        throw new LedgerNotFoundError(kind, id);
+      }
       throw err;
     }
   }
@@ -147,6 +168,7 @@ export class ConfigMapLedgerDriver implements LedgerDriver {
     if (filter.environment && labelValue(filter.environment))
       selector.push(`${ENV_LABEL}=${filter.environment}`);
     const items = await this.api.list(this.namespace, selector.join(','));
+    if (items.length === 0) await this.assertNamespace();
     const records: StoredRecord[] = [];
     const problems: ListResult['problems'] = [];
     for (const cm of items) {
@@ -216,6 +238,17 @@ export function configMapApiFromTransport(transport: JsonTransport): ConfigMapAp
         method: 'DELETE',
         path: one(namespace, name),
       });
+    },
+    namespaceExists: async (namespace) => {
+      try {
+        await transport.requestJson({ path: namespacePath(namespace) });
+        return true;
+      } catch (err) {
+        const status = httpStatusOf(err);
+        if (status === 404 || (err as Error | null)?.name === 'NamespaceNotFoundError') return false;
+        if (status === 403 || (err as Error | null)?.name === 'AccessDeniedError') return undefined;
+        throw err;
+      }
     },
   };
 }

@@ -116,7 +116,7 @@ export async function startKubeSim(options: KubeSimOptions = {}): Promise<KubeSi
           context: {
             cluster: 'kube-sim',
             user: 'kube-sim-user',
-            namespace: options.contextNamespace ?? 'default',
+            ...(options.contextNamespace ? { namespace: options.contextNamespace } : {}),
           },
         },
       ],

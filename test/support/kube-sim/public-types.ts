@@ -28,7 +28,7 @@ export interface KubeSimOptions {
   requireToken?: boolean;
   /** User name in 403 messages (default `system:serviceaccount:ci:mobius-deployer`). */
   user?: string;
-  /** Namespace of the kubeconfig's context (default `default`). */
+  /** Namespace of the kubeconfig's context (default: none, so the CLI falls back to its own default). */
   contextNamespace?: string;
   /**
    * How long a deleted pod stays Terminating (deletionTimestamp set, Killing event) before it is

@@ -15,8 +15,9 @@
  * is returned. The lock, record, wait and verify steps are release/guarded-change.ts, shared with rollback;
  * the undo is kube/undo.ts.
  */
-import { ActionRequiredError, isCliError, UsageError } from '../../errors.js';
+import { ActionRequiredError, isCliError, NamespaceNotFoundError, UsageError } from '../../errors.js';
 import { type AppliedObject, applyObjects, type KubeObject } from '../../kube/apply.js';
+import { assertNamespaceExists, isNamespaceNotFound } from '../../kube/namespace.js';
 import { deploymentRevision } from '../../kube/rollout.js';
 import { listOwnedReplicaSets, type RolloutOutcome, templateImage } from '../../kube/rollout-watch.js';
 import {
@@ -108,6 +109,7 @@ export async function runDeploy(env: DeployEnvironment, input: DeployInput): Pro
   if (!objects) {
     live = await readDeployment(env.kube, namespace, deploymentName);
     if (!live) {
+      await assertNamespaceExists(env.kube, namespace);
       throw new UsageError(
         `deployment "${deploymentName}" does not exist in namespace ${namespace}, and without -e/--env there are no manifests to install it from`,
         { hint: 'Use -e/--env <environment> for a first install.' },
@@ -128,6 +130,8 @@ export async function runDeploy(env: DeployEnvironment, input: DeployInput): Pro
       applied = await applyObjects(env.kube, annotated, { dryRun: true });
     } catch (err) {
       if (isCliError(err)) throw err;
+      // Like a real deploy (its lock is the first write): exit 5, not a rejected manifest.
+      if (isNamespaceNotFound(err)) throw new NamespaceNotFoundError(namespace, { cause: err });
       const message = err instanceof Error ? err.message : String(err);
       throw new ActionRequiredError(
         `the API server rejects the manifests (dry run, nothing changed): ${message}`,

@@ -69,10 +69,15 @@ export async function checkClusterReachable(kube: KubeClients): Promise<DoctorCh
   }
 }
 
-/** The namespace check, and whether the namespace exists (a denied read counts as existing). */
+/**
+ * The namespace check, and whether the namespace exists (a denied read counts as existing).
+ * `chosen` says which rule picked it (cli/global-options.ts describeNamespace), e.g.
+ * "namespace production (from the kubeconfig context kind-prod)"; it leads the evidence.
+ */
 export async function checkNamespace(
   kube: KubeClients,
   ns: string,
+  chosen = `namespace ${ns}`,
 ): Promise<{ check: DoctorCheck; exists: boolean }> {
   try {
     const nsObj = await getNamespace(kube, ns);
@@ -81,7 +86,7 @@ export async function checkNamespace(
       check: {
         name: 'namespace',
         status: 'pass',
-        evidence: `namespace ${ns} exists (${nsObj?.status?.phase ?? 'Active'})`,
+        evidence: `${chosen} exists (${nsObj?.status?.phase ?? 'Active'})`,
       },
     };
   } catch (err) {
@@ -92,7 +97,7 @@ export async function checkNamespace(
         check: {
           name: 'namespace',
           status: 'fail',
-          evidence: `namespace ${ns} does not exist`,
+          evidence: `${chosen} does not exist`,
           fix: `Check -n/-e; a cluster admin creates it with the bootstrap manifests: kubectl apply -f k8s/<env>/ (namespace ${ns}).`,
         },
       };
@@ -103,7 +108,7 @@ export async function checkNamespace(
         check: {
           name: 'namespace',
           status: 'warn',
-          evidence: `cannot read namespace ${ns}: ${errText(err)}`,
+          evidence: `cannot read ${chosen}: ${errText(err)}`,
           fix: 'The deployer Role grants get on its own namespace; apply the RBAC from k8s/<env>/ as a cluster admin.',
         },
       };

@@ -6,7 +6,7 @@
 
 import { type Command, Option } from 'commander';
 import { API_TOKEN_ENV } from '../../../contract/http.js';
-import { durationParser, parsePositiveInt } from '../../cli/global-options.js';
+import { describeNamespace, durationParser, parsePositiveInt } from '../../cli/global-options.js';
 import { runCommand } from '../../cli/run-command.js';
 import { deploymentOption } from '../../cli/shared-options.js';
 import { PVC_NAME } from '../../manifests/labels.js';
@@ -94,6 +94,7 @@ Examples:
             | undefined;
           const result = await runDoctor({
             namespace: ctx.globals.namespace,
+            namespaceChosen: describeNamespace(ctx.globals),
             environment,
             kube: () => ctx.kube(),
             pullSecret: opts.pullSecret,

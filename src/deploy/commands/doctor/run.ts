@@ -99,7 +99,7 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorResult> {
     return result();
   }
 
-  const namespace = await checkNamespace(kube, ns);
+  const namespace = await checkNamespace(kube, ns, opts.namespaceChosen);
   checks.push(namespace.check);
 
   const reviewed = await checkPermissions(kube, ns, opts);

@@ -30,6 +30,8 @@ export interface PermissionResult {
 
 export interface DoctorOptions {
   namespace: string;
+  /** Which rule chose it, leading the namespace check: "namespace production (from -n/--namespace)". */
+  namespaceChosen?: string;
   /** The environment file (-e), when given: names the API token Secret for resolvePermissions. */
   environment?: Environment;
   /** Creates the kube clients (kubeconfig errors become the kubeconfig check's failure). */

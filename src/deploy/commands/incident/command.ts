@@ -5,6 +5,7 @@
  */
 import { type Command, Option } from 'commander';
 import { durationParser } from '../../cli/global-options.js';
+import { targetOptions } from '../../cli/invocation.js';
 import { type CommandContext, runCommand } from '../../cli/run-command.js';
 import type { IncidentLedgerOptions, IncidentLedgerSource } from './run.js';
 import type { IncidentReport } from './run-report.js';
@@ -17,6 +18,13 @@ function ledgerSource(ctx: CommandContext): IncidentLedgerSource {
     env: ctx.io.env,
     now: ctx.now,
     kube: () => ctx.kube(),
+    targetOptions: (ledgerDir) =>
+      targetOptions({
+        namespace: ctx.globals.namespace,
+        ledgerDir,
+        context: ctx.globals.context,
+        kubeconfig: ctx.globals.kubeconfig,
+      }),
   };
 }
 
@@ -148,7 +156,11 @@ Exit code 1 when an open incident must be escalated (level 1 open over 30 minute
             data: result,
             exitCode: result.escalate.length > 0 ? 1 : 0,
             render: () =>
-              view.renderIncidentList(result, ctx.colors, { width: ctx.width, openOnly: opts.open }),
+              view.renderIncidentList(result, ctx.colors, {
+                width: ctx.width,
+                openOnly: opts.open,
+                target: ictx.target,
+              }),
           };
         }),
       );

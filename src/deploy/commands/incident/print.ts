@@ -48,8 +48,9 @@ export function renderOutcome(o: IncidentOutcome, c: Colors): string {
 export function renderIncidentList(
   r: IncidentListResult,
   c: Colors,
-  options: { width?: number; openOnly?: boolean },
+  options: { width?: number; openOnly?: boolean; target?: string },
 ): string {
+  const target = options.target ?? `-n ${r.namespace}`;
   if (r.incidents.length === 0) return `No incidents in ${r.namespace}${options.openOnly ? ' open' : ''}.\n`;
   const table = renderTable(
     [
@@ -76,7 +77,7 @@ export function renderIncidentList(
   for (const id of r.escalate) {
     lines.push(
       c.red(
-        `ESCALATE ${id}: level 1 open over 30 minutes; raise it: mobius-deploy incident update ${id} --level 2 --note "..."`,
+        `ESCALATE ${id}: level 1 open over 30 minutes; raise it: mobius-deploy incident update ${id} ${target} --level 2 --note "..."`,
       ),
     );
   }

@@ -9,7 +9,7 @@ import { listEvents } from '../../kube/resources/core.js';
 import type { KubeReader } from '../../kube/resources/reader.js';
 import type { DeploymentRecord } from '../../ledger/record.js';
 import { isDeploymentRecord } from '../../ledger/record.js';
-import { findIncident, guidanceFor, type IncidentContext, type IncidentGuidance } from './run.js';
+import { findIncident, guidanceFor, type IncidentContext, type IncidentGuidance, targetsOf } from './run.js';
 
 export interface ReportTimelineEntry {
   at: string;
@@ -136,7 +136,7 @@ export async function collectIncidentReport(
   timeline.sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
   return {
     incident,
-    guidance: guidanceFor(incident, ctx.namespace, now),
+    guidance: guidanceFor(incident, ctx.namespace, now, targetsOf(ctx)),
     window: { from: new Date(from).toISOString(), to: new Date(to).toISOString() },
     durationMs: openDurationMs(incident, now),
     ...(timeToRestoreMs(incident) !== undefined ? { timeToRestoreMs: timeToRestoreMs(incident) } : {}),

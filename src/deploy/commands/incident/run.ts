@@ -32,19 +32,21 @@ import { humanDuration } from '../../output/duration.js';
 
 /** The incident id was not found (exit 2: the argument is wrong). */
 export class IncidentNotFoundError extends UsageError {
-  constructor(id: string, namespace: string, where: string) {
+  constructor(id: string, namespace: string, where: string, target = `-n ${namespace}`) {
     super(`No incident with id "${id}" in ${where} (namespace ${namespace}).`, {
-      hint: 'List the incidents with `mobius-deploy incident list` (same -n/--ledger-dir) and pass one of their ids.',
+      hint: `List the incidents with \`mobius-deploy incident list ${target}\` and pass one of their ids.`,
     });
   }
 }
 
 /** Resolving an incident that is already resolved (exit 2). */
 export class IncidentAlreadyResolvedError extends UsageError {
-  constructor(incident: IncidentRecord) {
+  constructor(incident: IncidentRecord, target = `-n ${incident.namespace}`) {
     super(
       `Incident ${incident.id} is already resolved (at ${incident.resolvedAt ?? '?'}, cause: ${incident.cause ?? 'not given'}).`,
-      { hint: `To add information, use: mobius-deploy incident update ${incident.id} --note "..."` },
+      {
+        hint: `To add information, use: mobius-deploy incident update ${incident.id} ${target} --note "..."`,
+      },
     );
   }
 }
@@ -78,30 +80,39 @@ export interface IncidentGuidance {
   escalationSteps?: string[];
 }
 
-export const LEVEL3_STEPS = [
+/** Level 3's steps; `target` (the -n/--ledger-dir/--context options) goes into their commands. */
+export const level3Steps = (target: string): string[] => [
   'Page the on-call lead and the service owner now; do not wait for the 30-minute rule.',
   'Open an incident channel and name one incident commander; post updates there every 30 minutes.',
   'Stop the damage: roll back, scale to zero or cut the route, whichever ends the outage, breach or data loss soonest.',
-  'Preserve evidence: do not delete pods, logs, Secrets or volumes; copy logs (mobius-deploy logs --previous) and events first.',
-  'For a suspected breach: rotate the exposed credentials (mobius-deploy registry-secret rotate, the API token and Redis Secrets) and inform security.',
-  'For data loss: stop writers, check the DATA_DIR volume and Redis persistence (mobius-deploy doctor), and restore from backup.',
+  `Preserve evidence: do not delete pods, logs, Secrets or volumes; copy logs (mobius-deploy logs ${target} --previous) and events first.`,
+  `For a suspected breach: rotate the exposed credentials (mobius-deploy registry-secret rotate ${target}, the API token and Redis Secrets) and inform security.`,
+  `For data loss: stop writers, check the DATA_DIR volume and Redis persistence (mobius-deploy doctor ${target}), and restore from backup.`,
 ];
 
 export function guidanceFor(
   incident: Pick<IncidentRecord, 'level' | 'openedAt' | 'status'> & { id?: string },
   namespace: string,
   now: number,
+  /**
+   * The options that reach the same target (cli/invocation.ts targetOptions), default `-n NS`:
+   * `ledger` with --ledger-dir (rollback takes it), `cluster` without (logs, doctor do not).
+   */
+  targets: { ledger?: string; cluster?: string } = {},
 ): IncidentGuidance {
+  const target = targets.ledger ?? `-n ${namespace}`;
   const meaning = LEVEL_MEANINGS[incident.level];
   const g: IncidentGuidance = { level: incident.level, ...meaning };
   if (incident.level === 1) {
     g.escalateAt = new Date(Date.parse(incident.openedAt) + LEVEL1_ESCALATE_AFTER_MS).toISOString();
     g.escalate = needsEscalation(incident as IncidentRecord, now);
   } else if (incident.level === 2) {
-    g.rollbackCommand =
-      `mobius-deploy rollback -n ${namespace} --reason "incident ${incident.id ?? ''}"`.replace(' ""', '');
+    g.rollbackCommand = `mobius-deploy rollback ${target} --reason "incident ${incident.id ?? ''}"`.replace(
+      ' ""',
+      '',
+    );
   } else {
-    g.escalationSteps = LEVEL3_STEPS;
+    g.escalationSteps = level3Steps(targets.cluster ?? `-n ${namespace}`);
   }
   return g;
 }
@@ -114,6 +125,10 @@ export interface IncidentContext {
   now: () => number;
   /** Where the ledger is, for messages: "the ledger ConfigMaps" or "--ledger-dir DIR". */
   where?: string;
+  /** The options that reach this ledger and cluster again, for hints: "-n NS --ledger-dir DIR". */
+  target?: string;
+  /** The same without --ledger-dir, for commands that read only the cluster (logs, doctor). */
+  clusterTarget?: string;
 }
 
 /** What opening the incident ledger needs from the CLI (its CommandContext has all of it). */
@@ -125,6 +140,8 @@ export interface IncidentLedgerSource {
   now: () => number;
   /** The cluster's clients; asked for only when the ledger is in the cluster. */
   kube: () => Promise<JsonTransport>;
+  /** The options that reach the same target, given --ledger-dir (cli/invocation.ts targetOptions). */
+  targetOptions?: (ledgerDir: string | undefined) => string;
 }
 
 /** --ledger-dir and --actor. */
@@ -152,7 +169,14 @@ export async function openIncidentContext(
     actor,
     now: source.now,
     where: opts.ledgerDir ? `--ledger-dir ${opts.ledgerDir}` : 'the ledger ConfigMaps',
+    target: source.targetOptions?.(opts.ledgerDir) ?? `-n ${source.namespace}`,
+    clusterTarget: source.targetOptions?.(undefined) ?? `-n ${source.namespace}`,
   };
+}
+
+/** The targets guidanceFor puts into its commands. */
+export function targetsOf(ctx: IncidentContext): { ledger?: string; cluster?: string } {
+  return { ledger: ctx.target, cluster: ctx.clusterTarget };
 }
 
 /** Finds an incident by exact id, else by a unique prefix or suffix of an id. */
@@ -173,7 +197,7 @@ export async function findIncident(ctx: IncidentContext, id: string): Promise<In
       { hint: 'Pass the full id.' },
     );
   }
-  throw new IncidentNotFoundError(id, ctx.namespace, where);
+  throw new IncidentNotFoundError(id, ctx.namespace, where, ctx.target);
 }
 
 export interface OpenIncidentInput {
@@ -223,7 +247,7 @@ export async function openIncident(ctx: IncidentContext, input: OpenIncidentInpu
   await ctx.ledger.create(record);
   return {
     incident: record,
-    guidance: guidanceFor(record, ctx.namespace, now.getTime()),
+    guidance: guidanceFor(record, ctx.namespace, now.getTime(), targetsOf(ctx)),
     message: `opened incident ${record.id} at level ${record.level} (${LEVEL_MEANINGS[record.level].name})`,
   };
 }
@@ -268,7 +292,7 @@ export async function updateIncident(
   const incident = IncidentRecordSchema.parse(stored.record);
   return {
     incident,
-    guidance: guidanceFor(incident, ctx.namespace, ctx.now()),
+    guidance: guidanceFor(incident, ctx.namespace, ctx.now(), targetsOf(ctx)),
     message: `updated incident ${incident.id}${levelChanged ? ` (level ${levelChanged.from} → ${levelChanged.to})` : ''}`,
   };
 }
@@ -281,10 +305,10 @@ export async function resolveIncident(
   const cause = input.cause.trim();
   if (!cause) throw new UsageError('--cause must name the root cause (it is empty).');
   const found = await findIncident(ctx, id);
-  if (found.status === 'resolved') throw new IncidentAlreadyResolvedError(found);
+  if (found.status === 'resolved') throw new IncidentAlreadyResolvedError(found, ctx.target);
   const at = new Date(ctx.now()).toISOString();
   const stored = await ctx.ledger.update<IncidentRecord>(INCIDENT_KIND, found.id, (current) => {
-    if (current.status === 'resolved') throw new IncidentAlreadyResolvedError(current);
+    if (current.status === 'resolved') throw new IncidentAlreadyResolvedError(current, ctx.target);
     const timeline = [...current.timeline];
     if (input.note?.trim()) timeline.push({ at, by: ctx.actor, text: input.note.trim(), type: 'note' });
     timeline.push({ at, by: ctx.actor, text: `Resolved. Root cause: ${cause}`, type: 'resolved' });
@@ -293,7 +317,7 @@ export async function resolveIncident(
   const incident = IncidentRecordSchema.parse(stored.record);
   return {
     incident,
-    guidance: guidanceFor(incident, ctx.namespace, ctx.now()),
+    guidance: guidanceFor(incident, ctx.namespace, ctx.now(), targetsOf(ctx)),
     message: `resolved incident ${incident.id} after ${humanDuration(timeToRestoreMs(incident) ?? 0)}`,
   };
 }

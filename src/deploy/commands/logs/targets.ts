@@ -6,6 +6,7 @@ import type { V1Deployment, V1LabelSelector, V1Pod, V1PodList } from '@kubernete
 import { UnhealthyError, UsageError } from '../../errors.js';
 import type { KubeClients } from '../../kube/client.js';
 import { isNotFound } from '../../kube/errors.js';
+import { assertNamespaceExists } from '../../kube/namespace.js';
 import { getDeployment } from '../../kube/resources/apps.js';
 import { listPods as listPodsIn } from '../../kube/resources/core.js';
 import { labelSelectorToString } from '../../kube/rollout.js';
@@ -29,6 +30,7 @@ export async function deploymentSelector(
     dep = await getDeployment(clients, namespace, name);
   } catch (err) {
     if (isNotFound(err)) {
+      await assertNamespaceExists(clients, namespace);
       throw new UnhealthyError(`Deployment ${name} not found in namespace ${namespace}.`, {
         hint: 'Check --deployment and -n/--namespace; `kubectl get deployments -n NAMESPACE` lists them.',
         cause: err,
