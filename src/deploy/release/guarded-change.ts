@@ -45,7 +45,7 @@ export function finishRecord(record: DeploymentRecord, now: number): DeploymentR
 type PhaseRunner = <T>(name: string, fn: () => Promise<T>) => Promise<T>;
 
 export interface RecordSpec {
-  kind: 'deploy' | 'rollback';
+  kind: 'deploy' | 'rollback' | 'drill';
   namespace: string;
   environment?: string;
   deployment: string;
@@ -215,7 +215,7 @@ export async function runWithLockAndRecord<T>(
         throw err;
       }
       record.result = 'failed';
-      record.failureClass ??= spec.kind === 'rollback' ? 'RollbackFailed' : 'ApplyFailed';
+      record.failureClass ??= spec.kind === 'deploy' ? 'ApplyFailed' : 'RollbackFailed';
       record.failureMessage ??= err instanceof Error ? err.message : String(err);
       finishRecord(record, now());
       await save().catch(() => undefined);
