@@ -47,7 +47,7 @@ const rolledBack = (image: string, rollout: number, restored: number, toImage: s
     failureClass: 'CrashLoopBackOff',
     failureDetectedAt: at,
     restoredAt: at,
-    rollback: { toImage, result: 'succeeded' },
+    rollback: { toRevision: restored - 2, toImage, result: 'succeeded' },
     at,
   });
 
@@ -143,6 +143,23 @@ describe('revision verdicts', () => {
     assert.deepEqual(
       evidenceOf(rec({ kind: 'rollback', result: 'skipped', image: 'a', at: '2026-11-01T00:00:00Z' })),
       [],
+    );
+    const notTried = rec({
+      image: 'img:5',
+      rolloutRevision: 5,
+      revisionAfter: 5,
+      result: 'failed',
+      failureDetectedAt: '2026-11-05T00:00:00Z',
+      rollback: {
+        result: 'failed',
+        failureMessage: 'no revision is recorded as verified good; not rolled back',
+      },
+      at: '2026-11-05T00:00:00Z',
+    });
+    assert.deepEqual(
+      evidenceOf(notTried).map((e) => [e.verdict, e.revision, e.own]),
+      [['failed', 5, true]],
+      'an automatic rollback that was not attempted says nothing about any revision',
     );
     const auto = evidenceOf(rolledBack('img:3', 3, 4, 'img:2', '2026-11-03T00:00:00Z'));
     assert.deepEqual(

@@ -163,14 +163,17 @@ export type DrillLeg = z.infer<typeof DrillLegSchema>;
  * metrics (DORA) never count it as a failed change or a manual rollback.
  */
 export const DrillRecordSchema = DeploymentRecordSchema.extend({
-  drill: z.looseObject({
-    fromRevision: z.number().int().optional(),
-    fromImage: optionalString,
-    /** The verified-good record whose revision the drill rolled back to. */
-    targetRecordId: optionalString,
-    rollback: DrillLegSchema.optional(),
-    rollForward: DrillLegSchema.optional(),
-  }),
+  /** Absent while the drill is in progress and has not read its target yet. */
+  drill: z
+    .looseObject({
+      fromRevision: z.number().int().optional(),
+      fromImage: optionalString,
+      /** The verified-good record whose revision the drill rolled back to. */
+      targetRecordId: optionalString,
+      rollback: DrillLegSchema.optional(),
+      rollForward: DrillLegSchema.optional(),
+    })
+    .optional(),
 });
 export type DrillRecord = z.infer<typeof DrillRecordSchema> & { kind: 'drill' };
 
@@ -203,7 +206,7 @@ export function isChangeRecord(record: LedgerRecord): record is DeploymentRecord
 }
 
 export function isDrillRecord(record: LedgerRecord): record is DrillRecord {
-  return record.kind === 'drill' && typeof (record as { drill?: unknown }).drill === 'object';
+  return record.kind === 'drill';
 }
 
 /** The outcome of validating a stored record. */

@@ -104,7 +104,8 @@ export function evidenceOf(r: DeploymentRecord): VerdictEvidence[] {
         own: true,
       });
     }
-    const rb = r.rollback;
+    // The automatic rollback, when one was attempted (it names its target revision).
+    const rb = r.rollback?.toRevision !== undefined ? r.rollback : undefined;
     if (rb?.result === 'succeeded') {
       out.push(good(r, r.restoredAt ?? end, r.revisionAfter, rb.toImage, "'s automatic rollback"));
     } else if (rb?.result === 'failed' && rb.failureMessage !== ROLLBACK_NOT_TRIED) {

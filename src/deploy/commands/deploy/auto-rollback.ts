@@ -110,8 +110,9 @@ export async function autoRollback(
       nextSteps: none
         ? [
             investigate,
-            'candidate revisions (newest first):',
-            ...candidateLines(candidates),
+            ['candidate revisions (newest first):', ...candidateLines(candidates).map((l) => `  ${l}`)].join(
+              '\n',
+            ),
             `choose one: ${chooseCommand({ namespace, deployment: deploymentName })}`,
             'or deploy a known-good image: mobius-deploy deploy --image-tag <tag>',
           ]

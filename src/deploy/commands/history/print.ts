@@ -25,7 +25,9 @@ export function renderHistory(
 ): string {
   const out: string[] = [];
   out.push(
-    c.bold(`Deploys, rollbacks and drills of deployment/${h.deployment} in ${h.namespace} (ledger, newest first)`),
+    c.bold(
+      `Deploys, rollbacks and drills of deployment/${h.deployment} in ${h.namespace} (ledger, newest first)`,
+    ),
   );
   if (h.records.length === 0) out.push('  no records yet\n');
   else {

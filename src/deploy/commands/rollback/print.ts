@@ -5,7 +5,7 @@
 import type { Colors } from '../../output/color.js';
 import { formatPhases, resultColor } from '../../output/record.js';
 import type { RollbackDryRun, RollbackResult } from './run.js';
-import type { DrillResult } from './run-drill.js';
+import type { DrillInfo, DrillResult } from './run-drill.js';
 
 function aligned(pairs: [string, string][]): string[] {
   const width = Math.max(...pairs.map(([k]) => k.length)) + 1;
@@ -72,7 +72,7 @@ export function renderDryRun(plan: RollbackDryRun, c: Colors): string {
 
 export function renderDrill(result: DrillResult, c: Colors): string {
   const r = result.record;
-  const legText = (leg: DrillResult['record']['drill']['rollback']) =>
+  const legText = (leg: DrillInfo['rollback']) =>
     leg
       ? `${resultColor(c, leg.result)} to revision ${leg.toRevision ?? '?'} (${leg.image ?? '?'}) → now ${leg.revisionAfter ?? '?'}, ${leg.durationMs}ms` +
         (leg.verify ? `, verify ${leg.verify.total - leg.verify.failed}/${leg.verify.total}` : '') +

@@ -20,8 +20,10 @@ import { runWithLockAndRecord, waitAndVerify } from '../../release/guarded-chang
 import { planRollback, targetChoice } from './plan.js';
 import { type RollbackInput, rollbackInfo } from './run.js';
 
+export type DrillInfo = NonNullable<DrillRecord['drill']>;
+
 export interface DrillResult {
-  record: DeploymentRecord & { drill: DrillRecord['drill'] };
+  record: DeploymentRecord & { drill: DrillInfo };
   message: string;
 }
 
