@@ -61,9 +61,10 @@ export function renderDryRun(plan: RollbackDryRun, c: Colors): string {
     ...(plan.warning ? ([['warning', c.yellow(plan.warning)]] as [string, string][]) : []),
   ]);
   lines.push('', 'Candidate revisions (newest first):');
+  const imageWidth = Math.max(0, ...plan.candidates.map((r) => (r.image ?? '-').length));
   for (const r of plan.candidates) {
     lines.push(
-      `  ${String(r.revision).padStart(3)}  ${verdictColor(c, r.verdict.padEnd(13))}  ${r.image ?? '-'}  ${c.dim(r.evidence ?? 'no ledger record')}`,
+      `  ${String(r.revision).padStart(3)}  ${verdictColor(c, r.verdict.padEnd(13))}  ${(r.image ?? '-').padEnd(imageWidth)}  ${c.dim(r.evidence ?? 'no ledger record')}`,
     );
   }
   lines.push('', plan.message);
