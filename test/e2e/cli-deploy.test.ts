@@ -165,6 +165,64 @@ describe('mobius-deploy deploy (built CLI against the simulator)', () => {
     assert.match(r.stderr, /level 2 incident \S+ was opened/);
   });
 
+  it('the automatic rollback never goes to a revision recorded as failed or unknown: with no verified-good one, exit 4 with the candidates and nothing rolled back', async () => {
+    assert.equal((await deploy('1.0.0')).code, 0);
+    // The ledger no longer holds the record of 1.0.0 (pruned, or kept with --ledger-dir elsewhere).
+    for (const cm of c.sim.list('configmaps', NS, { labelSelector: 'mobius.dev/ledger=true' }))
+      c.sim.delete('configmaps', NS, cm.metadata.name);
+    c.sim.setImageBehavior(`${REPO}:1.1.0`, 'pending');
+    const first = await deploy('1.1.0');
+    assert.equal(first.code, 4, first.stderr);
+    assert.match(
+      first.stderr,
+      /not rolled back automatically: no other revision is recorded as verified good/,
+    );
+    assert.match(
+      first.stderr,
+      /revision 1\s+ghcr\.io\/mobius-org\/mobius-preview-worker:1\.0\.0\s+unknown\s+no ledger record/,
+    );
+    assert.match(
+      first.stderr,
+      /choose one: node cli\/mobius-deploy\.js rollback -n production --to-revision N --reason "\.\.\."/,
+    );
+    assert.match(first.stdout, /rollback:\s+not attempted: no revision is recorded as verified good/);
+    assert.equal(liveImage(c.sim, NS), `${REPO}:1.1.0`);
+
+    // Next, a crash-looping 1.2.0: revision 2 (the Unschedulable 1.1.0) is recorded as failed and is
+    // never the target, though it is the previous revision.
+    c.sim.setImageBehavior(`${REPO}:1.2.0`, 'crashloop');
+    const second = await deploy('1.2.0', '-o', 'json');
+    assert.equal(second.code, 4, second.stderr);
+    const record = parseJsonOutput<{ rollback?: { toRevision?: number }; rolloutRevision?: number }>(second);
+    assert.equal(record.rollback?.toRevision, undefined);
+    assert.equal(record.rolloutRevision, 3);
+    assert.match(
+      second.stderr,
+      /revision 2\s+\S+:1\.1\.0\s+failed\s+deploy record \S+ failed \(Unschedulable\)/,
+    );
+    assert.equal(liveImage(c.sim, NS), `${REPO}:1.2.0`);
+    assert.equal(
+      c.sim.get('deployments', NS, 'preview-worker')?.metadata.annotations[
+        'deployment.kubernetes.io/revision'
+      ],
+      '3',
+    );
+  });
+
+  it('the automatic rollback skips a newer revision recorded as failed for the newest verified-good one', async () => {
+    assert.equal((await deploy('1.0.0')).code, 0);
+    c.sim.setImageBehavior(`${REPO}:1.1.0`, 'pending');
+    assert.equal((await deploy('1.1.0', '--no-rollback')).code, 4); // revision 2 stays, failed
+    c.sim.setImageBehavior(`${REPO}:1.2.0`, 'crashloop');
+    const r = await deploy('1.2.0', '-o', 'json');
+    assert.equal(r.code, 3, r.stderr);
+    const record = parseJsonOutput<{ rollback: { toRevision: number; toVerdict: string; why: string } }>(r);
+    assert.equal(record.rollback.toRevision, 1);
+    assert.equal(record.rollback.toVerdict, 'verified-good');
+    assert.match(record.rollback.why, /^revision 1 \(.*:1\.0\.0\): deploy record \S+ verified good at /);
+    assert.equal(liveImage(c.sim, NS), `${REPO}:1.0.0`);
+  });
+
   it('a first install that fails has nothing to roll back to: exit 4', async () => {
     c.sim.setImageBehavior(`${REPO}:0.9.0`, 'crashloop');
     const r = await deploy('0.9.0');

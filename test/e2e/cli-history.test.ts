@@ -91,6 +91,42 @@ describe('mobius-deploy history (built CLI against the simulator)', () => {
     );
   });
 
+  it('marks each revision verified-good, failed or unknown (table column and JSON field)', async () => {
+    // A revision the ledger knows nothing of: 1.3.0 deployed with its record kept elsewhere.
+    const dir = mkdtempSync(join(tmpdir(), 'ledger-elsewhere-'));
+    try {
+      assert.equal((await deployTag(c, '1.3.0', ['--ledger-dir', dir])).code, 0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    const json = await runCli(['history', '-n', NS, '-o', 'json'], { kubeconfig: c.sim.kubeconfigPath });
+    assert.equal(json.code, 0, json.stderr);
+    const h = parseJsonOutput<{
+      revisions: { revision: number; verdict: string; verdictEvidence?: string }[];
+    }>(json);
+    assert.deepEqual(
+      h.revisions.map((r) => [r.revision, r.verdict]),
+      [
+        [5, 'unknown'],
+        [4, 'verified-good'],
+        [3, 'failed'],
+        [1, 'verified-good'],
+      ],
+    );
+    assert.match(h.revisions[2]?.verdictEvidence ?? '', /^deploy record \S+ failed \(CrashLoopBackOff\) at /);
+    assert.match(
+      h.revisions[1]?.verdictEvidence ?? '',
+      /^deploy record \S+'s automatic rollback verified good at /,
+    );
+    const table = await runCli(['history', '-n', NS], { kubeconfig: c.sim.kubeconfigPath });
+    assert.match(table.stdout, /REVISION\s+IMAGE\s+CREATED\s+READY\s+VERDICT\s+RECORD/);
+    assert.match(
+      table.stdout,
+      /\n\s*3\s+ghcr\.io\/mobius-org\/mobius-preview-worker:1\.2\.0\s+\S+ \S+\s+0\/0\s+failed\s/,
+    );
+    assert.match(table.stdout, /\n\s*5\*\s+\S+:1\.3\.0\s+\S+ \S+\s+3\/3\s+unknown\s/);
+  });
+
   it('--ledger-dir keeps the ledger in local files instead of ConfigMaps', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ledger-dir-'));
     try {

@@ -9,12 +9,7 @@ import {
   type RolloutReader,
   waitForRollout,
 } from '../../src/deploy/kube/rollout-watch.js';
-import {
-  findRevisionForImage,
-  findRollbackTarget,
-  rollbackPatch,
-  templatesEqual,
-} from '../../src/deploy/kube/undo.js';
+import { findRollbackTarget, rollbackPatch, templatesEqual } from '../../src/deploy/kube/undo.js';
 
 const REV = 'deployment.kubernetes.io/revision';
 
@@ -111,12 +106,6 @@ describe('rollback target (kubectl rollout undo semantics)', () => {
         'kubernetes.io/change-cause': 'rollback to revision 4: errors',
       },
     });
-  });
-
-  it('finds the newest other revision running an image', () => {
-    const d = deployment(5, 'img:5');
-    assert.equal(findRevisionForImage(d, [...sets, rs(6, 'img:3'), rs(5, 'img:5')], 'img:3'), 6);
-    assert.equal(findRevisionForImage(d, [rs(5, 'img:5')], 'img:5'), undefined);
   });
 
   it('-n with --image builds a Deployment that sets only the container image', () => {

@@ -177,6 +177,7 @@ describe('report printers', () => {
     assert.deepEqual(Object.keys(parsed).sort(), [
       'clockSkew',
       'current',
+      'drills',
       'failureWindowMs',
       'generatedAt',
       'infrastructure',

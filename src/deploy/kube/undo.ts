@@ -1,8 +1,10 @@
 /**
  * `kubectl rollout undo` for a Deployment (like k8s.io/kubectl/pkg/polymorphichelpers/rollback.go,
  * DeploymentRollbacker), shared by `rollback` and deploy's automatic rollback:
- * - the target is the ReplicaSet with `deployment.kubernetes.io/revision` = N, or by default the
- *   highest revision below the current one;
+ * - `findRollbackTarget` is kubectl's choice: the ReplicaSet with `deployment.kubernetes.io/revision`
+ *   = N, or the highest revision below the current one. Which revision mobius-deploy rolls back to
+ *   (the newest verified-good one by default) is decided with the ledger in
+ *   release/rollback-target.ts; `rollbackTargetFor` turns that ReplicaSet into the target here;
  * - when the target's pod template (minus the `pod-template-hash` label) equals the live one, the
  *   rollback is skipped;
  * - otherwise the Deployment's spec.template is replaced with the target's template and its
@@ -109,28 +111,23 @@ export function findRollbackTarget(
       );
     }
   }
-  const template = templateWithoutHash(chosen.rs);
+  return rollbackTargetFor(deployment, chosen.rs, chosen.revision);
+}
+
+/** The rollback target for one ReplicaSet (its template, and whether the live one already equals it). */
+export function rollbackTargetFor(
+  deployment: DeploymentObject,
+  replicaSet: ReplicaSetObject,
+  revision: number,
+): RollbackTarget {
+  const template = templateWithoutHash(replicaSet);
   return {
-    replicaSet: chosen.rs,
-    revision: chosen.revision,
-    image: templateImage(chosen.rs.spec?.template),
+    replicaSet,
+    revision,
+    image: templateImage(replicaSet.spec?.template),
     template,
     unchanged: templatesEqual(deployment.spec?.template, template),
   };
-}
-
-/** The newest ReplicaSet (by revision) running `image`, other than the current revision. */
-export function findRevisionForImage(
-  deployment: DeploymentObject,
-  replicaSets: ReplicaSetObject[],
-  image: string,
-): number | undefined {
-  const current = deploymentRevision(deployment);
-  return replicaSets
-    .filter((rs) => templateImage(rs.spec?.template) === image && replicaSetRevision(rs) !== current)
-    .map((rs) => replicaSetRevision(rs))
-    .filter((r): r is number => r !== undefined)
-    .sort((a, b) => b - a)[0];
 }
 
 /** The JSON patch kubectl sends: the template and the annotations of the target ReplicaSet. */

@@ -34,6 +34,7 @@ export {
 } from './driver.js';
 export { FileLedgerDriver } from './file-driver.js';
 export {
+  changeRecords,
   DEFAULT_HISTORY_MAX,
   isVerifiedGood,
   Ledger,
@@ -56,14 +57,20 @@ export {
 export {
   type BaseRecord,
   BaseRecordSchema,
+  CHANGE_KINDS,
   DEPLOY_RESULTS,
   type DeploymentRecord,
   DeploymentRecordSchema,
   type DeployResult,
+  type DrillLeg,
+  type DrillRecord,
+  DrillRecordSchema,
   type FailureClass,
   type GitInfo,
   GitInfoSchema,
+  isChangeRecord,
   isDeploymentRecord,
+  isDrillRecord,
   type KnownRecordKind,
   LEDGER_SCHEMA_VERSION,
   type LedgerRecord,

@@ -20,7 +20,9 @@ import {
 } from './driver.js';
 import { FileLedgerDriver } from './file-driver.js';
 import {
+  CHANGE_KINDS,
   type DeploymentRecord,
+  isChangeRecord,
   isDeploymentRecord,
   LEDGER_SCHEMA_VERSION,
   type LedgerRecord,
@@ -60,11 +62,16 @@ export function newDeploymentRecord(input: NewDeploymentRecord, now: Date = new 
   } as DeploymentRecord;
 }
 
-/** True when the record describes a version that rolled out and passed verification. */
+/**
+ * True when the record describes a version that rolled out and passed verification. A rollback
+ * is only ever `succeeded` after its rollout and verification passed (older rollback records carry
+ * no `verify` summary).
+ */
 export function isVerifiedGood(record: LedgerRecord): boolean {
   if (!isDeploymentRecord(record) || !record.image) return false;
   if (record.result !== 'succeeded') return false;
-  return record.verify ? record.verify.passed : false;
+  if (record.verify) return record.verify.passed;
+  return record.kind === 'rollback';
 }
 
 export class Ledger {
@@ -171,6 +178,22 @@ export class Ledger {
     }
     return undefined;
   }
+}
+
+/**
+ * The deploy, rollback and drill records of one Deployment in scope, newest first: what the
+ * ledger knows about each of its revisions (release/revision-verdicts.ts judges them).
+ */
+export async function changeRecords(
+  ledger: Pick<Ledger, 'list'>,
+  scope: Omit<RecordFilter, 'kind'> & { deployment?: string },
+): Promise<DeploymentRecord[]> {
+  const { deployment, ...filter } = scope;
+  const { records } = await ledger.list({ ...filter, kind: CHANGE_KINDS });
+  return records
+    .map((s) => s.record)
+    .filter(isChangeRecord)
+    .filter((r) => deployment === undefined || r.deployment === deployment);
 }
 
 /**

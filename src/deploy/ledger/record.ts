@@ -13,7 +13,7 @@ import { z } from 'zod';
 export const LEDGER_SCHEMA_VERSION = 1;
 
 /** Kinds written by this toolkit. Other kinds (`incident`) are allowed: the union is open. */
-export type KnownRecordKind = 'deploy' | 'rollback' | 'incident';
+export type KnownRecordKind = 'deploy' | 'rollback' | 'drill' | 'incident';
 export type RecordKind = KnownRecordKind | (string & {});
 
 /** Outcome of a deploy or rollback. `rolled_back` = failed, then automatically restored. */
@@ -77,6 +77,17 @@ export const RollbackInfoSchema = z.looseObject({
   result: z.enum(['succeeded', 'failed']).optional(),
   failureMessage: optionalString,
   verify: VerifySummarySchema.optional(),
+  /**
+   * How the target was chosen: `verified-good` (the default: the newest revision the ledger records
+   * as verified good), `previous` (--previous, kubectl's choice) or `explicit` (--to-revision N).
+   */
+  choice: z.enum(['verified-good', 'previous', 'explicit']).optional(),
+  /** The ledger's verdict on the target when it was chosen. */
+  toVerdict: z.enum(['verified-good', 'failed', 'unknown']).optional(),
+  /** Why this target (the evidence), e.g. "deploy record … verified good at …". */
+  why: optionalString,
+  /** Set when the target was chosen although the ledger records it as failed (--previous, --to-revision). */
+  warning: optionalString,
 });
 export type RollbackInfo = z.infer<typeof RollbackInfoSchema>;
 
@@ -115,6 +126,11 @@ export const DeploymentRecordSchema = BaseRecordSchema.extend({
   /** `deployment.kubernetes.io/revision` before and after the change. */
   revisionBefore: z.number().int().optional(),
   revisionAfter: z.number().int().optional(),
+  /**
+   * The revision this change's own pod template rolled out as (deploy: the new revision, kept when
+   * the deploy was rolled back afterwards and revisionAfter names the restored one).
+   */
+  rolloutRevision: z.number().int().optional(),
   /** Set when a failure was followed by a verified-good automatic rollback (reports: time to restore). */
   restoredAt: isoDate.optional(),
   /** When the failure was detected (reports: time to restore starts here). */
@@ -126,12 +142,48 @@ export const DeploymentRecordSchema = BaseRecordSchema.extend({
 });
 export type DeploymentRecord = z.infer<typeof DeploymentRecordSchema> & { kind: RecordKind };
 
+/** One leg of a rollback drill: the move to a revision, its rollout and verification. */
+export const DrillLegSchema = z.looseObject({
+  /** The revision the leg moved to (before the controller renumbered it) and after. */
+  toRevision: z.number().int().optional(),
+  revisionAfter: z.number().int().optional(),
+  image: optionalString,
+  result: z.enum(['succeeded', 'failed']),
+  durationMs: z.number().nonnegative(),
+  /** When the leg's version had rolled out and verified (or failed). */
+  finishedAt: isoDate.optional(),
+  verify: VerifySummarySchema.optional(),
+  failureMessage: optionalString,
+});
+export type DrillLeg = z.infer<typeof DrillLegSchema>;
+
+/**
+ * A rollback drill (`rollback --drill`): roll back to the last verified-good revision, verify, roll
+ * forward to the revision that was live before, verify. A record of its own kind, so delivery
+ * metrics (DORA) never count it as a failed change or a manual rollback.
+ */
+export const DrillRecordSchema = DeploymentRecordSchema.extend({
+  /** Absent while the drill is in progress and has not read its target yet. */
+  drill: z
+    .looseObject({
+      fromRevision: z.number().int().optional(),
+      fromImage: optionalString,
+      /** The verified-good record whose revision the drill rolled back to. */
+      targetRecordId: optionalString,
+      rollback: DrillLegSchema.optional(),
+      rollForward: DrillLegSchema.optional(),
+    })
+    .optional(),
+});
+export type DrillRecord = z.infer<typeof DrillRecordSchema> & { kind: 'drill' };
+
 /** Any record: a deployment record, or another kind's record (which at least has the base fields). */
 export type LedgerRecord = DeploymentRecord | (BaseRecord & Record<string, unknown>);
 
 const schemas = new Map<string, z.ZodType>([
   ['deploy', DeploymentRecordSchema],
   ['rollback', DeploymentRecordSchema],
+  ['drill', DrillRecordSchema],
 ]);
 
 /**
@@ -144,6 +196,17 @@ export function registerRecordSchema(kind: string, schema: z.ZodType): void {
 
 export function isDeploymentRecord(record: LedgerRecord): record is DeploymentRecord {
   return record.kind === 'deploy' || record.kind === 'rollback';
+}
+
+/** Every record of a change to the Deployment's revisions: deploys, rollbacks and drills. */
+export const CHANGE_KINDS: RecordKind[] = ['deploy', 'rollback', 'drill'];
+
+export function isChangeRecord(record: LedgerRecord): record is DeploymentRecord {
+  return isDeploymentRecord(record) || record.kind === 'drill';
+}
+
+export function isDrillRecord(record: LedgerRecord): record is DrillRecord {
+  return record.kind === 'drill';
 }
 
 /** The outcome of validating a stored record. */

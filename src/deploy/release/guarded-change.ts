@@ -56,7 +56,7 @@ export function finishRecord(record: DeploymentRecord, now: number): DeploymentR
 type PhaseRunner = <T>(name: string, fn: () => Promise<T>) => Promise<T>;
 
 export interface RecordSpec {
-  kind: 'deploy' | 'rollback';
+  kind: 'deploy' | 'rollback' | 'drill';
   namespace: string;
   environment?: string;
   deployment: string;
@@ -236,7 +236,7 @@ export async function runWithLockAndRecord<T>(
         record.failureClass = 'Interrupted';
         record.failureMessage = `the Kubernetes API became unreachable${stepOf.has(record) ? ` during ${stepOf.get(record)}` : ''}; the outcome in the cluster is unknown (${err.message})`;
       }
-      record.failureClass ??= spec.kind === 'rollback' ? 'RollbackFailed' : 'ApplyFailed';
+      record.failureClass ??= spec.kind === 'deploy' ? 'ApplyFailed' : 'RollbackFailed';
       record.failureMessage ??= err instanceof Error ? err.message : String(err);
       finishRecord(record, now());
       const saved = await save().then(

@@ -9,7 +9,7 @@ import type { LockState } from '../kube/lease-lock.js';
 import { describeProgress, type RolloutProgress } from '../kube/rollout-watch.js';
 
 export interface InterruptionFacts {
-  kind: 'deploy' | 'rollback';
+  kind: 'deploy' | 'rollback' | 'drill';
   namespace: string;
   deployment: string;
   recordId: string;
@@ -29,7 +29,7 @@ export interface InterruptionFacts {
 /** The facts, for -o json (`interruption`) and tests. */
 export interface InterruptionSummary {
   recordId: string;
-  kind: 'deploy' | 'rollback';
+  kind: 'deploy' | 'rollback' | 'drill';
   image?: string;
   revisionBefore?: number;
   revision?: number;

@@ -56,11 +56,14 @@ export function renderDeploy(result: DeployResult, c: Colors): string {
   ];
   if (r.verify) pairs.push(['verify', `${r.verify.total - r.verify.failed}/${r.verify.total} checks passed`]);
   if (r.failureClass) pairs.push(['failure', `${c.red(r.failureClass)}: ${r.failureMessage ?? ''}`]);
-  if (r.rollback) {
+  if (r.rollback?.toRevision === undefined && r.rollback?.failureMessage) {
+    pairs.push(['rollback', `not attempted: ${r.rollback.failureMessage}`]);
+  } else if (r.rollback) {
     pairs.push([
       'rollback',
       `to revision ${r.rollback.toRevision ?? '?'} (${r.rollback.toImage ?? '?'}): ${r.rollback.result ?? 'not attempted'}`,
     ]);
+    if (r.rollback.why) pairs.push(['target', r.rollback.why]);
   }
   if (r.restoredAt) pairs.push(['restored at', r.restoredAt]);
   const width = Math.max(...pairs.map(([k]) => k.length)) + 1;

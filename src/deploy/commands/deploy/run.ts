@@ -13,54 +13,22 @@
  *
  * Like Helm's pkg/action, nothing here prints: progress goes to an injected reporter and the result
  * is returned. The lock, record, wait and verify steps are release/guarded-change.ts, shared with rollback;
- * the undo is kube/undo.ts.
+ * the automatic rollback is auto-rollback.ts (its target: release/rollback-target.ts); the undo is
+ * kube/undo.ts.
  */
 import { ActionRequiredError, isCliError, NamespaceNotFoundError, UsageError } from '../../errors.js';
 import { type AppliedObject, applyObjects, type KubeObject } from '../../kube/apply.js';
 import { assertNamespaceExists, isNamespaceNotFound } from '../../kube/namespace.js';
 import { deploymentRevision } from '../../kube/rollout.js';
-import { listOwnedReplicaSets, type RolloutOutcome, templateImage } from '../../kube/rollout-watch.js';
-import {
-  CHANGE_CAUSE_ANNOTATION,
-  findRevisionForImage,
-  findRollbackTarget,
-  type RollbackTarget,
-  readDeployment,
-  undoTo,
-} from '../../kube/undo.js';
-import type { DeploymentRecord } from '../../ledger/index.js';
+import { templateImage } from '../../kube/rollout-watch.js';
+import { CHANGE_CAUSE_ANNOTATION, readDeployment } from '../../kube/undo.js';
 import { APP_NAME, CONTAINER_NAME } from '../../manifests/labels.js';
-import type { DeployEnvironment, WatchSettings } from '../../release/environment.js';
+import type { DeployEnvironment } from '../../release/environment.js';
 import { runWithLockAndRecord, waitAndVerify } from '../../release/guarded-change.js';
+import { autoRollback } from './auto-rollback.js';
+import type { DeployInput, DeployResult } from './types.js';
 
-export interface DeployInput extends WatchSettings {
-  namespace: string;
-  /** Environment name (-e), recorded. */
-  environment?: string;
-  /** The objects to apply (rendered by the manifests builders), or undefined with `image` alone. */
-  objects?: KubeObject[];
-  /** The image this deploy rolls out (full reference). */
-  image: string;
-  deployment?: string;
-  reason?: string;
-  dryRun?: boolean;
-  /** Automatic rollback (default true; --no-rollback). */
-  rollback?: boolean;
-}
-
-export interface DeployResult {
-  /** Absent for --dry-run. */
-  record?: DeploymentRecord;
-  dryRun?: boolean;
-  applied?: AppliedObject[];
-  rollout?: RolloutOutcome;
-  /** The rollout of the automatic rollback, when there was one. */
-  rollbackRollout?: RolloutOutcome;
-  /** One paragraph: what happened. */
-  message: string;
-  /** For failed deploys: what a person must do. */
-  nextSteps?: string[];
-}
+export type { DeployInput, DeployResult } from './types.js';
 
 /** The Deployment object to apply for `-n NS --image REF` without an environment file. */
 export function imageOnlyDeployment(
@@ -191,6 +159,7 @@ export async function runDeploy(env: DeployEnvironment, input: DeployInput): Pro
 
       const first = await waitAndVerify(env, record, input, 'rollout', 'verify', deploymentName);
       record.revisionAfter = first.rollout.revision;
+      record.rolloutRevision = first.rollout.revision;
       if (!record.digest && first.rollout.digest) record.digest = first.rollout.digest;
       if (first.verify) record.verify = first.verify;
       if (first.rollout.ok && first.verify?.passed) {
@@ -240,128 +209,6 @@ export async function runDeploy(env: DeployEnvironment, input: DeployInput): Pro
     if (auto.note) outcome.nextSteps = [...(outcome.nextSteps ?? []), auto.note];
   }
   return outcome;
-}
-
-async function autoRollback(
-  env: DeployEnvironment,
-  record: DeploymentRecord,
-  input: DeployInput,
-  deploymentName: string,
-  image: string,
-  failureText: string,
-): Promise<Omit<DeployResult, 'applied' | 'rollout'>> {
-  const { namespace } = input;
-  const now = env.now ?? Date.now;
-  const investigate = `investigate: mobius-deploy status -n ${namespace}; mobius-deploy logs -n ${namespace} --previous`;
-  const deployment = await readDeployment(env.kube, namespace, deploymentName);
-  if (!deployment || record.revisionBefore === undefined) {
-    record.result = 'failed';
-    return {
-      record,
-      message: `deploy of ${image} failed (${failureText}); this was the first install, so there is no earlier version to roll back to`,
-      nextSteps: [
-        investigate,
-        'fix the image or configuration and deploy again',
-        `or remove the broken install: kubectl delete deployment/${deploymentName} -n ${namespace}`,
-      ],
-    };
-  }
-  if (record.revisionAfter !== undefined && record.revisionAfter === record.revisionBefore) {
-    // The pod template did not change (only other objects did): rolling the image back would
-    // undo a version that is not the one that changed.
-    record.result = 'failed';
-    return {
-      record,
-      message: `deploy of ${image} failed (${failureText}); the Deployment's pod template did not change (still revision ${record.revisionBefore}), so there is no new revision to roll back: the failure comes from the other objects applied or from the cluster`,
-      nextSteps: [
-        investigate,
-        `compare what changed: mobius-deploy deploy -n ${namespace} --dry-run with the previous tag`,
-        'revert the configuration change and deploy again',
-      ],
-    };
-  }
-  const replicaSets = await listOwnedReplicaSets(env.kube, namespace, deployment);
-  const good = await env.ledger.lastVerifiedGood({
-    namespace,
-    deployment: deploymentName,
-    excludeId: record.id,
-    excludeImage: image,
-  });
-  const goodRevision = good?.image ? findRevisionForImage(deployment, replicaSets, good.image) : undefined;
-  let target: RollbackTarget;
-  try {
-    target = findRollbackTarget(deployment, replicaSets, goodRevision);
-  } catch (err) {
-    record.result = 'failed';
-    return {
-      record,
-      message: `deploy of ${image} failed (${failureText}); no earlier revision to roll back to (${(err as Error).message})`,
-      nextSteps: [investigate, 'deploy a known-good image with mobius-deploy deploy --image-tag <tag>'],
-    };
-  }
-  const via = goodRevision !== undefined ? `last verified-good deploy ${good?.id}` : 'previous revision';
-  record.rollback = {
-    reason: failureText,
-    toRevision: target.revision,
-    toImage: target.image,
-    ...(goodRevision !== undefined && good ? { toRecordId: good.id } : {}),
-  };
-  if (target.unchanged) {
-    record.result = 'failed';
-    record.rollback.result = 'failed';
-    record.rollback.failureMessage = 'the live template already equals the rollback target';
-    return {
-      record,
-      message: `deploy of ${image} failed (${failureText}); revision ${target.revision} (${via}) is what is already live, so a rollback cannot help`,
-      nextSteps: [
-        investigate,
-        `check the cluster itself (nodes, quotas, secrets the pods need) in namespace ${namespace}`,
-      ],
-    };
-  }
-  env.progress?.info(`rolling back to revision ${target.revision} (${target.image ?? '?'}; ${via})`);
-  await undoTo(
-    env.kube,
-    namespace,
-    deployment,
-    target,
-    `mobius-deploy automatic rollback to revision ${target.revision} after ${record.failureClass}`,
-  );
-  // Timed as a whole under the `rollback` phase by the caller.
-  const second = await waitAndVerify(env, record, input, undefined, undefined, deploymentName);
-  record.revisionAfter = second.rollout.revision;
-  if (second.verify) record.rollback.verify = second.verify;
-  if (second.rollout.ok && second.verify?.passed) {
-    record.result = 'rolled_back';
-    record.rollback.result = 'succeeded';
-    record.restoredAt = new Date(now()).toISOString();
-    return {
-      record,
-      rollbackRollout: second.rollout,
-      message:
-        `deploy of ${image} failed (${failureText}); rolled back automatically to revision ${target.revision} ` +
-        `(${target.image ?? 'unknown image'}, ${via}), now revision ${second.rollout.revision ?? '?'}, verified: the previous version serves`,
-    };
-  }
-  const why = second.rollout.ok
-    ? `verification failed: ${second.verify?.failedChecks.join('; ')}`
-    : (second.rollout.failure?.message ?? second.rollout.status.message);
-  record.result = 'failed';
-  record.rollback.result = 'failed';
-  record.rollback.failureMessage = why;
-  return {
-    record,
-    rollbackRollout: second.rollout,
-    message:
-      `deploy of ${image} failed (${failureText}), and the automatic rollback to revision ${target.revision} ` +
-      `(${target.image ?? 'unknown image'}) failed too (${why}). The service may be degraded or down`,
-    nextSteps: [
-      investigate,
-      `look at the cluster, not only the image: nodes, quotas, the Redis and API-token secrets in ${namespace}`,
-      `then roll back by hand to a revision you trust: mobius-deploy history -n ${namespace}; mobius-deploy rollback -n ${namespace} --to-revision N`,
-      'and open a level 2 incident if users are affected',
-    ],
-  };
 }
 
 export function applyFailureHint(message: string, namespace: string, deploymentName: string): string {

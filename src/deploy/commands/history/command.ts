@@ -20,7 +20,7 @@ export const historyCommand = {
     program
       .command('history')
       .description(
-        "List the deployment ledger's deploy and rollback records (newest first) beside the Deployment's Kubernetes revisions (like `kubectl rollout history`), joined by record.",
+        "List the deployment ledger's deploy, rollback and drill records (newest first) beside the Deployment's Kubernetes revisions (like `kubectl rollout history`), joined by record, each revision marked verified-good, failed or unknown by the ledger.",
       )
       .addOption(deploymentOption())
       .option('--limit <n>', 'show at most this many records', parsePositiveInt)
@@ -32,7 +32,11 @@ export const historyCommand = {
         'after',
         `
 -o json: { namespace, deployment, currentRevision, records: [ledger records], revisions: [
-  { revision, image, createdAt, changeCause, current, replicas, readyReplicas, recordId } ], problems }
+  { revision, image, createdAt, changeCause, current, replicas, readyReplicas, recordId, recordResult,
+    verdict: verified-good|failed|unknown, verdictEvidence } ], problems }
+
+verdict: the newest ledger evidence about the revision (a deploy, rollback or drill that rolled it
+out and verified it, or saw it fail). \`rollback\` goes to the newest verified-good revision.
 
 Examples:
   mobius-deploy history --env production

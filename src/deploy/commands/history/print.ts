@@ -1,8 +1,17 @@
-/** The view of `history`: the ledger's records, then the Deployment's revisions joined to them. */
+/**
+ * The view of `history`: the ledger's records, then the Deployment's revisions joined to them,
+ * each with the ledger's verdict.
+ */
 import type { Colors } from '../../output/color.js';
 import { secondsText } from '../../output/duration.js';
 import { resultColor } from '../../output/record.js';
 import type { HistoryResult } from './run.js';
+
+function verdictText(c: Colors, verdict: string): string {
+  if (verdict === 'verified-good') return c.green(verdict);
+  if (verdict === 'failed') return c.red(verdict);
+  return c.yellow(verdict);
+}
 
 function shortTime(iso: string | undefined): string {
   return iso ? iso.replace('T', ' ').replace(/\.\d+Z$/, 'Z') : '-';
@@ -16,7 +25,9 @@ export function renderHistory(
 ): string {
   const out: string[] = [];
   out.push(
-    c.bold(`Deploys and rollbacks of deployment/${h.deployment} in ${h.namespace} (ledger, newest first)`),
+    c.bold(
+      `Deploys, rollbacks and drills of deployment/${h.deployment} in ${h.namespace} (ledger, newest first)`,
+    ),
   );
   if (h.records.length === 0) out.push('  no records yet\n');
   else {
@@ -57,6 +68,7 @@ export function renderHistory(
           { header: 'image', flex: true },
           { header: 'created' },
           { header: 'ready' },
+          { header: 'verdict' },
           { header: 'record' },
           { header: 'change-cause', flex: true },
         ],
@@ -65,13 +77,18 @@ export function renderHistory(
           r.image ?? '-',
           shortTime(r.createdAt),
           `${r.readyReplicas}/${r.replicas}`,
+          verdictText(c, r.verdict),
           r.recordId ? `${r.recordId} (${r.recordResult})` : '-',
           r.changeCause ?? '<none>',
         ]),
         { width },
       ),
     );
-    out.push(c.dim('* current revision'));
+    out.push(
+      c.dim(
+        '* current revision. verdict: what the ledger records of the revision; `rollback` goes to the newest verified-good one',
+      ),
+    );
   }
   for (const p of h.problems) out.push(c.yellow(`warning: skipped ledger entry ${p.location}: ${p.message}`));
   return `${out.join('\n')}\n`;

@@ -3,7 +3,10 @@
  * revisions (its ReplicaSets, like `kubectl rollout history`). Each revision is joined to the
  * newest ledger record that produced it (the `mobius.dev/record-id` annotation the controller
  * copies from the Deployment, else the same image), and each record names the revision it ended
- * on. Malformed ledger entries are reported beside the table, never fatal.
+ * on. Each revision carries the ledger's verdict (verified-good / failed / unknown, judged by
+ * release/revision-verdicts.ts, the same judgement `rollback` chooses its target by). Drills are
+ * listed beside deploys and rollbacks. Malformed ledger entries are reported beside the table,
+ * never fatal.
  */
 
 import { isNotFound } from '../../kube/errors.js';
@@ -18,20 +21,23 @@ import {
 } from '../../kube/rollout-watch.js';
 import { CHANGE_CAUSE_ANNOTATION } from '../../kube/undo.js';
 import {
+  CHANGE_KINDS,
   type DeploymentRecord,
-  isDeploymentRecord,
+  isChangeRecord,
   type Ledger,
   type LedgerProblem,
   type RecordKind,
 } from '../../ledger/index.js';
 import { APP_NAME } from '../../manifests/labels.js';
+import { judgeRevisions, type RevisionVerdict } from '../../release/revision-verdicts.js';
+import { revisionsOf } from '../../release/rollback-target.js';
 
 export interface HistoryInput {
   namespace: string;
   deployment?: string;
   /** Only this environment's records. */
   environment?: string;
-  /** Only these kinds (default deploy and rollback). */
+  /** Only these kinds (default deploy, rollback and drill). */
   kinds?: RecordKind[];
   /** At most this many records (newest). */
   limit?: number;
@@ -49,6 +55,10 @@ export interface RevisionRow {
   /** The newest ledger record that rolled out this revision's template, if any. */
   recordId?: string;
   recordResult?: string;
+  /** What the ledger says of this revision: the rollback default goes only to verified-good. */
+  verdict: RevisionVerdict;
+  /** The evidence behind the verdict ("deploy record … verified good at …"), absent for unknown. */
+  verdictEvidence?: string;
 }
 
 export interface HistoryResult {
@@ -73,7 +83,7 @@ export async function runHistory(
   const deploymentName = input.deployment ?? APP_NAME;
   const { namespace } = input;
   const [listed, deployment] = await Promise.all([
-    ledger.list({ namespace, kind: input.kinds ?? ['deploy', 'rollback'], environment: input.environment }),
+    ledger.list({ namespace, kind: input.kinds ?? CHANGE_KINDS, environment: input.environment }),
     kube.getJson<DeploymentObject>(deploymentPath(namespace, deploymentName)).catch((err) => {
       if (isNotFound(err)) return undefined;
       throw err;
@@ -81,15 +91,19 @@ export async function runHistory(
   ]);
   const records = listed.records
     .map((s) => s.record)
-    .filter(isDeploymentRecord)
-    .filter((r) => r.deployment === deploymentName)
-    .slice(0, input.limit ?? Number.POSITIVE_INFINITY);
+    .filter(isChangeRecord)
+    .filter((r) => r.deployment === deploymentName);
+  const shown = records.slice(0, input.limit ?? Number.POSITIVE_INFINITY);
 
   let revisions: RevisionRow[] = [];
   const currentRevision = deployment ? deploymentRevision(deployment) : undefined;
   if (deployment) {
     const replicaSets = await listOwnedReplicaSets(kube, namespace, deployment);
     const byId = new Map(records.map((r) => [r.id, r]));
+    // Verdicts from every record read, not only the --limit shown.
+    const judged = new Map(
+      judgeRevisions(revisionsOf(replicaSets), currentRevision, records).map((j) => [j.revision, j]),
+    );
     revisions = replicaSets
       .map((rs): RevisionRow | undefined => {
         const revision = replicaSetRevision(rs);
@@ -102,6 +116,7 @@ export async function runHistory(
             (r) =>
               r.result !== 'in_progress' && (r.kind === 'deploy' ? r.image : r.rollback?.toImage) === image,
           );
+        const verdict = judged.get(revision);
         return {
           revision,
           image,
@@ -111,6 +126,8 @@ export async function runHistory(
           replicas: rs.status?.replicas ?? 0,
           readyReplicas: rs.status?.readyReplicas ?? 0,
           ...(record ? { recordId: record.id, recordResult: record.result } : {}),
+          verdict: verdict?.verdict ?? 'unknown',
+          ...(verdict?.evidence ? { verdictEvidence: verdict.evidence.summary } : {}),
         };
       })
       .filter((r): r is RevisionRow => r !== undefined)
@@ -121,7 +138,7 @@ export async function runHistory(
     deployment: deploymentName,
     deploymentFound: deployment !== undefined,
     currentRevision,
-    records,
+    records: shown,
     revisions,
     problems: listed.problems,
   };

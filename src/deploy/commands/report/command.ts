@@ -86,6 +86,9 @@ file and prints one line. JSON shape (schema "mobius-deploy/report@1"):
       daily: [ { date, deploys, failedChanges } ], deploys: [ { id, startedAt, durationMs, failed } ] },
     clockSkew: [ { recordId, kind, problem, detail } ],
     infrastructure: null | { source: "prometheus"|"cluster", sourceDetail, restarts, oomKills, cpu, memory, alerts, jobs, notes },
+    drills: { count, passed, failed, overdue, last: null | drill, items: [ drill ] } (rollback --drill; never in the DORA keys),
+      drill = { id, startedAt, result, actor, fromImage, targetRevision, targetImage, rollbackMs, rollbackResult,
+        rollForwardMs, rollForwardResult, durationMs, failureMessage },
     ledger: { driver, records, incidents, problems } }
 
 Prometheus credentials: --prometheus-token-file, else $PROMETHEUS_TOKEN (bearer), else

@@ -4,6 +4,7 @@
  */
 
 import type { Band, Ratio } from '../../metrics/dora.js';
+import type { DrillSummary } from './drills.js';
 import type { InfraHealth } from './infra.js';
 import type { DeploymentReport } from './run.js';
 
@@ -248,4 +249,46 @@ export function causeRows(r: DeploymentReport): string[][] {
     String(x.automatic),
     String(x.manual),
   ]);
+}
+
+export const DRILL_HEADERS = [
+  'Drill',
+  'Started',
+  'Result',
+  'Rolled back to',
+  'Rollback',
+  'Roll forward',
+  'Total',
+];
+
+/** One drill as a table row (markdown and HTML). */
+export function drillRow(d: DrillSummary['items'][number]): string[] {
+  const leg = (ms: number | null, result: string | null) =>
+    ms === null ? '-' : `${fmtDuration(ms)}${result === 'failed' ? ' (failed)' : ''}`;
+  return [
+    d.id,
+    fmtTime(d.startedAt),
+    d.result === 'succeeded' ? 'passed' : `failed${d.failureMessage ? `: ${d.failureMessage}` : ''}`,
+    `revision ${d.targetRevision ?? '?'} (${d.targetImage ?? '?'})`,
+    leg(d.rollbackMs, d.rollbackResult),
+    leg(d.rollForwardMs, d.rollForwardResult),
+    fmtDuration(d.durationMs),
+  ];
+}
+
+/** The sentence above the drill table: how many, the last one, and whether one is overdue. */
+export function drillHeadline(r: DeploymentReport): string {
+  const d = r.drills;
+  const L = periodLabel(r).current.toLowerCase();
+  const count =
+    d.count === 0
+      ? `No rollback drill ${L}.`
+      : `${d.count} rollback drill${d.count === 1 ? '' : 's'} ${L}: ${d.passed} passed, ${d.failed} failed.`;
+  const last = d.last
+    ? ` Last drill: ${fmtTime(d.last.startedAt)}, ${d.last.result === 'succeeded' ? 'passed' : 'failed'} (rollback ${fmtDuration(d.last.rollbackMs)}, roll forward ${fmtDuration(d.last.rollForwardMs)}).`
+    : ' The ledger holds no drill.';
+  const overdue = d.overdue
+    ? ' A drill is due: `mobius-deploy rollback --drill` (docs/MAINTENANCE_PLAYBOOK.md, monthly).'
+    : '';
+  return count + last + overdue;
 }

@@ -8,7 +8,10 @@ import type { Band } from '../../metrics/dora.js';
 import {
   alertRows,
   causeRows,
+  DRILL_HEADERS,
   detailRows,
+  drillHeadline,
+  drillRow,
   fmtBand,
   fmtDuration,
   fmtTime,
@@ -247,6 +250,17 @@ export function renderHtml(r: DeploymentReport): string {
         `<p class="warn">Not restored yet (left out of the median): ${esc(c.timeToRestore.unrestored.map((u) => `${u.failureId} (detected ${fmtTime(u.detectedAt)})`).join(', '))}</p>`,
       );
   }
+  parts.push(
+    `</section><section><h2>Rollback drills</h2><p${r.drills.overdue ? ' class="warn"' : ''}>${esc(drillHeadline(r))}</p>`,
+  );
+  if (r.drills.items.length > 0)
+    parts.push(
+      table(
+        DRILL_HEADERS,
+        r.drills.items.slice(0, HTML_LIST_LIMIT).map((d) => drillRow(d).map(esc)),
+        [4, 5, 6],
+      ) + capNote(r.drills.items.length, HTML_LIST_LIMIT),
+    );
   parts.push(
     `</section><section><h2>DORA bands and thresholds</h2>${table(
       ['Key', 'Elite', 'High', 'Medium', 'Low'],

@@ -7,7 +7,10 @@
 import {
   alertRows,
   causeRows,
+  DRILL_HEADERS,
   detailRows,
+  drillHeadline,
+  drillRow,
   fmtBand,
   fmtDuration,
   fmtTime,
@@ -68,6 +71,16 @@ export function renderInfraMarkdown(infra: InfraHealth): string {
     );
   for (const n of infra.notes) out.push('', `Note: ${mdCell(n)}`);
   return out.join('\n');
+}
+
+function drillMarkdown(r: DeploymentReport): string[] {
+  const d = r.drills;
+  const out = [drillHeadline(r)];
+  if (d.items.length > 0) {
+    const { shown, more } = capped(d.items);
+    out.push('', table(DRILL_HEADERS, shown.map(drillRow), ['l', 'l', 'l', 'l', 'r', 'r', 'r']) + more);
+  }
+  return out;
 }
 
 export function renderMarkdown(r: DeploymentReport): string {
@@ -153,6 +166,8 @@ export function renderMarkdown(r: DeploymentReport): string {
         `**Not restored yet** (left out of the median): ${c.timeToRestore.unrestored.map((u) => `${u.failureId} (detected ${fmtTime(u.detectedAt)})`).join(', ')}`,
       );
   }
+
+  out.push('', '## Rollback drills', '', ...drillMarkdown(r));
 
   out.push('', '## DORA bands and thresholds', '');
   out.push(

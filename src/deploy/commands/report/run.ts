@@ -1,11 +1,12 @@
 /**
  * `mobius-deploy report`: the weekly or monthly delivery report, as data (printers in report/).
  *
- * Reads the ledger (deploy, rollback and incident records of the namespace; with an environment,
+ * Reads the ledger (deploy, rollback, drill and incident records of the namespace; with an environment,
  * records of that environment or with none), computes the DORA metrics for the period ending at
  * `now` and the one before it (metrics/dora.ts), and for the monthly report adds infrastructure
  * health from Prometheus (--prometheus-url) or else from the current cluster state (the status
- * snapshot, health/status-read.ts). Never prints.
+ * snapshot, health/status-read.ts). Rollback drills are summarized apart (drills.ts); the DORA
+ * analysis never sees them. Never prints.
  */
 
 import { isCliError } from '../../errors.js';
@@ -15,6 +16,7 @@ import {
   DEFAULT_HISTORY_MAX,
   type DeploymentRecord,
   isDeploymentRecord,
+  isDrillRecord,
   type Ledger,
   type LedgerProblem,
 } from '../../ledger/index.js';
@@ -29,6 +31,7 @@ import {
 } from '../../metrics/dora.js';
 import { incidentInputFromRecord } from '../../metrics/incident-input.js';
 import type { PrometheusClient } from '../../metrics/prometheus-client.js';
+import { type DrillSummary, summarizeDrills } from './drills.js';
 import { collectInfraFromPrometheus, type InfraHealth, infraFromClusterStatus } from './infra.js';
 
 export const REPORT_SCHEMA = 'mobius-deploy/report@1';
@@ -63,6 +66,8 @@ export interface DeploymentReport extends DoraAnalysis {
   scope: { namespace: string; environment: string | null };
   thresholds: typeof DORA_BANDS;
   infrastructure: InfraHealth | null;
+  /** Rollback drills (`rollback --drill`) of the period and the last one; never part of the DORA keys. */
+  drills: DrillSummary;
   /** Why infrastructure is null (weekly report, or the source could not be read). */
   infrastructureNote?: string;
   ledger: {
@@ -88,18 +93,28 @@ export interface DeploymentReport extends DoraAnalysis {
 export async function readReportRecords(
   ledger: Pick<Ledger, 'list'>,
   scope: { namespace: string; environment?: string },
-): Promise<{ records: DeploymentRecord[]; incidents: IncidentInput[]; problems: LedgerProblem[] }> {
-  const listed = await ledger.list({ namespace: scope.namespace, kind: ['deploy', 'rollback', 'incident'] });
+): Promise<{
+  records: DeploymentRecord[];
+  incidents: IncidentInput[];
+  drills: DeploymentRecord[];
+  problems: LedgerProblem[];
+}> {
+  const listed = await ledger.list({
+    namespace: scope.namespace,
+    kind: ['deploy', 'rollback', 'drill', 'incident'],
+  });
   const problems = [...listed.problems];
   const inScope = (r: { namespace: string; environment?: string | null }) =>
     r.namespace === scope.namespace &&
     (scope.environment === undefined || r.environment == null || r.environment === scope.environment);
   const records: DeploymentRecord[] = [];
+  const drills: DeploymentRecord[] = [];
   const incidentEntries: typeof listed.records = [];
   for (const stored of listed.records) {
     const r = stored.record;
     if (!inScope(r)) continue;
     if (isDeploymentRecord(r)) records.push(r);
+    else if (isDrillRecord(r)) drills.push(r);
     else if (r.kind === 'incident') incidentEntries.push(stored);
   }
   const incidentRecords = await listIncidents(
@@ -109,11 +124,11 @@ export async function readReportRecords(
   const incidents = incidentRecords
     .map((i) => incidentInputFromRecord(i))
     .filter((i): i is IncidentInput => i !== undefined);
-  return { records, incidents, problems };
+  return { records, incidents, drills, problems };
 }
 
 export async function runReport(deps: ReportDeps, input: ReportInput): Promise<DeploymentReport> {
-  const { records, incidents, problems } = await readReportRecords(deps.ledger, input);
+  const { records, incidents, drills, problems } = await readReportRecords(deps.ledger, input);
   const analysis = analyzeDora(records, incidents, {
     now: input.now,
     period: input.period,
@@ -172,6 +187,7 @@ export async function runReport(deps: ReportDeps, input: ReportInput): Promise<D
     thresholds: DORA_BANDS,
     ...analysis,
     infrastructure,
+    drills: summarizeDrills(drills, periodWindows(input.period, input.now).current, input.now.getTime()),
     ...(infrastructureNote ? { infrastructureNote } : {}),
     ledger: {
       driver: deps.ledger.driver.name,
