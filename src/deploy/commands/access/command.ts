@@ -8,7 +8,17 @@ import { runCommand } from '../../cli/run-command.js';
 
 export const accessCommand = {
   register(program: Command): void {
-    const access = program.command('access').description('Review RBAC access to the namespace');
+    const access = program
+      .command('access')
+      .description('Review RBAC access to the namespace')
+      .addHelpText(
+        'after',
+        `
+Examples:
+  mobius-deploy access review -e production
+  mobius-deploy access review -e production --fail-on high
+  mobius-deploy access review --help`,
+      );
     access
       .command('review')
       .description(
