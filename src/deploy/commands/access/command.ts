@@ -34,7 +34,8 @@ Examples:
         'after',
         `
 Severities: high = wildcard verbs/resources, reading every Secret, pods/exec or attach, escalate,
-bind, impersonate, unauthenticated users; medium = wildcard apiGroups, pods/portforward, the
+bind, impersonate, unauthenticated users, the deployer's Role, RoleBinding or ServiceAccount
+(mobius-deployer) missing from the namespace; medium = wildcard apiGroups, pods/portforward, the
 namespace's default ServiceAccount bound to a role, every authenticated user or ServiceAccount;
 low = get on named Secrets only, a binding to a missing role.
 Exit codes: 0 reviewed (findings do not fail unless --fail-on); 1 with --fail-on when a finding at
@@ -60,6 +61,7 @@ Examples:
             environment: ctx.globals.environmentConfig as
               | import('../../manifests/environment.js').Environment
               | undefined,
+            environmentName: ctx.globals.environment,
             includeSystem: opts.includeSystem,
             failOn: opts.failOn,
           });
