@@ -1,6 +1,6 @@
 /** The view of `history`: the ledger's records, then the Deployment's revisions joined to them. */
 import type { Colors } from '../../output/color.js';
-import { secondsText } from '../../output/duration.js';
+import { formatDuration } from '../../output/duration.js';
 import { resultColor } from '../../output/record.js';
 import type { HistoryResult } from './run.js';
 
@@ -38,7 +38,7 @@ export function renderHistory(
           resultColor(c, r.result),
           `${r.revisionBefore ?? '-'}→${r.revisionAfter ?? '-'}`,
           r.image ?? '-',
-          secondsText(r.durationMs),
+          formatDuration(r.durationMs),
           r.actor,
           [r.failureClass, r.reason].filter(Boolean).join(': ') || '-',
         ]),

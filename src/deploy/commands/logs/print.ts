@@ -3,8 +3,7 @@
 // strings. The --patterns table is print-patterns.ts.
 
 import type { Colors } from '../../output/color.js';
-import { formatReadable, type LineStyle, toJsonEntry } from '../../patterns/log-format.js';
-import type { LogLevelName } from '../../patterns/log-record.js';
+import { formatReadable, logLineStyle, toJsonEntry } from '../../patterns/log-format.js';
 import type { LogLineEvent, LogsResult } from './types.js';
 
 // Distinct, readable 256-colour foregrounds for pod names (no reds: red means error).
@@ -20,21 +19,6 @@ export function podColorIndex(name: string): number {
   return (h >>> 0) % POD_PALETTE.length;
 }
 
-function levelStyle(colors: Colors): LineStyle {
-  if (!colors.enabled) return {};
-  return {
-    level: (name: LogLevelName, label: string) =>
-      name === 'error' || name === 'fatal'
-        ? colors.red(label)
-        : name === 'warn'
-          ? colors.yellow(label)
-          : name === 'info'
-            ? colors.green(label)
-            : colors.dim(label),
-    dim: colors.dim,
-  };
-}
-
 export interface LinePrinterOptions {
   colors: Colors;
   /** NDJSON (-o json). */
@@ -48,7 +32,7 @@ export interface LinePrinterOptions {
 /** Returns a function turning one log line event into its output text (with the newline). */
 export function createLinePrinter(options: LinePrinterOptions): (event: LogLineEvent) => string {
   const { colors } = options;
-  const style = levelStyle(colors);
+  const style = logLineStyle(colors);
   const prefixes = new Map<string, string>();
   const prefix = (pod: string) => {
     let p = prefixes.get(pod);

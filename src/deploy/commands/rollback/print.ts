@@ -1,5 +1,6 @@
 /** The view of `rollback`: the ledger record of the rollback and the failing pod's last log lines. */
 import type { Colors } from '../../output/color.js';
+import { formatDuration } from '../../output/duration.js';
 import { formatPhases, resultColor } from '../../output/record.js';
 import type { RollbackResult } from './run.js';
 
@@ -17,7 +18,7 @@ export function renderRollback(result: RollbackResult, c: Colors): string {
       'revision',
       `${r.revisionBefore ?? '-'} → ${r.revisionAfter ?? '-'} (target revision ${result.targetRevision ?? '?'})`,
     ],
-    ['duration', `${r.durationMs ?? 0}ms (${formatPhases(r)})`],
+    ['duration', `${formatDuration(r.durationMs)} (${formatPhases(r)})`],
   ];
   if (r.reason) pairs.push(['reason', r.reason]);
   if (r.verify) pairs.push(['verify', `${r.verify.total - r.verify.failed}/${r.verify.total} checks passed`]);
