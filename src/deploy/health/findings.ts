@@ -199,7 +199,7 @@ export function computeFindings(
       findings.push({
         severity: 'warning',
         code: 'hpa-at-max',
-        message: `autoscaler ${autoscaler.name} is at its maximum of ${autoscaler.maxReplicas} replicas and wants more`,
+        message: `autoscaler ${autoscaler.name} is at its maximum of ${plural(autoscaler.maxReplicas, 'replica')} and wants more`,
       });
     }
   }

@@ -3,6 +3,7 @@
 // strings. The --patterns table is print-patterns.ts.
 
 import type { Colors } from '../../output/color.js';
+import { plural } from '../../output/plural.js';
 import { formatReadable, logLineStyle, toJsonEntry } from '../../patterns/log-format.js';
 import type { LogLineEvent, LogsResult } from './types.js';
 
@@ -63,5 +64,5 @@ export function renderNote(note: { message: string }): string {
 /** Said on stderr when no line was shown. */
 export function renderNoLines(result: Pick<LogsResult, 'linesRead' | 'pods' | 'deployment'>): string {
   const filtered = result.linesRead > 0 ? ` (${result.linesRead} read, none matched the filters)` : '';
-  return `No log lines from ${result.pods.length} pod(s) of ${result.deployment}${filtered}.\n`;
+  return `No log lines from ${plural(result.pods.length, 'pod')} of ${result.deployment}${filtered}.\n`;
 }

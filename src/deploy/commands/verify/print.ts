@@ -35,7 +35,7 @@ export function renderVerify(r: VerifyResult, ctx: VerifyRenderContext): string 
         summarised = true;
         const total = r.checks.filter((x) => x.pod).length;
         lines.push(
-          `${mark.pass}  ${summaryName.padEnd(width)}  ${perPodPass.length} of ${total} pods answered 200 (-o json lists each)`,
+          `${mark.pass}  ${summaryName.padEnd(width)}  ${perPodPass.length} of ${plural(total, 'pod')} answered 200 (-o json lists each)`,
         );
       }
       continue;
