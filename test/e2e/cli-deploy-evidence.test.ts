@@ -46,6 +46,7 @@ describe('deploy: the evidence of a failed rollout', () => {
       r.stdout,
       /failure: +CrashLoopBackOff: pod \S+ CrashLoopBackOff \(\d+ restarts?, more than --max-restarts \d+\): last terminated: Error, exit code 1: Error: connect ECONNREFUSED 10\.96\.0\.15:6379 x+…/,
     );
+    assert.match(r.stdout, /^runbook: +docs\/RUNBOOKS\.md#previewworkercrashlooping$/m);
     assert.match(
       r.stdout,
       /Termination message of preview-worker-\S+\/preview-worker:\n {2}Error: connect ECONNREFUSED/,

@@ -13,6 +13,7 @@ import {
   FINDING_CODES,
   POD_PROBLEM_REASONS,
   runbookFor,
+  runbookForFailureClass,
 } from '../../src/deploy/health/findings.js';
 import {
   DEFAULT_THRESHOLDS,
@@ -20,6 +21,7 @@ import {
   type PodSummary,
   type ResourcesSummary,
 } from '../../src/deploy/health/status-types.js';
+import type { RolloutFailureClass } from '../../src/deploy/kube/rollout-watch.js';
 
 /** The anchors GitHub gives the headings of a markdown file. */
 function anchorsOf(markdown: string): Set<string> {
@@ -71,6 +73,29 @@ describe('status findings', () => {
       assert.equal(file, 'docs/RUNBOOKS.md');
       assert.ok(anchors.has(anchor), `docs/RUNBOOKS.md has no section #${anchor} (for ${code})`);
     }
+  });
+
+  it('a failed deploy names the section for its failure class', () => {
+    const anchors = anchorsOf(readFileSync(join(PACKAGE_ROOT, 'docs/RUNBOOKS.md'), 'utf8'));
+    const classes = [
+      'CrashLoopBackOff',
+      'ImagePullBackOff',
+      'ErrImagePull',
+      'InvalidImageName',
+      'CreateContainerConfigError',
+      'CreateContainerError',
+      'RunContainerError',
+      'OOMKilled',
+      'Unschedulable',
+      'ProgressDeadlineExceeded',
+      'Timeout',
+      'VerifyFailed',
+    ] satisfies (RolloutFailureClass | 'VerifyFailed')[];
+    for (const failureClass of classes) {
+      const runbook = runbookForFailureClass(failureClass);
+      assert.ok(runbook && anchors.has(runbook.split('#')[1]), `${failureClass}: ${runbook}`);
+    }
+    assert.equal(runbookForFailureClass('CrashLoopBackOff'), 'docs/RUNBOOKS.md#previewworkercrashlooping');
   });
 
   it('a finding carries its runbook; one pod is "1 pod ... its", two are "2 pods ... their"', () => {

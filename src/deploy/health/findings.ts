@@ -82,6 +82,18 @@ export function runbookFor(code: string): string | undefined {
   return anchor ? `docs/RUNBOOKS.md#${anchor}` : undefined;
 }
 
+/**
+ * The runbook section for a failed deploy or rollback's failure class (the rollout watcher's
+ * classes, VerifyFailed), as for the status finding of the same cause; undefined for others.
+ */
+export function runbookForFailureClass(failureClass: string | undefined): string | undefined {
+  if (!failureClass) return undefined;
+  if (failureClass === 'ProgressDeadlineExceeded' || failureClass === 'Timeout')
+    return runbookFor('rollout-failed');
+  if (failureClass === 'VerifyFailed') return runbookFor('replicas-not-ready');
+  return runbookFor(`pods-${failureClass.toLowerCase()}`);
+}
+
 /** Memory at or above this % of the limit is critical (above --warn-memory it is a warning). */
 export const MEMORY_CRITICAL_PERCENT = 95;
 

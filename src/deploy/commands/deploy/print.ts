@@ -1,4 +1,5 @@
 /** The views of `deploy`: the record of a deploy, and the objects and diffs of --dry-run. */
+import { runbookForFailureClass } from '../../health/findings.js';
 import type { LastTermination } from '../../kube/pod-health.js';
 import { shortEvidence } from '../../kube/rollout-watch.js';
 import type { Colors } from '../../output/color.js';
@@ -62,6 +63,8 @@ export function renderDeploy(result: DeployResult, c: Colors): string {
   ];
   if (r.verify) pairs.push(['verify', `${r.verify.total - r.verify.failed}/${r.verify.total} checks passed`]);
   if (r.failureClass) pairs.push(['failure', `${c.red(r.failureClass)}: ${r.failureMessage ?? ''}`]);
+  const runbook = runbookForFailureClass(r.failureClass);
+  if (runbook) pairs.push(['runbook', runbook]);
   if (r.rollback) {
     pairs.push([
       'rollback',
