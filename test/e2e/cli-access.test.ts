@@ -187,6 +187,18 @@ describe('mobius-deploy access review (built CLI against the simulator)', () => 
     // (the cluster-wide platform-admins binding applies here too)
     assert.match(text.stdout, /^high\s+deployer-role-missing\s+ServiceAccount bare\/mobius-deployer/m);
     assert.match(text.stdout, /not found in bare \(a high finding/);
-    assert.match(text.stdout, /a cluster admin creates it with/);
+    assert.match(
+      text.stdout,
+      /a cluster admin creates it with apply-manifests -e for the environment of namespace bare/,
+    );
+    // A namespace an environment file names gets the command to paste, even without -e.
+    sim.delete('roles', NS, 'mobius-deployer');
+    const prod = await runCli(['access', 'review', '-n', NS, '-o', 'json'], {
+      kubeconfig: sim.kubeconfigPath,
+    });
+    const missing = parseJsonOutput<{ findings: { code: string; message: string }[] }>(prod).findings.find(
+      (f) => f.code === 'deployer-role-missing',
+    );
+    assert.match(String(missing?.message), /creates it with: mobius-deploy apply-manifests -e production$/);
   });
 });

@@ -56,11 +56,28 @@ async function listOrNote<O extends object, K extends string>(
   }
 }
 
-/** How a cluster admin creates the deployer's objects, as a command to paste. */
-function deployerFix(environment: string | undefined): string {
+/** The environment file (deploy/environments/) whose namespace this is, when exactly one is. */
+async function environmentOfNamespace(namespace: string): Promise<string | undefined> {
+  try {
+    const { listEnvironments, loadEnvironment } = await import('../../manifests/environment.js');
+    const names = listEnvironments().filter((name) => {
+      try {
+        return loadEnvironment(name).namespace === namespace;
+      } catch {
+        return false;
+      }
+    });
+    return names.length === 1 ? names[0] : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** How a cluster admin creates the deployer's objects, as a command to paste where the environment is known. */
+function deployerFix(environment: string | undefined, namespace: string): string {
   return environment
     ? `a cluster admin creates it with: mobius-deploy apply-manifests -e ${environment}`
-    : 'a cluster admin creates it with apply-manifests -e <environment> (or kubectl apply -f k8s/<environment>/)';
+    : `a cluster admin creates it with apply-manifests -e for the environment of namespace ${namespace} (an environment file in deploy/environments/), or kubectl apply -f on its k8s/ directory`;
 }
 
 export async function runAccessReview(
@@ -114,7 +131,7 @@ export async function runAccessReview(
       serviceAccounts: unread.has('ServiceAccount')
         ? undefined
         : serviceAccounts.map((a) => a.metadata?.name ?? ''),
-      fix: deployerFix(opts.environmentName),
+      fix: deployerFix(opts.environmentName ?? (await environmentOfNamespace(ns)), ns),
       needed: permissionsToCheck(ns, opts.environment).map((p) => ({
         apiGroup: p.apiGroup,
         resource: p.resource,
