@@ -6,7 +6,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { loadEnvironment } from '../../src/deploy/manifests/environment.js';
-import { buildDeployerRole, buildDeployerRoleBinding } from '../../src/deploy/manifests/rbac.js';
+import {
+  buildDeployerRole,
+  buildDeployerRoleBinding,
+  buildDeployerServiceAccount,
+} from '../../src/deploy/manifests/rbac.js';
 import { ensureBuilt, parseJsonOutput, runCli } from '../support/cli.js';
 import { type KubeSim, startKubeSim } from '../support/kube-sim/index.js';
 
@@ -79,8 +83,9 @@ describe('mobius-deploy access review (built CLI against the simulator)', () => 
       roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'cluster-admin-ish' },
       subjects: [{ kind: 'Group', name: 'platform' }],
     });
-    // The deployer Role and binding exactly as rendered for the production environment.
+    // The deployer ServiceAccount, Role and binding exactly as rendered for the production environment.
     const env = loadEnvironment('production');
+    sim.create(buildDeployerServiceAccount(env, {}) as KObj);
     sim.create(buildDeployerRole(env, {}) as KObj);
     sim.create(buildDeployerRoleBinding(env, {}) as KObj);
   });
@@ -159,5 +164,41 @@ describe('mobius-deploy access review (built CLI against the simulator)', () => 
     const text = await runCli(['access', 'review', '-e', 'production'], { kubeconfig: sim.kubeconfigPath });
     assert.match(text.stdout, /missing \(the CLI will be denied\): get pods\/log/);
     assert.match(text.stdout, /exceeds \(not needed by the CLI\): create pods\/exec/);
+  });
+
+  it('a namespace without the deployer Role, RoleBinding or ServiceAccount has high findings (exit 1 with --fail-on high)', async () => {
+    sim.createNamespace('bare');
+    const r = await runCli(['access', 'review', '-n', 'bare', '--fail-on', 'high', '-o', 'json'], {
+      kubeconfig: sim.kubeconfigPath,
+    });
+    assert.equal(r.code, 1, r.stderr);
+    const j = parseJsonOutput<ReviewJson>(r);
+    const codes = j.findings.filter((f) => f.severity === 'high').map((f) => f.code);
+    for (const code of [
+      'deployer-role-missing',
+      'deployer-binding-missing',
+      'deployer-service-account-missing',
+    ]) {
+      assert.ok(codes.includes(code), `${code} in ${codes.join(', ')}`);
+    }
+    assert.equal(j.deployer.found, false);
+    const text = await runCli(['access', 'review', '-n', 'bare'], { kubeconfig: sim.kubeconfigPath });
+    assert.equal(text.code, 0, 'without --fail-on the review itself succeeds');
+    // (the cluster-wide platform-admins binding applies here too)
+    assert.match(text.stdout, /^high\s+deployer-role-missing\s+ServiceAccount bare\/mobius-deployer/m);
+    assert.match(text.stdout, /not found in bare \(a high finding/);
+    assert.match(
+      text.stdout,
+      /a cluster admin creates it with apply-manifests -e for the environment of namespace bare/,
+    );
+    // A namespace an environment file names gets the command to paste, even without -e.
+    sim.delete('roles', NS, 'mobius-deployer');
+    const prod = await runCli(['access', 'review', '-n', NS, '-o', 'json'], {
+      kubeconfig: sim.kubeconfigPath,
+    });
+    const missing = parseJsonOutput<{ findings: { code: string; message: string }[] }>(prod).findings.find(
+      (f) => f.code === 'deployer-role-missing',
+    );
+    assert.match(String(missing?.message), /creates it with: mobius-deploy apply-manifests -e production$/);
   });
 });

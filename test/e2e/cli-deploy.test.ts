@@ -100,10 +100,7 @@ describe('mobius-deploy deploy (built CLI against the simulator)', () => {
     assert.equal(r.code, 3, r.stderr);
     assert.match(r.stderr, /rolled back automatically to revision 1/);
     assert.match(r.stdout, /CrashLoopBackOff/);
-    assert.match(
-      r.stdout,
-      /Last termination of preview-worker-[a-z0-9-]+\/preview-worker: Error \(exit code 1\): Error: REDIS_URL/,
-    );
+    assert.match(r.stdout, /last terminated: Error, exit code 1: Error: REDIS_URL must be a redis:\/\/ URL/);
     assert.match(r.stdout, /invalid configuration: REDIS_URL must be a redis:\/\/ URL/, 'the last log lines');
     const [record] = ledgerRecords(c.sim, NS);
     assert.equal(record?.result, 'rolled_back');

@@ -122,7 +122,11 @@ describe('status: healthy deployment', () => {
   it('thresholds come from flags: memory above --warn-memory exits 1 and says which pod', async () => {
     const r = await status('production', '--warn-memory', '20');
     assert.equal(r.code, 1, r.stderr);
-    assert.match(r.stdout, /pod preview-worker-\S+ memory at 29% of limit/);
+    assert.match(
+      r.stdout,
+      /pod preview-worker-\S+ memory at 29% of limit \(warn above 20%, critical at 95%\)/,
+    );
+    assert.match(r.stdout, /\n {4}see docs\/RUNBOOKS\.md#previewworkermemorynearlimit\n/);
   });
 
   it('a queue backlog above --queue-backlog-warn needs attention', async () => {
@@ -173,6 +177,8 @@ describe('status: healthy deployment', () => {
       const r = await status('production');
       assert.equal(r.code, 0, r.stderr);
       assert.match(r.stdout, /Queue\n\s+not available: no pod answered \/metrics through the pod proxy/);
+      // Said once, in the Queue section, not again as a note under Findings.
+      assert.equal(r.stdout.split('no pod answered /metrics').length - 1, 1, r.stdout);
     } finally {
       sim.setProxyTarget('*', '*', worker.url);
     }
@@ -191,6 +197,7 @@ describe('status: unhealthy pods', () => {
     assert.match(r.stdout, /CrashLoopBackOff/);
     assert.match(r.stdout, /REDIS_URL must be a redis:\/\/ URL/);
     assert.match(r.stdout, /2 pods crash-looping/);
+    assert.match(r.stdout, /see docs\/RUNBOOKS\.md#previewworkercrashlooping/);
     const json = parseJsonOutput<StatusResult>(await status('crash', '-o', 'json'));
     const pod = json.pods[0];
     assert.equal(pod.health.reason, 'CrashLoopBackOff');

@@ -141,7 +141,7 @@ describe('verify against the cluster', () => {
     assert.equal(r.code, 1);
     assert.match(
       r.stdout,
-      /FAIL\s+pod preview-worker-\S+ \/livez \/readyz\s+\/livez 200 in \d+ ms; \/readyz 503: .*redis: connect ECONNREFUSED/,
+      /FAIL\s+pod preview-worker-\S+ \/livez \/readyz\s+\/livez 200 in \d+ms; \/readyz 503: .*redis: connect ECONNREFUSED/,
     );
     assert.match(r.stdout, /Verification failed/);
     const v = parseJsonOutput<VerifyResult>(await verify('degraded', '-o', 'json'));

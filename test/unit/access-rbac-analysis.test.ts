@@ -5,11 +5,11 @@ import { DEPLOYER_PERMISSIONS, resolvePermissions } from '../../src/deploy/manif
 import {
   analyzeAccess,
   type BindingLike,
-  compareDeployerRole,
   type PolicyRule,
   type RoleLike,
   ruleAllows,
 } from '../../src/deploy/rbac-analysis/analyze.js';
+import { compareDeployerRole, reviewAccess } from '../../src/deploy/rbac-analysis/deployer.js';
 
 const NS = 'production';
 const role = (name: string, rules: PolicyRule[]): RoleLike => ({
@@ -251,5 +251,60 @@ describe('RBAC analysis', () => {
     ]);
     assert.equal(diff.matches, false);
     assert.equal(compareDeployerRole(undefined, 'mobius-deployer', needed).found, false);
+  });
+
+  it('a missing deployer Role, RoleBinding or ServiceAccount is a high finding naming the fix', () => {
+    const deployer = {
+      name: 'mobius-deployer',
+      needed: [],
+      serviceAccounts: ['default'],
+      fix: 'a cluster admin creates it with: mobius-deploy apply-manifests -e production',
+    };
+    const empty = { namespace: NS, roles: [], roleBindings: [], clusterRoles: [], clusterRoleBindings: [] };
+    const bare = reviewAccess({ ...empty, deployer });
+    assert.deepEqual(
+      bare.findings.map((f) => [f.severity, f.code]),
+      [
+        ['high', 'deployer-role-missing'],
+        ['high', 'deployer-binding-missing'],
+        ['high', 'deployer-service-account-missing'],
+      ],
+    );
+    assert.equal(bare.summary.high, 3);
+    assert.equal(bare.deployer?.found, false);
+    assert.match(bare.findings[0].message, /apply-manifests -e production$/);
+    // All three present (binding to the ServiceAccount): no deployer finding.
+    const whole = reviewAccess({
+      ...empty,
+      roles: [role('mobius-deployer', [])],
+      roleBindings: [
+        rb('mobius-deployer', { kind: 'Role', name: 'mobius-deployer' }, [
+          { kind: 'ServiceAccount', name: 'mobius-deployer', namespace: NS },
+        ]),
+      ],
+      deployer: { ...deployer, serviceAccounts: ['mobius-deployer'] },
+    });
+    assert.deepEqual(
+      whole.findings.filter((f) => f.code.startsWith('deployer-')),
+      [],
+    );
+    // A binding of the Role to someone else does not count; unread lists prove nothing.
+    const other = reviewAccess({
+      ...empty,
+      roles: [role('mobius-deployer', [])],
+      roleBindings: [
+        rb('mobius-deployer', { kind: 'Role', name: 'mobius-deployer' }, [{ kind: 'User', name: 'x' }]),
+      ],
+      deployer: { ...deployer, serviceAccounts: undefined },
+    });
+    assert.deepEqual(
+      other.findings.filter((f) => f.code.startsWith('deployer-')).map((f) => f.code),
+      ['deployer-binding-missing'],
+    );
+    const unread = reviewAccess({
+      ...empty,
+      deployer: { ...deployer, serviceAccounts: undefined, rolesUnread: true, bindingsUnread: true },
+    });
+    assert.deepEqual(unread.findings, []);
   });
 });

@@ -91,6 +91,6 @@ describe('verify table', () => {
     assert.match(text, /✔ PASS {2}pods \/livez \/readyz +7 of 8 pods answered 200/);
     assert.match(text, /✖ FAIL {2}pod w-3 \/livez \/readyz +\/readyz 503: redis down/);
     assert.doesNotMatch(text, /pod w-0/);
-    assert.match(text, /Verification failed: 8 passed, 1 failed, 0 warnings, 0 skipped \(1\.2 s\)/);
+    assert.match(text, /Verification failed: 8 passed, 1 failed, 0 warnings, 0 skipped \(1\.2s\)/);
   });
 });

@@ -119,7 +119,7 @@ describe('patterns table', () => {
       createColors(false),
     );
     const rows = text.split('\n');
-    assert.match(text, /4 lines from 2 pod\(s\), 2 template\(s\), 1 at error level/);
+    assert.match(text, /4 lines from 2 pods, 2 templates, 1 at error level/);
     const header = rows.findIndex((r) => r.startsWith('LEVEL'));
     assert.match(rows[header], /^LEVEL\s+COUNT\s+FIRST\s+LAST\s+PODS\s+TEMPLATE$/);
     assert.match(rows[header + 1], /^ERROR\s+1\s+19:40:05\s+19:40:05\s+aaaa:1\s+job failed jobId=<ID>$/);

@@ -135,7 +135,7 @@ Exit codes:
 Examples:
   mobius-deploy status --namespace production
   mobius-deploy verify -e staging -o json
-  mobius-deploy <command> --help`,
+  mobius-deploy status --help      # every command has --help`,
   );
   const word = argv ? commandWordOf(program, argv) : undefined;
   for (const command of commands) {

@@ -1,8 +1,12 @@
 /**
  * What needs attention in a status snapshot, decided from its summaries and the thresholds: a
  * failed or unfinished rollout, replicas not ready, unhealthy pods grouped by reason, recent
- * restarts, memory or CPU near the limit, an autoscaler that cannot scale, a queue backlog. Pure.
+ * restarts, memory or CPU near the limit, an autoscaler that cannot scale, a queue backlog. Each
+ * message names the threshold it crossed, and each finding the docs/RUNBOOKS.md section to open. Pure.
  */
+
+import { humanDuration } from '../output/duration.js';
+import { plural, pluralWord } from '../output/plural.js';
 import type {
   AutoscalerSummary,
   DeploymentSummary,
@@ -13,25 +17,85 @@ import type {
   StatusThresholds,
 } from './status-types.js';
 
-const PROBLEM_WORDS: Record<string, string> = {
-  CrashLoopBackOff: 'crash-looping',
-  ImagePullBackOff: 'failing to pull their image (ImagePullBackOff)',
-  ErrImagePull: 'failing to pull their image (ErrImagePull)',
-  InvalidImageName: 'with an invalid image name',
-  OOMKilled: 'OOMKilled (out of memory)',
-  CreateContainerConfigError:
+/** What a pod with this reason is doing, for one pod (`its`) or several (`their`). */
+const PROBLEM_WORDS: Record<string, (its: string) => string> = {
+  CrashLoopBackOff: () => 'crash-looping',
+  ImagePullBackOff: (its) => `failing to pull ${its} image (ImagePullBackOff)`,
+  ErrImagePull: (its) => `failing to pull ${its} image (ErrImagePull)`,
+  InvalidImageName: () => 'with an invalid image name',
+  OOMKilled: () => 'OOMKilled (out of memory)',
+  CreateContainerConfigError: () =>
     'with a container config error (CreateContainerConfigError: missing Secret or ConfigMap?)',
-  CreateContainerError: 'failing to create their container',
-  RunContainerError: 'failing to start their container',
-  ContainerTerminated: 'with a terminated container',
-  Unschedulable: 'Unschedulable',
-  ReadinessProbeFailed: 'failing their readiness probe',
-  NotReady: 'not ready',
-  PendingTooLong: 'Pending too long',
-  Evicted: 'evicted',
-  Failed: 'failed',
-  Completed: 'exited',
+  CreateContainerError: (its) => `failing to create ${its} container`,
+  RunContainerError: (its) => `failing to start ${its} container`,
+  ContainerTerminated: () => 'with a terminated container',
+  Unschedulable: () => 'Unschedulable',
+  ReadinessProbeFailed: (its) => `failing ${its} readiness probe`,
+  NotReady: () => 'not ready',
+  PendingTooLong: () => 'Pending too long',
+  Evicted: () => 'evicted',
+  Failed: () => 'failed',
+  Completed: () => 'exited',
 };
+
+/** The pod reasons a finding can name (its code is `pods-<reason in lower case>`). */
+export const POD_PROBLEM_REASONS = Object.keys(PROBLEM_WORDS);
+
+/** The section of docs/RUNBOOKS.md each finding code points at (the anchor GitHub gives the heading). */
+const RUNBOOK_ANCHORS: Record<string, string> = {
+  'rollout-failed': 'a-rollout-that-does-not-finish',
+  'rollout-paused': 'a-rollout-that-does-not-finish',
+  'rollout-in-progress': 'a-rollout-that-does-not-finish',
+  'replicas-not-ready': 'previewworkerdown',
+  'pods-crashloopbackoff': 'previewworkercrashlooping',
+  'pods-containerterminated': 'previewworkercrashlooping',
+  'pods-completed': 'previewworkercrashlooping',
+  'pods-failed': 'previewworkercrashlooping',
+  'pod-restarts': 'previewworkercrashlooping',
+  'pods-oomkilled': 'previewworkermemorynearlimit',
+  'memory-near-limit': 'previewworkermemorynearlimit',
+  'pods-imagepullbackoff': 'pods-that-cannot-pull-or-start-their-image',
+  'pods-errimagepull': 'pods-that-cannot-pull-or-start-their-image',
+  'pods-invalidimagename': 'pods-that-cannot-pull-or-start-their-image',
+  'pods-createcontainerconfigerror': 'pods-that-cannot-pull-or-start-their-image',
+  'pods-createcontainererror': 'pods-that-cannot-pull-or-start-their-image',
+  'pods-runcontainererror': 'pods-that-cannot-pull-or-start-their-image',
+  'pods-unschedulable': 'pods-pending-or-evicted',
+  'pods-pendingtoolong': 'pods-pending-or-evicted',
+  'pods-evicted': 'pods-pending-or-evicted',
+  'pods-readinessprobefailed': 'previewworkerdown',
+  'pods-notready': 'previewworkerdown',
+  'cpu-near-limit': 'cpu-near-the-limit-or-an-autoscaler-that-cannot-scale',
+  'hpa-inactive': 'cpu-near-the-limit-or-an-autoscaler-that-cannot-scale',
+  'hpa-unable': 'cpu-near-the-limit-or-an-autoscaler-that-cannot-scale',
+  'hpa-at-max': 'cpu-near-the-limit-or-an-autoscaler-that-cannot-scale',
+  'queue-backlog': 'previewworkerqueuebackloghigh',
+  'queue-failed': 'previewworkerjobfailureratio',
+};
+
+/** Every finding code computeFindings can produce. */
+export const FINDING_CODES = Object.keys(RUNBOOK_ANCHORS);
+
+/** "docs/RUNBOOKS.md#<section>" for a finding code; undefined for a code without a section. */
+export function runbookFor(code: string): string | undefined {
+  const anchor = RUNBOOK_ANCHORS[code];
+  return anchor ? `docs/RUNBOOKS.md#${anchor}` : undefined;
+}
+
+/**
+ * The runbook section for a failed deploy or rollback's failure class (the rollout watcher's
+ * classes, VerifyFailed), as for the status finding of the same cause; undefined for others.
+ */
+export function runbookForFailureClass(failureClass: string | undefined): string | undefined {
+  if (!failureClass) return undefined;
+  if (failureClass === 'ProgressDeadlineExceeded' || failureClass === 'Timeout')
+    return runbookFor('rollout-failed');
+  if (failureClass === 'VerifyFailed') return runbookFor('replicas-not-ready');
+  return runbookFor(`pods-${failureClass.toLowerCase()}`);
+}
+
+/** Memory at or above this % of the limit is critical (above --warn-memory it is a warning). */
+export const MEMORY_CRITICAL_PERCENT = 95;
 
 /** Decide what needs attention. Pure. */
 export function computeFindings(
@@ -80,7 +144,7 @@ export function computeFindings(
     findings.push({
       severity: 'critical',
       code: `pods-${reason.toLowerCase()}`,
-      message: `${list.length} pod${list.length === 1 ? '' : 's'} ${PROBLEM_WORDS[reason] ?? reason} (${shown})${detail}`,
+      message: `${plural(list.length, 'pod')} ${PROBLEM_WORDS[reason]?.(pluralWord(list.length, 'its', 'their')) ?? reason} (${shown})${detail}`,
       pods: names,
     });
   }
@@ -99,7 +163,7 @@ export function computeFindings(
       findings.push({
         severity: 'warning',
         code: 'pod-restarts',
-        message: `pod ${p.name} restarted ${p.restarts} time${p.restarts === 1 ? '' : 's'}, the last ${Math.round((now - Date.parse(p.lastRestartAt)) / 60_000)}m ago${why}`,
+        message: `pod ${p.name} restarted ${plural(p.restarts, 'time')} (more than --max-restarts ${th.maxRestarts}), the last ${humanDuration(now - Date.parse(p.lastRestartAt))} ago${why}`,
         pods: [p.name],
       });
     }
@@ -108,9 +172,9 @@ export function computeFindings(
   for (const pr of resources.pods) {
     if (pr.memory.pctOfLimit !== undefined && pr.memory.pctOfLimit > th.warnMemoryPercent) {
       findings.push({
-        severity: pr.memory.pctOfLimit >= 95 ? 'critical' : 'warning',
+        severity: pr.memory.pctOfLimit >= MEMORY_CRITICAL_PERCENT ? 'critical' : 'warning',
         code: 'memory-near-limit',
-        message: `pod ${pr.pod} memory at ${Math.round(pr.memory.pctOfLimit)}% of limit`,
+        message: `pod ${pr.pod} memory at ${Math.round(pr.memory.pctOfLimit)}% of limit (warn above ${th.warnMemoryPercent}%, critical at ${MEMORY_CRITICAL_PERCENT}%)`,
         pods: [pr.pod],
       });
     }
@@ -118,7 +182,7 @@ export function computeFindings(
       findings.push({
         severity: 'warning',
         code: 'cpu-near-limit',
-        message: `pod ${pr.pod} CPU at ${Math.round(pr.cpu.pctOfLimit)}% of limit (throttling likely)`,
+        message: `pod ${pr.pod} CPU at ${Math.round(pr.cpu.pctOfLimit)}% of limit (warn above ${th.warnCpuPercent}%; throttling likely)`,
         pods: [pr.pod],
       });
     }
@@ -147,7 +211,7 @@ export function computeFindings(
       findings.push({
         severity: 'warning',
         code: 'hpa-at-max',
-        message: `autoscaler ${autoscaler.name} is at its maximum of ${autoscaler.maxReplicas} replicas and wants more`,
+        message: `autoscaler ${autoscaler.name} is at its maximum of ${plural(autoscaler.maxReplicas, 'replica')} and wants more`,
       });
     }
   }
@@ -157,16 +221,19 @@ export function computeFindings(
       findings.push({
         severity: 'warning',
         code: 'queue-backlog',
-        message: `${queue.waiting} jobs waiting in the queue (warn above ${th.queueBacklogWarn})`,
+        message: `${plural(queue.waiting, 'job')} waiting in the queue (warn above ${th.queueBacklogWarn})`,
       });
     }
     if (th.queueFailedWarn !== undefined && queue.failed !== undefined && queue.failed > th.queueFailedWarn) {
       findings.push({
         severity: 'warning',
         code: 'queue-failed',
-        message: `${queue.failed} failed jobs in the queue (warn above ${th.queueFailedWarn})`,
+        message: `${plural(queue.failed, 'failed job')} in the queue (warn above ${th.queueFailedWarn})`,
       });
     }
   }
-  return findings;
+  return findings.map((f) => {
+    const runbook = runbookFor(f.code);
+    return runbook ? { ...f, runbook } : f;
+  });
 }

@@ -132,9 +132,7 @@ export async function checkSmokeJob(
       last = `GET answered ${res.statusCode}: ${shortBody(res.body)}`;
     }
     if (performance.now() >= deadline) {
-      return fail(
-        `job ${payload.jobId} did not complete within ${Math.round(opts.timeoutMs / 1000)} s (last state: ${last})`,
-      );
+      return fail(`job ${payload.jobId} did not complete within ${ms(opts.timeoutMs)} (last state: ${last})`);
     }
     await sleep(Math.min(interval, Math.max(0, deadline - performance.now())));
   }

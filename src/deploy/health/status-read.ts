@@ -210,8 +210,8 @@ export async function readStatus(clients: KubeClients, options: StatusOptions): 
   );
   const autoscaler = hpa ? summarizeHpa(hpa) : null;
 
+  // A queue that cannot be read says why in its own section (queue.note), not again as a note.
   const queue = await queueP;
-  if (queue?.note) notes.push(`queue: ${queue.note}`);
 
   const events = summarizeEvents(relevantEvents);
 

@@ -165,6 +165,8 @@ export interface Finding {
   code: string;
   message: string;
   pods?: string[];
+  /** The runbook section to open: "docs/RUNBOOKS.md#<section>". */
+  runbook?: string;
 }
 
 export interface StatusResult {

@@ -5,6 +5,7 @@
 import { WORKER_PATH } from '../../contract/http.js';
 import { METRIC } from '../../contract/metrics.js';
 import { metricFamilies, parsePrometheusText } from '../metrics/prom-text.js';
+import { plural } from '../output/plural.js';
 import { describeFailure, ms, shortBody } from './verify-evidence.js';
 import type { VerifyCheck, WorkerEndpoint } from './verify-types.js';
 
@@ -91,7 +92,7 @@ export async function checkMetricsEndpoint(
     return {
       name,
       status: 'pass',
-      evidence: `${parsed.samples.length} samples; all ${WORKER_METRIC_NAMES.length} worker metrics present`,
+      evidence: `${plural(parsed.samples.length, 'sample')}; all ${WORKER_METRIC_NAMES.length} worker metrics present`,
       pod,
       durationMs: performance.now() - started,
     };

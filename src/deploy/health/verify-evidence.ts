@@ -3,8 +3,10 @@
  * as a reason, a duration in milliseconds.
  */
 import { httpStatusOf, networkErrorCode } from '../kube/errors.js';
+import { formatDuration } from '../output/duration.js';
 
-export const ms = (n: number) => `${Math.round(n)} ms`;
+/** A duration in the one human style (output/duration.ts). */
+export const ms = (n: number) => formatDuration(n);
 
 /**
  * The evidence line for an answer body: the `message` of a Kubernetes Status or of the worker's JSON

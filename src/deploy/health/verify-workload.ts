@@ -9,6 +9,8 @@ import { classifyPodHealth } from '../kube/pod-health.js';
 import { getNamespace, listPods } from '../kube/resources/core.js';
 import type { KubeReader } from '../kube/resources/reader.js';
 import { deploymentRolloutStatus, REVISION_ANNOTATION } from '../kube/rollout.js';
+import { formatDuration, humanDuration } from '../output/duration.js';
+import { plural } from '../output/plural.js';
 import type { VerifyCheck, VerifyOptions } from './verify-types.js';
 
 /**
@@ -77,22 +79,22 @@ export function checkPodsReady(
     else if (h.restarts > 0 && h.lastRestartAt && nowMs - Date.parse(h.lastRestartAt) <= restartWindow) {
       const t = h.lastTermination;
       problems.push(
-        `${p.metadata?.name} restarted ${Math.round((nowMs - Date.parse(h.lastRestartAt)) / 60_000)}m ago (${h.restarts} restarts${t?.reason ? `, last ${t.reason}${t.exitCode !== undefined ? ` exit ${t.exitCode}` : ''}` : ''})`,
+        `${p.metadata?.name} restarted ${humanDuration(nowMs - Date.parse(h.lastRestartAt))} ago (${plural(h.restarts, 'restart')}${t?.reason ? `, last ${t.reason}${t.exitCode !== undefined ? ` exit ${t.exitCode}` : ''}` : ''})`,
       );
     }
   }
   const desired = deployment.spec?.replicas ?? 1;
   if (pods.length === 0 && desired > 0) problems.push(`no pods match ${selector}`);
-  const windowText = `${Math.round(restartWindow / 60_000)}m`;
+  const windowText = formatDuration(restartWindow);
   return problems.length
     ? {
         name: 'pods ready',
         status: 'fail',
-        evidence: `${problems.length} of ${pods.length} pods have problems: ${problems.slice(0, 5).join('; ')}${problems.length > 5 ? '; …' : ''}`,
+        evidence: `${problems.length} of ${plural(pods.length, 'pod')} ${problems.length === 1 ? 'has a problem' : 'have problems'}: ${problems.slice(0, 5).join('; ')}${problems.length > 5 ? '; …' : ''}`,
       }
     : {
         name: 'pods ready',
         status: 'pass',
-        evidence: `${pods.length} pod${pods.length === 1 ? '' : 's'} ready, no restarts in the last ${windowText}`,
+        evidence: `${plural(pods.length, 'pod')} ready, no restarts in the last ${windowText}`,
       };
 }

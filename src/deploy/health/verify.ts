@@ -20,6 +20,7 @@ import type { KubeClients } from '../kube/client.js';
 import { DEFAULT_DEPLOYMENT, findDeployment } from '../kube/find-deployment.js';
 import { classifyPodHealth } from '../kube/pod-health.js';
 import { labelSelectorToString } from '../kube/rollout.js';
+import { plural } from '../output/plural.js';
 import { redactUrl } from '../output/redact-url.js';
 import { checkSmokeJob, SMOKE_CHECK } from './smoke-job.js';
 import { checkHealthEndpoints, checkMetricsEndpoint } from './verify-endpoints.js';
@@ -106,7 +107,7 @@ export async function runVerify(clients: KubeClients, opts: VerifyOptions): Prom
       pod: p.metadata!.name!,
       ep: podProxyEndpoint(clients, ns, p.metadata!.name!, port),
     }));
-    opts.progress?.update(`checking /livez, /readyz and /metrics on ${running.length} pods`);
+    opts.progress?.update(`checking /livez, /readyz and /metrics on ${plural(running.length, 'pod')}`);
     const [health, metrics] = await Promise.all([
       Promise.all(endpoints.map(({ pod, ep }) => checkHealthEndpoints(ep, timeoutMs, pod))),
       Promise.all(endpoints.map(({ pod, ep }) => checkMetricsEndpoint(ep, timeoutMs, pod))),
@@ -143,7 +144,7 @@ function metricsAcrossPods(metrics: VerifyCheck[]): VerifyCheck {
     ? {
         name: '/metrics',
         status: 'pass',
-        evidence: `${metrics.length} pod${metrics.length === 1 ? '' : 's'}: ${metrics[0].evidence}`,
+        evidence: `${plural(metrics.length, 'pod')}: ${metrics[0].evidence}`,
       }
     : {
         name: '/metrics',

@@ -13,6 +13,8 @@
  * On failure the failing pod's last termination and its last `logLines` log lines are collected.
  */
 
+import { formatDuration } from '../output/duration.js';
+import { plural } from '../output/plural.js';
 import { sleep as pause } from '../util/sleep.js';
 import type { KubeRequest, KubeResponse } from './client.js';
 import {
@@ -274,12 +276,12 @@ export async function waitForRollout(
       if (crashFail || graceFail) {
         const why = crashFail
           ? health.restarts > maxRestarts
-            ? `${health.restarts} restarts, more than --max-restarts ${maxRestarts}`
-            : `for ${Math.round(lasted / 1000)}s`
-          : `for ${Math.round(lasted / 1000)}s (grace period ${Math.round(graceMs / 1000)}s)`;
+            ? `${plural(health.restarts, 'restart')}, more than --max-restarts ${maxRestarts}`
+            : `for ${formatDuration(lasted)}`
+          : `for ${formatDuration(lasted)} (grace period ${formatDuration(graceMs)})`;
         failure = {
           failureClass: reason as RolloutFailureClass,
-          message: `pod ${name} ${reason} (${why}): ${health.message ?? reason}`,
+          message: `pod ${name} ${reason} (${why}): ${failureEvidence(health.lastTermination, health.message ?? reason)}`,
           pod: name,
           container: health.container ?? health.lastTermination?.container,
           lastTermination: health.lastTermination,
@@ -328,7 +330,7 @@ export async function waitForRollout(
       const culprit = pods.find((p) => p.isNew && p.reason);
       return finish({
         failureClass: 'Timeout',
-        message: `rollout did not finish within ${Math.round(timeoutMs / 1000)}s (--timeout): ${status.message}${
+        message: `rollout did not finish within ${formatDuration(timeoutMs)} (--timeout): ${status.message}${
           culprit ? `; pod ${culprit.name}: ${culprit.message ?? culprit.reason}` : ''
         }`,
         pod: culprit?.name,
@@ -353,6 +355,28 @@ function newPodDigest(pods: PodLike[], hash: string | undefined): string | undef
   return undefined;
 }
 
+/** The most evidence a failure message carries: the rest is in lastTermination (and the view). */
+export const EVIDENCE_CHARS = 120;
+
+/** The first non-empty line of `text`, at most `max` characters; "…" marks what was left out. */
+export function shortEvidence(text: string, max = EVIDENCE_CHARS): string {
+  const lines = text.split('\n').filter((l) => l.trim() !== '');
+  const first = (lines[0] ?? '').trim().replace(/\s+/g, ' ');
+  if (first.length > max) return `${first.slice(0, max - 1)}…`;
+  return lines.length > 1 ? `${first} …` : first;
+}
+
+/**
+ * A failing pod's evidence for its failure message, one short line: the last termination's reason,
+ * exit code and the start of its message, else the start of the pod's own message. A container's
+ * termination message can be kilobytes (a stack trace); the whole of it stays in lastTermination.
+ */
+export function failureEvidence(t: LastTermination | undefined, podMessage: string): string {
+  if (!t) return shortEvidence(podMessage);
+  const bits = [t.reason ?? 'terminated', t.exitCode !== undefined ? `exit code ${t.exitCode}` : undefined];
+  return `last terminated: ${bits.filter(Boolean).join(', ')}${t.message ? `: ${shortEvidence(t.message)}` : ''}`;
+}
+
 /** One line for live progress: counts and the pods that are not ready yet. */
 export function describeProgress(p: RolloutProgress): string {
   const s = p.status;
@@ -362,7 +386,8 @@ export function describeProgress(p: RolloutProgress): string {
     .filter((pod) => pod.isNew && !pod.ready)
     .slice(0, 4)
     .map(
-      (pod) => `${pod.name} ${pod.reason ?? pod.phase}${pod.restarts ? ` (${pod.restarts} restarts)` : ''}`,
+      (pod) =>
+        `${pod.name} ${pod.reason ?? pod.phase}${pod.restarts ? ` (${plural(pod.restarts, 'restart')})` : ''}`,
     );
   const old = s.oldReplicas ? `, ${s.oldReplicas} old terminating` : '';
   return `rollout${p.revision ? ` revision ${p.revision}` : ''}: ${counts}${old}${notes.length ? `; ${notes.join(', ')}` : ''}`;

@@ -28,9 +28,16 @@ export function humanDuration(ms: number): string {
   return `${Math.floor(hours / 24 / 365)}y`;
 }
 
-/** A duration in seconds with one decimal, "12.3s"; "-" when unknown (history's duration column). */
-export function secondsText(ms: number | undefined): string {
-  return ms === undefined ? '-' : `${(ms / 1000).toFixed(1)}s`;
+/**
+ * The one style for a duration in human output: "850ms" below a second, "1.1s" (one decimal, "30s"
+ * when whole) below a minute, then kubectl's ages ("2m5s", "15m", "3h"); "-" when unknown.
+ */
+export function formatDuration(ms: number | undefined | null): string {
+  if (ms === undefined || ms === null || !Number.isFinite(ms)) return '-';
+  const n = Math.max(0, ms);
+  if (Math.round(n) < 1000) return `${Math.round(n)}ms`;
+  if (n < 60_000) return `${(n / 1000).toFixed(1).replace(/\.0$/, '')}s`;
+  return humanDuration(n);
 }
 
 /** Age of a timestamp relative to `now`; '<unknown>' when absent. */

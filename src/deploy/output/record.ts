@@ -3,17 +3,12 @@
  * result in colour and its phase timings.
  */
 import type { Colors } from './color.js';
-
-/** A duration as the records show it: "850ms", "1.1s", or "-" when unknown. */
-export function formatMs(n: number | undefined): string {
-  if (n === undefined) return '-';
-  return n < 1000 ? `${Math.round(n)}ms` : `${(n / 1000).toFixed(1)}s`;
-}
+import { formatDuration } from './duration.js';
 
 /** The phases of a record, e.g. "lock 12ms, apply 150ms, rollout 8.2s, verify 1.1s". */
 export function formatPhases(record: { phases: Record<string, number | undefined> }): string {
   return Object.entries(record.phases)
-    .map(([k, v]) => `${k} ${formatMs(v)}`)
+    .map(([k, v]) => `${k} ${formatDuration(v)}`)
     .join(', ');
 }
 

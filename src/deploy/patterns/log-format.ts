@@ -2,6 +2,7 @@
 //   {"level":40,"time":…,"msg":"queue is filling","waiting":812}  ->  19:40:00 WARN  queue is filling waiting=812
 // Lines that are not JSON are shown exactly as they are. Times are UTC.
 
+import type { Colors } from '../output/color.js';
 import type { LogLevelName, LogRecord } from './log-record.js';
 
 const LEVEL_LABEL: Record<LogLevelName, string> = {
@@ -62,6 +63,22 @@ export interface LineStyle {
   level?: (name: LogLevelName, label: string) => string;
   /** Dims secondary text (the key=value part). */
   dim?: (text: string) => string;
+}
+
+/** The level in colour (error red, warn yellow, info green, the rest dim) and dim fields; none without colour. */
+export function logLineStyle(colors: Colors): LineStyle {
+  if (!colors.enabled) return {};
+  return {
+    level: (name: LogLevelName, label: string) =>
+      name === 'error' || name === 'fatal'
+        ? colors.red(label)
+        : name === 'warn'
+          ? colors.yellow(label)
+          : name === 'info'
+            ? colors.green(label)
+            : colors.dim(label),
+    dim: colors.dim,
+  };
 }
 
 /**

@@ -10,6 +10,7 @@
  *   medium  wildcard apiGroups; pods/portforward; the namespace's `default` ServiceAccount bound to
  *           a role; every authenticated user or every ServiceAccount bound to a role
  *   low     get on named Secrets only; a binding whose role does not exist
+ * The deployer's own objects (Role, RoleBinding, ServiceAccount) are checked in deployer.ts.
  * Bindings named `system:*` (the cluster's own) are left out unless includeSystem.
  */
 
@@ -60,7 +61,10 @@ export interface Finding {
     | 'impersonate'
     | 'default-service-account'
     | 'broad-group'
-    | 'missing-role';
+    | 'missing-role'
+    | 'deployer-role-missing'
+    | 'deployer-binding-missing'
+    | 'deployer-service-account-missing';
   message: string;
   subject: string;
   binding: string;
@@ -116,8 +120,6 @@ export interface AnalyzeInput {
   roleBindings: BindingLike[];
   clusterRoleBindings: BindingLike[];
   includeSystem?: boolean;
-  /** DEPLOYER_PERMISSIONS resolved for the namespace, to compare with the deployer Role. */
-  deployer?: { roleName: string; needed: NeededPermission[] };
 }
 
 export function formatSubject(s: RbacSubject, bindingNamespace?: string): string {
@@ -325,75 +327,5 @@ export function analyzeAccess(input: AnalyzeInput): AccessAnalysis {
       low: count('low'),
     },
   };
-  if (input.deployer) {
-    analysis.deployer = compareDeployerRole(
-      roles.get(input.deployer.roleName),
-      input.deployer.roleName,
-      input.deployer.needed,
-    );
-  }
   return analysis;
-}
-
-function permLabel(group: string, resource: string, verb: string, name?: string): string {
-  return `${verb} ${resource}${group ? `.${group}` : ''}${name ? `/${name}` : ''}`;
-}
-
-/** Compares the deployer Role's rules with the permissions the CLI needs. */
-export function compareDeployerRole(
-  role: RoleLike | undefined,
-  roleName: string,
-  needed: NeededPermission[],
-): DeployerComparison {
-  if (!role) return { role: `Role ${roleName}`, found: false, missing: [], extra: [], matches: false };
-  const rules = role.rules ?? [];
-  const missing: string[] = [];
-  for (const p of needed) {
-    for (const verb of p.verbs) {
-      const names = p.resourceNames?.length ? p.resourceNames : [undefined];
-      for (const name of names) {
-        if (!rules.some((r) => ruleAllows(r, p.apiGroup, p.resource, verb, name))) {
-          missing.push(permLabel(p.apiGroup, p.resource, verb, name));
-        }
-      }
-    }
-  }
-  const extra: string[] = [];
-  for (const r of rules) {
-    if (r.nonResourceURLs?.length) {
-      extra.push(`non-resource ${formatRule(r)}`);
-      continue;
-    }
-    for (const group of r.apiGroups ?? ['']) {
-      for (const resource of r.resources ?? []) {
-        for (const verb of r.verbs) {
-          const need = needed.find(
-            (p) => p.apiGroup === group && p.resource === resource && p.verbs.includes(verb),
-          );
-          if (!need) {
-            extra.push(permLabel(group, resource, verb));
-            continue;
-          }
-          if (need.resourceNames?.length) {
-            const names = r.resourceNames ?? [];
-            if (names.length === 0)
-              extra.push(
-                `${permLabel(group, resource, verb)} on every name (needed only ${need.resourceNames.join(', ')})`,
-              );
-            else
-              for (const n of names)
-                if (!need.resourceNames.includes(n)) extra.push(permLabel(group, resource, verb, n));
-          }
-        }
-      }
-    }
-  }
-  const uniq = (xs: string[]) => [...new Set(xs)];
-  return {
-    role: `Role ${roleName}`,
-    found: true,
-    missing: uniq(missing),
-    extra: uniq(extra),
-    matches: missing.length === 0 && extra.length === 0,
-  };
 }

@@ -8,7 +8,17 @@ import { runCommand } from '../../cli/run-command.js';
 
 export const accessCommand = {
   register(program: Command): void {
-    const access = program.command('access').description('Review RBAC access to the namespace');
+    const access = program
+      .command('access')
+      .description('Review RBAC access to the namespace')
+      .addHelpText(
+        'after',
+        `
+Examples:
+  mobius-deploy access review -e production
+  mobius-deploy access review -e production --fail-on high
+  mobius-deploy access review --help`,
+      );
     access
       .command('review')
       .description(
@@ -24,7 +34,8 @@ export const accessCommand = {
         'after',
         `
 Severities: high = wildcard verbs/resources, reading every Secret, pods/exec or attach, escalate,
-bind, impersonate, unauthenticated users; medium = wildcard apiGroups, pods/portforward, the
+bind, impersonate, unauthenticated users, the deployer's Role, RoleBinding or ServiceAccount
+(mobius-deployer) missing from the namespace; medium = wildcard apiGroups, pods/portforward, the
 namespace's default ServiceAccount bound to a role, every authenticated user or ServiceAccount;
 low = get on named Secrets only, a binding to a missing role.
 Exit codes: 0 reviewed (findings do not fail unless --fail-on); 1 with --fail-on when a finding at
@@ -50,6 +61,7 @@ Examples:
             environment: ctx.globals.environmentConfig as
               | import('../../manifests/environment.js').Environment
               | undefined,
+            environmentName: ctx.globals.environment,
             includeSystem: opts.includeSystem,
             failOn: opts.failOn,
           });

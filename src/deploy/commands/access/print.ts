@@ -46,10 +46,7 @@ export function renderAccessReview(r: AccessReviewResult, c: Colors, width?: num
   if (r.deployer) {
     const d = r.deployer;
     out.push('', c.bold(`Deployer ${d.role} against the permissions the CLI needs (DEPLOYER_PERMISSIONS)`));
-    if (!d.found)
-      out.push(
-        `  ${c.yellow('not found')} in ${r.namespace}: apply k8s/<env>/ as a cluster admin to create it`,
-      );
+    if (!d.found) out.push(`  ${c.red('not found')} in ${r.namespace} (a high finding; see Findings above)`);
     else if (d.matches) out.push(`  ${c.green('matches')}: grants exactly what the CLI needs`);
     else {
       if (d.missing.length)

@@ -10,19 +10,19 @@ import {
   listRoleBindings,
   listRoles,
 } from '../../kube/resources/cluster.js';
-import { getNamespace } from '../../kube/resources/core.js';
+import { getNamespace, listServiceAccounts } from '../../kube/resources/core.js';
 import type { ListOf } from '../../kube/resources/reader.js';
 import type { Environment } from '../../manifests/environment.js';
 import { DEPLOYER_NAME } from '../../manifests/labels.js';
 import { permissionsToCheck } from '../../manifests/rbac.js';
 import {
   type AccessAnalysis,
-  analyzeAccess,
   type BindingLike,
   type RoleLike,
   SEVERITY_RANK,
   type Severity,
 } from '../../rbac-analysis/analyze.js';
+import { reviewAccess } from '../../rbac-analysis/deployer.js';
 
 export interface AccessReviewResult extends AccessAnalysis {
   context?: string;
@@ -34,12 +34,13 @@ export interface AccessReviewResult extends AccessAnalysis {
   failed: boolean;
 }
 
-/** A list read; a denied or failed one becomes a note and no objects. */
+/** A list read; a denied or failed one becomes a note and no objects (and its kind in `unread`). */
 async function listOrNote<O extends object, K extends string>(
   list: () => Promise<ListOf<O>>,
   what: string,
   notes: string[],
   kind: K,
+  unread?: Set<string>,
 ): Promise<(O & { kind: K })[]> {
   try {
     const answer = await list();
@@ -48,15 +49,47 @@ async function listOrNote<O extends object, K extends string>(
     const name = (err as Error)?.name;
     if (name === 'AccessDeniedError' || name === 'KubeApiError') {
       notes.push(`could not list ${what} (${(err as Error).message}); the review leaves them out`);
+      unread?.add(kind);
       return [];
     }
     throw err;
   }
 }
 
+/** The environment file (deploy/environments/) whose namespace this is, when exactly one is. */
+async function environmentOfNamespace(namespace: string): Promise<string | undefined> {
+  try {
+    const { listEnvironments, loadEnvironment } = await import('../../manifests/environment.js');
+    const names = listEnvironments().filter((name) => {
+      try {
+        return loadEnvironment(name).namespace === namespace;
+      } catch {
+        return false;
+      }
+    });
+    return names.length === 1 ? names[0] : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** How a cluster admin creates the deployer's objects, as a command to paste where the environment is known. */
+function deployerFix(environment: string | undefined, namespace: string): string {
+  return environment
+    ? `a cluster admin creates it with: mobius-deploy apply-manifests -e ${environment}`
+    : `a cluster admin creates it with apply-manifests -e for the environment of namespace ${namespace} (an environment file in deploy/environments/), or kubectl apply -f on its k8s/ directory`;
+}
+
 export async function runAccessReview(
   kube: KubeClients,
-  opts: { namespace: string; environment?: Environment; includeSystem?: boolean; failOn?: Severity },
+  opts: {
+    namespace: string;
+    environment?: Environment;
+    /** The -e name, for the command that creates missing deployer objects. */
+    environmentName?: string;
+    includeSystem?: boolean;
+    failOn?: Severity;
+  },
 ): Promise<AccessReviewResult> {
   const ns = opts.namespace;
   const notes: string[] = [];
@@ -65,9 +98,10 @@ export async function runAccessReview(
     if ((err as Error)?.name === 'AccessDeniedError') return undefined;
     throw err;
   });
-  const [roles, roleBindings, clusterRoles, clusterRoleBindings] = await Promise.all([
-    listOrNote(() => listRoles(kube, ns), `Roles in ${ns}`, notes, 'Role'),
-    listOrNote(() => listRoleBindings(kube, ns), `RoleBindings in ${ns}`, notes, 'RoleBinding'),
+  const unread = new Set<string>();
+  const [roles, roleBindings, clusterRoles, clusterRoleBindings, serviceAccounts] = await Promise.all([
+    listOrNote(() => listRoles(kube, ns), `Roles in ${ns}`, notes, 'Role', unread),
+    listOrNote(() => listRoleBindings(kube, ns), `RoleBindings in ${ns}`, notes, 'RoleBinding', unread),
     listOrNote(() => listClusterRoles(kube), 'ClusterRoles', notes, 'ClusterRole'),
     listOrNote(
       () => listClusterRoleBindings(kube),
@@ -75,8 +109,15 @@ export async function runAccessReview(
       notes,
       'ClusterRoleBinding',
     ),
+    listOrNote(
+      () => listServiceAccounts(kube, ns),
+      `ServiceAccounts in ${ns}`,
+      notes,
+      'ServiceAccount',
+      unread,
+    ),
   ]);
-  const analysis = analyzeAccess({
+  const analysis = reviewAccess({
     namespace: ns,
     roles: roles as RoleLike[],
     roleBindings: roleBindings as BindingLike[],
@@ -84,7 +125,13 @@ export async function runAccessReview(
     clusterRoleBindings: clusterRoleBindings as BindingLike[],
     includeSystem: opts.includeSystem,
     deployer: {
-      roleName: DEPLOYER_NAME,
+      name: DEPLOYER_NAME,
+      rolesUnread: unread.has('Role'),
+      bindingsUnread: unread.has('RoleBinding'),
+      serviceAccounts: unread.has('ServiceAccount')
+        ? undefined
+        : serviceAccounts.map((a) => a.metadata?.name ?? ''),
+      fix: deployerFix(opts.environmentName ?? (await environmentOfNamespace(ns)), ns),
       needed: permissionsToCheck(ns, opts.environment).map((p) => ({
         apiGroup: p.apiGroup,
         resource: p.resource,

@@ -14,6 +14,7 @@ import {
   sortForInstall,
 } from '../../kube/apply.js';
 import { renderManifests } from '../../manifests/render.js';
+import { plural } from '../../output/plural.js';
 
 export interface ApplyManifestsRequest {
   objects: KubeObject[];
@@ -62,7 +63,7 @@ export async function runApplyManifests(
     );
   }
   const kube = await deps.kube();
-  deps.progress(`applying ${rendered.objects.length} objects to namespace ${rendered.namespace}`);
+  deps.progress(`applying ${plural(rendered.objects.length, 'object')} to namespace ${rendered.namespace}`);
   return applyManifests(kube, {
     objects: rendered.objects as unknown as KubeObject[],
     dryRun: request.dryRun,

@@ -45,7 +45,8 @@ the Docker daemon down, or the login failed.
 
 Examples:
   mobius-deploy build-push --image-tag 1.4.2 --owner mobius-org
-  GHCR_TOKEN=... mobius-deploy build-push --image-tag 1.4.2 --push --platform linux/amd64,linux/arm64
+  read -rs GHCR_TOKEN && export GHCR_TOKEN      # paste the token; nothing is echoed
+  mobius-deploy build-push --image-tag 1.4.2 --push --platform linux/amd64,linux/arm64
   mobius-deploy build-push --image-tag 1.4.2 --push --dry-run -o json`,
       )
       .action(

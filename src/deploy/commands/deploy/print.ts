@@ -1,6 +1,13 @@
 /** The views of `deploy`: the record of a deploy, and the objects and diffs of --dry-run. */
+import { runbookForFailureClass } from '../../health/findings.js';
+import type { LastTermination } from '../../kube/pod-health.js';
+import { shortEvidence } from '../../kube/rollout-watch.js';
 import type { Colors } from '../../output/color.js';
-import { formatMs, formatPhases, resultColor } from '../../output/record.js';
+import { formatDuration } from '../../output/duration.js';
+import { plural } from '../../output/plural.js';
+import { formatPhases, resultColor } from '../../output/record.js';
+import { formatReadable, logLineStyle } from '../../patterns/log-format.js';
+import { parseLogLine } from '../../patterns/log-record.js';
 import type { DeployResult } from './run.js';
 
 /** -o json for --dry-run: each object, what would happen, and its diff. */
@@ -52,10 +59,12 @@ export function renderDeploy(result: DeployResult, c: Colors): string {
       `${r.image ?? '-'}${r.previousImage && r.previousImage !== r.image ? c.dim(` (was ${r.previousImage})`) : ''}`,
     ],
     ['revision', `${r.revisionBefore ?? '-'} → ${r.revisionAfter ?? '-'}`],
-    ['duration', `${formatMs(r.durationMs)} (${formatPhases(r)})`],
+    ['duration', `${formatDuration(r.durationMs)} (${formatPhases(r)})`],
   ];
   if (r.verify) pairs.push(['verify', `${r.verify.total - r.verify.failed}/${r.verify.total} checks passed`]);
   if (r.failureClass) pairs.push(['failure', `${c.red(r.failureClass)}: ${r.failureMessage ?? ''}`]);
+  const runbook = runbookForFailureClass(r.failureClass);
+  if (runbook) pairs.push(['runbook', runbook]);
   if (r.rollback?.toRevision === undefined && r.rollback?.failureMessage) {
     pairs.push(['rollback', `not attempted: ${r.rollback.failureMessage}`]);
   } else if (r.rollback) {
@@ -69,17 +78,36 @@ export function renderDeploy(result: DeployResult, c: Colors): string {
   const width = Math.max(...pairs.map(([k]) => k.length)) + 1;
   const lines = pairs.map(([k, v]) => `${`${k}:`.padEnd(width)}  ${v}`);
   const failure = result.rollout?.failure;
-  if (failure?.lastTermination) {
-    const t = failure.lastTermination;
-    lines.push(
-      '',
-      `Last termination of ${failure.pod}/${t.container}: ${t.reason ?? 'terminated'}${t.exitCode !== undefined ? ` (exit code ${t.exitCode})` : ''}${t.message ? `: ${t.message}` : ''}`,
+  lines.push(...terminationLines(failure?.pod, failure?.lastTermination));
+  if (failure?.logs?.length) {
+    lines.push('', `Last ${plural(failure.logs.length, 'log line')} of ${failure.pod}:`);
+    const style = logLineStyle(c);
+    for (const l of failure.logs) lines.push(`  ${formatReadable(parseLogLine(l), style)}`);
+  }
+  // A failed deploy's sentence is the error the command ends with (stderr): said once, there.
+  if (r.result === 'succeeded') lines.push('', result.message);
+  return `${lines.join('\n')}\n`;
+}
+
+/** Lines of a termination message shown in full (the failure line carries only its start). */
+const TERMINATION_LINES = 20;
+
+/**
+ * The container's last termination, when its message says more than the failure line does (the
+ * failure line carries the reason, exit code and the message's first line): the message wrapped
+ * and indented, at most TERMINATION_LINES lines.
+ */
+function terminationLines(pod: string | undefined, t: LastTermination | undefined): string[] {
+  if (!t?.message || shortEvidence(t.message) === t.message.trim()) return [];
+  const wrapped = t.message
+    .trimEnd()
+    .split('\n')
+    .flatMap((l) => (l.length <= 120 ? [l] : (l.match(/.{1,120}/g) ?? [])));
+  const shown = wrapped.slice(0, TERMINATION_LINES).map((l) => `  ${l}`);
+  if (wrapped.length > shown.length) {
+    shown.push(
+      `  … ${plural(wrapped.length - shown.length, 'more line')} (logs --previous shows the container's output)`,
     );
   }
-  if (failure?.logs?.length) {
-    lines.push('', `Last ${failure.logs.length} log lines of ${failure.pod}:`);
-    for (const l of failure.logs) lines.push(`  ${l}`);
-  }
-  lines.push('', result.message);
-  return `${lines.join('\n')}\n`;
+  return ['', `Termination message of ${pod}/${t.container}:`, ...shown];
 }

@@ -23,6 +23,7 @@ import { deploymentRevision } from '../../kube/rollout.js';
 import { templateImage } from '../../kube/rollout-watch.js';
 import { CHANGE_CAUSE_ANNOTATION, readDeployment } from '../../kube/undo.js';
 import { APP_NAME, CONTAINER_NAME } from '../../manifests/labels.js';
+import { plural } from '../../output/plural.js';
 import type { DeployEnvironment } from '../../release/environment.js';
 import { runWithLockAndRecord, waitAndVerify } from '../../release/guarded-change.js';
 import { autoRollback } from './auto-rollback.js';
@@ -113,7 +114,7 @@ export async function runDeploy(env: DeployEnvironment, input: DeployInput): Pro
     return {
       dryRun: true,
       applied,
-      message: `dry run (server-side, nothing changed): ${changed} of ${applied.length} objects would change`,
+      message: `dry run (server-side, nothing changed): ${changed} of ${plural(applied.length, 'object')} would change`,
     };
   }
 
@@ -136,7 +137,7 @@ export async function runDeploy(env: DeployEnvironment, input: DeployInput): Pro
         record.revisionBefore = deploymentRevision(live);
       }
       const toApply = annotateDeployment(objects, deploymentName, changeCause, record.id);
-      env.progress?.update(`applying ${toApply.length} objects to namespace ${namespace}`);
+      env.progress?.update(`applying ${plural(toApply.length, 'object')} to namespace ${namespace}`);
       let applied: AppliedObject[];
       try {
         applied = await phase('apply', () => applyObjects(env.kube, toApply, { force: true }));
@@ -153,7 +154,7 @@ export async function runDeploy(env: DeployEnvironment, input: DeployInput): Pro
       for (const a of applied) counts.set(a.action, (counts.get(a.action) ?? 0) + 1);
       const dep = applied.find((a) => a.kind === 'Deployment' && a.name === deploymentName);
       env.progress?.info(
-        `applied ${applied.length} objects (${[...counts].map(([k, v]) => `${v} ${k}`).join(', ')})` +
+        `applied ${plural(applied.length, 'object')} (${[...counts].map(([k, v]) => `${v} ${k}`).join(', ')})` +
           (dep ? `; Deployment/${deploymentName} ${dep.action}` : ''),
       );
 

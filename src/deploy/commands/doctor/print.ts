@@ -1,5 +1,6 @@
 /** `doctor`'s view: the checklist, one line per check with its fix, and the permissions reviewed. */
 import type { Colors } from '../../output/color.js';
+import { plural } from '../../output/plural.js';
 import type { DoctorResult } from './run.js';
 
 export function renderDoctor(r: DoctorResult, c: Colors): string {
@@ -35,7 +36,7 @@ export function renderDoctor(r: DoctorResult, c: Colors): string {
   const s = r.summary;
   lines.push(
     '',
-    `${s.pass} passed, ${s.warn} warnings, ${s.fail} failed, ${s.skip} skipped: ${r.ok ? c.green('ready') : c.red('fix the failures above')}`,
+    `${s.pass} passed, ${plural(s.warn, 'warning')}, ${s.fail} failed, ${s.skip} skipped: ${r.ok ? c.green('ready') : c.red('fix the failures above')}`,
   );
   return `${lines.join('\n')}\n`;
 }

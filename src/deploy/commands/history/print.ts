@@ -3,7 +3,7 @@
  * each with the ledger's verdict.
  */
 import type { Colors } from '../../output/color.js';
-import { secondsText } from '../../output/duration.js';
+import { formatDuration } from '../../output/duration.js';
 import { resultColor } from '../../output/record.js';
 import type { HistoryResult } from './run.js';
 
@@ -49,7 +49,7 @@ export function renderHistory(
           resultColor(c, r.result),
           `${r.revisionBefore ?? '-'}→${r.revisionAfter ?? '-'}`,
           r.image ?? '-',
-          secondsText(r.durationMs),
+          formatDuration(r.durationMs),
           r.actor,
           [r.failureClass, r.reason].filter(Boolean).join(': ') || '-',
         ]),

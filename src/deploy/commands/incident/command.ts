@@ -46,12 +46,15 @@ export const incidentCommand = {
       .addHelpText(
         'after',
         `
+Incident ids look like inc-20260315-021400-k3f9 (\`incident list\` shows them; a unique prefix
+or suffix of an id is enough); deploy ids come from \`history\`.
+
 Examples:
-  mobius-deploy incident open -e production --level 2 --summary "renders fail with 500" --deploy <deploy-id>
-  mobius-deploy incident update <id> -e production --note "rolled back to 1.4.2" --level 1
-  mobius-deploy incident resolve <id> -e production --cause "missing font in image 1.5.0"
+  mobius-deploy incident open -e production --level 2 --summary "renders fail with 500" --deploy 20260315t020100000z-00-k3x9qa2m
+  mobius-deploy incident update inc-20260315-021400-k3f9 -e production --note "rolled back to 1.4.2" --level 1
+  mobius-deploy incident resolve inc-20260315-021400-k3f9 -e production --cause "missing font in image 1.5.0"
   mobius-deploy incident list -e production --open
-  mobius-deploy incident show <id> -e production > postmortem.md`,
+  mobius-deploy incident show inc-20260315-021400-k3f9 -e production > postmortem.md`,
       );
 
     incident
@@ -65,7 +68,13 @@ Examples:
       .addOption(actorOption())
       .addHelpText(
         'after',
-        '\n-o json: { incident: {id, level, summary, status, openedAt, ...}, guidance, message }',
+        `
+-o json: { incident: {id, level, summary, status, openedAt, ...}, guidance, message }
+
+Examples:
+  mobius-deploy incident open -e production --level 1 --summary "renders slow since 14:00"
+  mobius-deploy incident open -e production --level 2 --summary "renders fail with 500" --impact "all previews" --deploy 20260315t020100000z-00-k3x9qa2m
+  mobius-deploy incident open -n staging --ledger-dir ./ledger --level 3 --summary "artifacts lost" -o json`,
       )
       .action(
         runCommand<
@@ -94,6 +103,14 @@ Examples:
       .option('--action <text...>', 'action items to add')
       .addOption(ledgerDirOption())
       .addOption(actorOption())
+      .addHelpText(
+        'after',
+        `
+Examples:
+  mobius-deploy incident update inc-20260315-021400-k3f9 -e production --note "rolled back to 1.4.2"
+  mobius-deploy incident update k3f9 -e production --level 1 --impact "only mp4 previews"
+  mobius-deploy incident update k3f9 -e production --action "alert on font errors" "add a font check to CI"`,
+      )
       .action(
         runCommand<
           IncidentLedgerOptions & { note?: string; level?: string; impact?: string; action?: string[] }
@@ -119,6 +136,13 @@ Examples:
       .option('--note <text>', 'a last timeline note (how it was restored)')
       .addOption(ledgerDirOption())
       .addOption(actorOption())
+      .addHelpText(
+        'after',
+        `
+Examples:
+  mobius-deploy incident resolve inc-20260315-021400-k3f9 -e production --cause "missing font in image 1.5.0"
+  mobius-deploy incident resolve k3f9 -e production --cause "Redis out of memory" --note "raised maxmemory, drained the queue"`,
+      )
       .action(
         runCommand<IncidentLedgerOptions & { cause: string; note?: string }>(async (ctx, opts, args) => {
           const [act, view] = await Promise.all([import('./run.js'), import('./print.js')]);
@@ -142,7 +166,12 @@ Examples:
         'after',
         `
 Exit code 1 when an open incident must be escalated (level 1 open over 30 minutes), else 0.
--o json: { namespace, incidents: [ { id, level, status, summary, openedAt, resolvedAt?, durationMs, escalate } ], escalate: [ids], problems }`,
+-o json: { namespace, incidents: [ { id, level, status, summary, openedAt, resolvedAt?, durationMs, escalate } ], escalate: [ids], problems }
+
+Examples:
+  mobius-deploy incident list -e production --open
+  mobius-deploy incident list -e production --since 30d
+  mobius-deploy incident list -n staging --ledger-dir ./ledger -o json | jq '.escalate'`,
       )
       .action(
         runCommand<IncidentLedgerOptions & { open?: boolean; since?: number }>(async (ctx, opts) => {
@@ -175,7 +204,13 @@ Exit code 1 when an open incident must be escalated (level 1 open over 30 minute
       .addOption(ledgerDirOption())
       .addHelpText(
         'after',
-        '\n-o json: { incident, guidance, window, durationMs, timeToRestoreMs?, timeline: [ {at, source, by?, text} ], changes, events, eventsNote?, markdown }',
+        `
+-o json: { incident, guidance, window, durationMs, timeToRestoreMs?, timeline: [ {at, source, by?, text} ], changes, events, eventsNote?, markdown }
+
+Examples:
+  mobius-deploy incident show inc-20260315-021400-k3f9 -e production > postmortem.md
+  mobius-deploy incident show k3f9 -e production --no-events
+  mobius-deploy incident show k3f9 -n staging --ledger-dir ./ledger -o json | jq '.timeToRestoreMs'`,
       )
       .action(
         runCommand<IncidentLedgerOptions & { events: boolean }>(async (ctx, opts, args) => {

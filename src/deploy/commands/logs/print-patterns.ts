@@ -2,6 +2,7 @@
 // string. The line printer is print.ts.
 
 import type { Colors } from '../../output/color.js';
+import { plural } from '../../output/plural.js';
 import { renderTable } from '../../output/table.js';
 import { formatClock } from '../../patterns/log-format.js';
 import type { LogLevelName } from '../../patterns/log-record.js';
@@ -40,8 +41,8 @@ export function renderPatterns(result: PatternsResult, colors: Colors, width?: n
   const errorTemplates = result.templates.filter((t) => t.level === 'error' || t.level === 'fatal').length;
   const lines: string[] = [];
   lines.push(
-    `Log patterns of deployment ${result.deployment} in ${result.namespace}: ${result.linesMined} lines from ${result.pods.length} pod(s), ` +
-      `${result.templates.length} template(s), ${errorTemplates} at error level (${result.errorLines} error lines).`,
+    `Log patterns of deployment ${result.deployment} in ${result.namespace}: ${plural(result.linesMined, 'line')} from ${plural(result.pods.length, 'pod')}, ` +
+      `${plural(result.templates.length, 'template')}, ${errorTemplates} at error level (${plural(result.errorLines, 'error line')}).`,
   );
   if (prefix) lines.push(`Pods: ${prefix}{${allPods.map((p) => short.get(p)).join(',')}}`);
   if (result.templates.length === 0) {

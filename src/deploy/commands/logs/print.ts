@@ -3,8 +3,8 @@
 // strings. The --patterns table is print-patterns.ts.
 
 import type { Colors } from '../../output/color.js';
-import { formatReadable, type LineStyle, toJsonEntry } from '../../patterns/log-format.js';
-import type { LogLevelName } from '../../patterns/log-record.js';
+import { plural } from '../../output/plural.js';
+import { formatReadable, logLineStyle, toJsonEntry } from '../../patterns/log-format.js';
 import type { LogLineEvent, LogsResult } from './types.js';
 
 // Distinct, readable 256-colour foregrounds for pod names (no reds: red means error).
@@ -20,21 +20,6 @@ export function podColorIndex(name: string): number {
   return (h >>> 0) % POD_PALETTE.length;
 }
 
-function levelStyle(colors: Colors): LineStyle {
-  if (!colors.enabled) return {};
-  return {
-    level: (name: LogLevelName, label: string) =>
-      name === 'error' || name === 'fatal'
-        ? colors.red(label)
-        : name === 'warn'
-          ? colors.yellow(label)
-          : name === 'info'
-            ? colors.green(label)
-            : colors.dim(label),
-    dim: colors.dim,
-  };
-}
-
 export interface LinePrinterOptions {
   colors: Colors;
   /** NDJSON (-o json). */
@@ -48,7 +33,7 @@ export interface LinePrinterOptions {
 /** Returns a function turning one log line event into its output text (with the newline). */
 export function createLinePrinter(options: LinePrinterOptions): (event: LogLineEvent) => string {
   const { colors } = options;
-  const style = levelStyle(colors);
+  const style = logLineStyle(colors);
   const prefixes = new Map<string, string>();
   const prefix = (pod: string) => {
     let p = prefixes.get(pod);
@@ -79,5 +64,5 @@ export function renderNote(note: { message: string }): string {
 /** Said on stderr when no line was shown. */
 export function renderNoLines(result: Pick<LogsResult, 'linesRead' | 'pods' | 'deployment'>): string {
   const filtered = result.linesRead > 0 ? ` (${result.linesRead} read, none matched the filters)` : '';
-  return `No log lines from ${result.pods.length} pod(s) of ${result.deployment}${filtered}.\n`;
+  return `No log lines from ${plural(result.pods.length, 'pod')} of ${result.deployment}${filtered}.\n`;
 }

@@ -24,7 +24,15 @@ export const registrySecretCommand = {
   register(program: Command): void {
     const group = program
       .command('registry-secret')
-      .description('Manage the image pull Secret for the container registry (GHCR)');
+      .description('Manage the image pull Secret for the container registry (GHCR)')
+      .addHelpText(
+        'after',
+        `
+Examples:
+  read -rs GHCR_TOKEN && export GHCR_TOKEN      # paste the token; nothing is echoed
+  mobius-deploy registry-secret rotate -e production --from-env GHCR_TOKEN --username mobius-bot
+  mobius-deploy registry-secret rotate --help`,
+      );
     group
       .command('rotate')
       .description(
@@ -58,7 +66,8 @@ mobius.dev/rotation-max-age-days; \`mobius-deploy doctor\` warns when it is olde
 Exit codes: 0 written and verified; 1 written but the read-back check failed; 2 no token / bad flags.
 
 Examples:
-  GHCR_TOKEN=... mobius-deploy registry-secret rotate -e production --from-env GHCR_TOKEN --username mobius-bot
+  read -rs GHCR_TOKEN && export GHCR_TOKEN      # paste the token; nothing is echoed
+  mobius-deploy registry-secret rotate -e production --from-env GHCR_TOKEN --username mobius-bot
   mobius-deploy registry-secret rotate -n staging --from-env GHCR_TOKEN --name ghcr-pull -o json`,
       )
       .action(

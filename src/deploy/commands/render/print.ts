@@ -1,6 +1,7 @@
 /** The views of `render`: the YAML stream, and the list of files `--out-dir` wrote. */
 import { toYamlStream } from '../../manifests/canonical.js';
 import type { RenderResult } from '../../manifests/render.js';
+import { plural } from '../../output/plural.js';
 import { renderedHeader } from './header.js';
 import type { WriteResult } from './run.js';
 
@@ -13,5 +14,5 @@ export function renderYaml(result: RenderResult): string {
 export function renderWritten(written: WriteResult): string {
   const lines = written.files.map((f) => `  ${f}`).join('\n');
   const removed = written.removed.length ? `\nremoved: ${written.removed.join(', ')}` : '';
-  return `wrote ${written.files.length} files to ${written.dir}:\n${lines}${removed}\n`;
+  return `wrote ${plural(written.files.length, 'file')} to ${written.dir}:\n${lines}${removed}\n`;
 }

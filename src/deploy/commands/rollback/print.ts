@@ -3,6 +3,7 @@
  * log lines; for --dry-run the target, why it was chosen, and every candidate with its verdict.
  */
 import type { Colors } from '../../output/color.js';
+import { formatDuration } from '../../output/duration.js';
 import { formatPhases, resultColor } from '../../output/record.js';
 import type { RollbackDryRun, RollbackResult } from './run.js';
 import type { DrillInfo, DrillResult } from './run-drill.js';
@@ -35,7 +36,7 @@ export function renderRollback(result: RollbackResult, c: Colors): string {
   ];
   if (r.rollback?.why) pairs.push(['target', r.rollback.why]);
   if (r.rollback?.warning) pairs.push(['warning', c.yellow(r.rollback.warning)]);
-  pairs.push(['duration', `${r.durationMs ?? 0}ms (${formatPhases(r)})`]);
+  pairs.push(['duration', `${formatDuration(r.durationMs)} (${formatPhases(r)})`]);
   if (r.reason) pairs.push(['reason', r.reason]);
   if (r.verify) pairs.push(['verify', `${r.verify.total - r.verify.failed}/${r.verify.total} checks passed`]);
   if (r.failureClass) pairs.push(['failure', `${c.red(r.failureClass)}: ${r.failureMessage ?? ''}`]);
@@ -75,7 +76,7 @@ export function renderDrill(result: DrillResult, c: Colors): string {
   const r = result.record;
   const legText = (leg: DrillInfo['rollback']) =>
     leg
-      ? `${resultColor(c, leg.result)} to revision ${leg.toRevision ?? '?'} (${leg.image ?? '?'}) → now ${leg.revisionAfter ?? '?'}, ${leg.durationMs}ms` +
+      ? `${resultColor(c, leg.result)} to revision ${leg.toRevision ?? '?'} (${leg.image ?? '?'}) → now ${leg.revisionAfter ?? '?'}, ${formatDuration(leg.durationMs)}` +
         (leg.verify ? `, verify ${leg.verify.total - leg.verify.failed}/${leg.verify.total}` : '') +
         (leg.failureMessage ? `: ${leg.failureMessage}` : '')
       : '-';
@@ -87,7 +88,7 @@ export function renderDrill(result: DrillResult, c: Colors): string {
     ['target', r.rollback?.why ?? '-'],
     ['rollback', legText(r.drill.rollback)],
     ['roll forward', legText(r.drill.rollForward)],
-    ['duration', `${r.durationMs ?? 0}ms (${formatPhases(r)})`],
+    ['duration', `${formatDuration(r.durationMs)} (${formatPhases(r)})`],
   ]);
   lines.push('', result.message);
   return `${lines.join('\n')}\n`;

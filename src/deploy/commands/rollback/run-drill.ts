@@ -15,6 +15,7 @@ import { listOwnedReplicaSets, replicaSetRevision, templateImage } from '../../k
 import { type RollbackTarget, readDeployment, rollbackTargetFor, undoTo } from '../../kube/undo.js';
 import type { DeploymentRecord, DrillLeg, DrillRecord } from '../../ledger/index.js';
 import { APP_NAME } from '../../manifests/labels.js';
+import { formatDuration } from '../../output/duration.js';
 import type { DeployEnvironment } from '../../release/environment.js';
 import { runWithLockAndRecord, waitAndVerify } from '../../release/guarded-change.js';
 import { planRollback, targetChoice } from './plan.js';
@@ -91,7 +92,7 @@ export async function runRollbackDrill(env: DeployEnvironment, input: RollbackIn
       const fwd = record.drill.rollForward;
       record.revisionAfter = fwd.revisionAfter ?? back.revisionAfter;
       if (fwd.verify) record.verify = fwd.verify;
-      const timings = `rollback ${back.durationMs}ms, roll-forward ${fwd.durationMs}ms`;
+      const timings = `rollback ${formatDuration(back.durationMs)}, roll-forward ${formatDuration(fwd.durationMs)}`;
       if (back.result === 'succeeded' && fwd.result === 'succeeded') {
         record.result = 'succeeded';
         record.rollback.result = 'succeeded';

@@ -111,6 +111,8 @@ export const statusCommand = {
         `
 Sections: Deployment, Pods, Resources (metrics.k8s.io), Autoscaler, Queue (the worker's /metrics
 through the API server's pod proxy), Events (Warning), Findings. -o json gives the same as data.
+Each finding names the threshold it crossed and the section of docs/RUNBOOKS.md to open
+(-o json: findings: [ { severity, code, message, pods?, runbook } ]).
 
 Queue: waiting, active, failed and delayed are the shared Redis queue's counts as the workers report
 them (preview_worker_queue_jobs); every worker reports the same numbers, so they are read from the

@@ -7,6 +7,7 @@ import type { StatusResult } from '../../health/status-types.js';
 import { formatBytes, formatCpu } from '../../kube/quantity.js';
 import type { Colors } from '../../output/color.js';
 import { ageOf } from '../../output/duration.js';
+import { plural } from '../../output/plural.js';
 import { renderKeyValues, renderTable } from '../../output/table.js';
 
 export interface RenderContext {
@@ -170,7 +171,7 @@ export function renderStatus(r: StatusResult, ctx: RenderContext): string {
           ['Workers', `${q.workers} ready`],
           [
             'Read from',
-            `${q.podsAnswered} of ${q.podsAsked} pod${q.podsAsked === 1 ? '' : 's'} answered /metrics${q.podsAsked < q.podsRunning ? ` (asked ${q.podsAsked} of ${q.podsRunning} running: all report the one shared queue)` : ''}`,
+            `${q.podsAnswered} of ${plural(q.podsAsked, 'pod')} answered /metrics${q.podsAsked < q.podsRunning ? ` (asked ${q.podsAsked} of ${q.podsRunning} running: all report the one shared queue)` : ''}`,
           ],
         ],
         '  ',
@@ -208,8 +209,10 @@ export function renderStatus(r: StatusResult, ctx: RenderContext): string {
 
   heading('Findings');
   if (r.findings.length === 0) out.push(`  ${c.green('✔')} everything within expected limits\n`);
-  for (const f of r.findings)
+  for (const f of r.findings) {
     out.push(`  ${f.severity === 'critical' ? c.red('✖') : c.yellow('!')} ${f.message}\n`);
+    if (f.runbook) out.push(`    ${c.dim(`see ${f.runbook}`)}\n`);
+  }
   for (const n of r.notes) out.push(`  ${c.dim(`note: ${n}`)}\n`);
   return out.join('');
 }

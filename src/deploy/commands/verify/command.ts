@@ -9,6 +9,7 @@ import { API_TOKEN_ENV, WORKER_PORT } from '../../../contract/http.js';
 import { durationParser, parsePositiveInt } from '../../cli/global-options.js';
 import { runCommand } from '../../cli/run-command.js';
 import { deploymentOption } from '../../cli/shared-options.js';
+import { API_TOKEN_SECRET_NAME } from '../../manifests/labels.js';
 import type { VerifyCommandOptions } from './run.js';
 
 export const verifyCommand = {
@@ -57,9 +58,10 @@ Each check is pass, fail, warn or skip, with evidence. -o json gives the checkli
 
 Examples:
   mobius-deploy verify --namespace production
-  mobius-deploy verify -e staging --smoke --api-token-secret preview-worker-api
+  mobius-deploy verify -e staging --smoke --api-token-secret ${API_TOKEN_SECRET_NAME}
   mobius-deploy verify --url http://localhost:3000 --smoke -o json
-  PREVIEW_API_TOKEN=... mobius-deploy verify -n production --smoke --smoke-timeout 2m`,
+  read -rs ${API_TOKEN_ENV} && export ${API_TOKEN_ENV}      # paste the token; nothing is echoed
+  mobius-deploy verify -n production --smoke --smoke-timeout 2m`,
       )
       .action(
         runCommand<VerifyCommandOptions>(async (ctx, opts) => {

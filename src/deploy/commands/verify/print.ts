@@ -2,6 +2,8 @@
 
 import type { VerifyResult } from '../../health/verify-types.js';
 import type { Colors } from '../../output/color.js';
+import { formatDuration } from '../../output/duration.js';
+import { plural } from '../../output/plural.js';
 
 export interface VerifyRenderContext {
   colors: Colors;
@@ -33,7 +35,7 @@ export function renderVerify(r: VerifyResult, ctx: VerifyRenderContext): string 
         summarised = true;
         const total = r.checks.filter((x) => x.pod).length;
         lines.push(
-          `${mark.pass}  ${summaryName.padEnd(width)}  ${perPodPass.length} of ${total} pods answered 200 (-o json lists each)`,
+          `${mark.pass}  ${summaryName.padEnd(width)}  ${perPodPass.length} of ${plural(total, 'pod')} answered 200 (-o json lists each)`,
         );
       }
       continue;
@@ -43,7 +45,7 @@ export function renderVerify(r: VerifyResult, ctx: VerifyRenderContext): string 
   const s = r.summary;
   lines.push('');
   lines.push(
-    `${r.passed ? c.green('Verification passed') : c.red('Verification failed')}: ${s.pass} passed, ${s.fail} failed, ${s.warn} warnings, ${s.skip} skipped (${(r.durationMs / 1000).toFixed(1)} s)`,
+    `${r.passed ? c.green('Verification passed') : c.red('Verification failed')}: ${s.pass} passed, ${s.fail} failed, ${plural(s.warn, 'warning')}, ${s.skip} skipped (${formatDuration(r.durationMs)})`,
   );
   return `${lines.join('\n')}\n`;
 }

@@ -1,5 +1,5 @@
 /**
- * Typed reads and writes of core (`v1`) resources: namespaces, pods, secrets, services, endpoints,
+ * Typed reads and writes of core (`v1`) resources: namespaces, pods, secrets, service accounts, services, endpoints,
  * events and PersistentVolumeClaims. Errors are the transport's (kube/errors.ts): a 404 is a
  * KubeApiError with statusCode 404, a missing namespace a NamespaceNotFoundError.
  */
@@ -11,6 +11,7 @@ import type {
   V1Pod,
   V1Secret,
   V1Service,
+  V1ServiceAccount,
 } from '@kubernetes/client-node';
 import { collectionPath, namespacePath, objectPath } from './paths.js';
 import type { KubeReader, KubeWriter, ListOf, Query } from './reader.js';
@@ -21,6 +22,10 @@ export function getNamespace(kube: KubeReader, name: string): Promise<V1Namespac
 
 export function listPods(kube: KubeReader, namespace: string, query?: Query): Promise<ListOf<V1Pod>> {
   return kube.getJson<ListOf<V1Pod>>(collectionPath('v1', 'pods', namespace), query);
+}
+
+export function listServiceAccounts(kube: KubeReader, namespace: string): Promise<ListOf<V1ServiceAccount>> {
+  return kube.getJson<ListOf<V1ServiceAccount>>(collectionPath('v1', 'serviceaccounts', namespace));
 }
 
 export function getSecret(kube: KubeReader, namespace: string, name: string): Promise<V1Secret> {
