@@ -4,7 +4,7 @@
  */
 import type { BackoffPolicy } from '../../kube/errors.js';
 import type { LogRecord } from '../../patterns/log-record.js';
-import type { TemplateSummary } from '../../patterns/log-templates.js';
+import type { MinerDropped, TemplateSummary } from '../../patterns/log-templates.js';
 
 export interface LogsRequest {
   namespace: string;
@@ -37,7 +37,8 @@ export type LogsNoteKind =
   | 'pod-added'
   | 'pod-deleted'
   | 'reconnecting'
-  | 'stream-error';
+  | 'stream-error'
+  | 'templates-dropped';
 
 export interface LogsNote {
   kind: LogsNoteKind;
@@ -66,6 +67,8 @@ export interface PatternsResult extends Omit<LogsResult, 'linesShown' | 'interru
   /** Lines mined (after filters). */
   linesMined: number;
   templates: TemplateSummary[];
+  /** What the miner's memory cap dropped (rare line shapes and their lines). */
+  dropped: MinerDropped;
 }
 
 /** One container of one pod whose log is read. */
