@@ -95,6 +95,17 @@ describe('log grouping', () => {
     assert.equal(templates.get(ids[0]), 'Receiving block blk_<NUM> src: <PATH>');
   });
 
+  it('a bracketed IPv6 address with a port is one variable, whatever its hex groups look like', () => {
+    const { ids, templates } = mine([
+      'request from [fe80::aa94]:49001 took 2.5s',
+      'request from [fe80::1234]:49002 took 0.3s',
+      'request from [fe80::cbce]:51000 took 1s',
+      'request from [2001:db8::7334]:443 took 12ms',
+    ]);
+    assert.equal(new Set(ids).size, 1);
+    assert.equal(templates.get(ids[0]), 'request from [<IP> took <DUR>');
+  });
+
   it('weekday and month names of a date are part of the date, not words that split an event', () => {
     const { ids } = mine([
       'connection from 24.54.76.216 () at Fri Jun 17 07:07:00 2005',

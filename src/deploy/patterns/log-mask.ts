@@ -23,6 +23,7 @@ import {
   isLetter,
   isOpenPunct,
   MASK_ID,
+  MASK_IP,
   MASK_NUM,
   MASK_PATH,
   MASK_STR,
@@ -85,6 +86,9 @@ export function maskToken(tok: string): string {
  * `SOCKS5`, `eth0`, `x86`) is a word.
  */
 function maskSegments(s: string, start: number, end: number): string {
+  // An IPv6 address with a port or a bracket ([fe80::aa94]:49000) is an address.
+  const dc = s.indexOf('::', start);
+  if (dc >= 0 && dc < end) return MASK_IP;
   // Dotted names (host names, class names) are one identifier.
   let dots = 0;
   for (let j = start; j < end; j++) if (s.charCodeAt(j) === C_DOT) dots++;
