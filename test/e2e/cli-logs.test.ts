@@ -1,6 +1,9 @@
 // End-to-end: the BUILT `mobius-deploy logs` against the Kubernetes API simulator.
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CLI_PATH, ensureBuilt, REPO_ROOT, runCli } from '../support/cli.js';
 import { type KubeSim, startKubeSim } from '../support/kube-sim/index.js';
@@ -322,6 +325,25 @@ describe('mobius-deploy logs (built CLI against kube-sim)', () => {
       '--fail-on-errors',
     ]);
     assert.equal(clean.code, 0, clean.stderr);
+  });
+
+  it('--patterns and `patterns` on the same lines give the same templates (one miner)', async () => {
+    const fromLogs = await run(['logs', '-n', NS, '--patterns', '-o', 'json']);
+    assert.equal(fromLogs.code, 0, fromLogs.stderr);
+    const dir = mkdtempSync(join(tmpdir(), 'logs-patterns-'));
+    try {
+      const file = join(dir, 'pods.log');
+      writeFileSync(file, `${[0, 1, 2].flatMap((i) => podLines(i).map((l) => l.text)).join('\n')}\n`);
+      const fromFile = await runCli(['patterns', file, '-o', 'json']);
+      assert.equal(fromFile.code, 0, fromFile.stderr);
+      type T = { template: string; level: string; count: number };
+      const shape = (out: string) =>
+        (JSON.parse(out).templates as T[]).map((t) => `${t.level} ${t.count} ${t.template}`).sort();
+      assert.deepEqual(shape(fromFile.stdout), shape(fromLogs.stdout));
+      assert.equal(shape(fromLogs.stdout).length, 5);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('--previous reads the crashed container of a crash-looping pod and notes pods without one', async () => {

@@ -81,9 +81,12 @@ describe('--help examples', () => {
       let mentionsSelf = false;
       for (const example of examples) {
         assert.doesNotMatch(example, /<[a-z-]+>/, `placeholder a shell cannot take in: ${example}`);
-        const words = shellWords(example);
+        let words = shellWords(example);
         // `read -rs VAR && export VAR`: how the docs have a token typed without shell history.
         if (words[0] === 'read' && words[1] === '-rs') continue;
+        // `kubectl logs ... | mobius-deploy patterns -`: the CLI at the end of a pipe.
+        const piped = example.indexOf('| mobius-deploy ');
+        if (words[0] !== 'mobius-deploy' && piped > 0) words = shellWords(example.slice(piped + 2));
         assert.equal(words[0], 'mobius-deploy', `an example starts with mobius-deploy: ${example}`);
         const secretAt = words.indexOf('--api-token-secret');
         if (secretAt > 0) assert.equal(words[secretAt + 1], API_TOKEN_SECRET_NAME, example);

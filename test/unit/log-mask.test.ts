@@ -41,14 +41,24 @@ describe('log pre-masking', () => {
     assert.equal(maskToken('done'), 'done');
   });
 
-  it('tokenizes quoted strings as one token', () => {
+  it('tokenizes a quoted value of a key as one token, and other quoted strings word by word', () => {
     assert.deepEqual(tokenizeAndMask('user "John Smith" said \'hi there\', key="a b" done', []), [
       'user',
-      '<STR>',
+      '"John',
+      'Smith"',
       'said',
-      '<STR>,',
+      "'hi",
+      "there',",
       'key=<STR>',
       'done',
+    ]);
+    // A quoted request line is its method, path and protocol: GET and DELETE stay apart.
+    assert.deepEqual(tokenizeAndMask('"GET /v2/servers/detail HTTP/1.1" status: 200', []), [
+      '"GET',
+      '<PATH>',
+      'HTTP/<NUM>.<NUM>"',
+      'status:',
+      '<NUM>',
     ]);
     assert.deepEqual(tokenizeAndMask("don't stop", []), ["don't", 'stop']);
   });

@@ -92,6 +92,7 @@ describe('patterns table', () => {
         linesRead: 4,
         linesMined: 4,
         errorLines: 1,
+        dropped: { templates: 0, lines: 0 },
         notes: [],
         templates: [
           {

@@ -21,22 +21,23 @@ describe('LogTemplateMiner', () => {
     const c = miner.addMessage(
       'request 9b2f1c3e-0000-4000-8000-000000000001 from fe80::1 took 2m30s status 404',
     );
-    assert.equal(a, b);
-    assert.equal(b, c);
+    const [ra, rb, rc] = miner.resolve([a, b, c]);
+    assert.equal(ra, rb);
+    assert.equal(rb, rc);
     const [t] = miner.templates();
     assert.equal(t.template, 'request <UUID> from <IP> took <DUR> status <NUM>');
     assert.equal(t.count, 3);
   });
 
-  it('masks hex ids, timestamps, quoted strings and key=value values', () => {
+  it('masks hex ids, timestamps, quoted key values and key=value values', () => {
     const miner = new LogTemplateMiner();
     miner.addMessage(
-      'commit 0x1f2e3d4c at 2026-11-26T19:40:00.123Z by "Ada Lovelace" sha=9f86d081884c7d65 mode=fast',
+      'commit 0x1f2e3d4c at 2026-11-26T19:40:00.123Z by="Ada Lovelace" sha=9f86d081884c7d65 mode=fast',
     );
-    miner.addMessage('commit 0xdeadbeef at 2026-11-27T01:02:03Z by "Alan" sha=2c26b46b68ffc68f mode=slow');
+    miner.addMessage('commit 0xdeadbeef at 2026-11-27T01:02:03Z by="Alan" sha=2c26b46b68ffc68f mode=slow');
     const ts = miner.templates();
     assert.equal(ts.length, 1);
-    assert.equal(ts[0].template, 'commit <HEX> at <TS> by <STR> sha=<HEX> mode=<*>');
+    assert.equal(ts[0].template, 'commit <HEX> at <TS> by=<STR> sha=<HEX> mode=<*>');
   });
 
   it('mines worker JSON lines as msg plus keys, with id values as <ID>', () => {
@@ -76,26 +77,27 @@ describe('LogTemplateMiner', () => {
       'Listening on port 3000',
       'npm WARN config production Use --omit=dev instead.',
     ];
-    const ids = lines.map((l) => miner.addRecord(parseLogLine(l), 'p'));
+    const ids = miner.resolve(lines.map((l) => miner.addRecord(parseLogLine(l), 'p')));
     assert.equal(new Set(ids).size, lines.length);
     const templates = miner.templates().map((t) => t.template);
     assert.ok(templates.includes('job failed jobId=<ID> err=Error: connect ECONNREFUSED <IP>'));
     assert.ok(templates.includes('job failed jobId=<ID> err=Error: ENOSPC: no space left on device'));
   });
 
-  it('generalises a varying word into <*> (Drain similarity) but not unrelated lines of the same shape', () => {
+  it('generalises a word with many values into <*>, but not unrelated lines of the same shape', () => {
     const miner = new LogTemplateMiner();
-    const a = miner.addMessage('connection to redis lost');
-    const b = miner.addMessage('connection to redis established');
-    const c = miner.addMessage('render pool fully drained');
-    assert.equal(a, b);
-    assert.notEqual(a, c);
+    const users = ['alice', 'bob', 'carol', 'dave', 'erin', 'frank', 'grace'];
+    const ids = users.map((u) => miner.addMessage(`login accepted for ${u} on console`));
+    const c = miner.addMessage('render pool fully drained now');
+    const resolved = miner.resolve([...ids, c]);
+    assert.equal(new Set(resolved.slice(0, users.length)).size, 1);
+    assert.notEqual(resolved[0], resolved[users.length]);
     assert.deepEqual(
       miner
         .templates()
         .map((t) => t.template)
         .sort(),
-      ['connection to redis <*>', 'render pool fully drained'],
+      ['login accepted for <*> on console', 'render pool fully drained now'],
     );
   });
 
@@ -103,9 +105,11 @@ describe('LogTemplateMiner', () => {
     const miner = new LogTemplateMiner();
     const line = (url: string) =>
       parseLogLine(pino(30, T0, 'request completed', { method: 'GET', url, status: 200, ms: 3 }));
-    const a = miner.addRecord(line('/readyz'));
-    const b = miner.addRecord(line('/v1/previews/job-42'));
-    const c = miner.addRecord(line('/v1/queue'));
+    const [a, b, c] = miner.resolve([
+      miner.addRecord(line('/readyz')),
+      miner.addRecord(line('/v1/previews/job-42')),
+      miner.addRecord(line('/v1/queue')),
+    ]);
     assert.equal(a, b);
     assert.equal(b, c);
     assert.equal(miner.templates()[0].template, 'request completed method=<*> url=<*> status=<NUM> ms=<NUM>');
@@ -117,9 +121,11 @@ describe('LogTemplateMiner', () => {
 
   it('keeps the same text at different levels as different templates and carries the level', () => {
     const miner = new LogTemplateMiner();
-    const w = miner.addRecord(parseLogLine(pino(40, T0, 'redis slow', { ms: 50 })));
-    const e = miner.addRecord(parseLogLine(pino(50, T0, 'redis slow', { ms: 5000 })));
-    const u = miner.addRecord(parseLogLine('redis slow ms=50'));
+    const [w, e, u] = miner.resolve([
+      miner.addRecord(parseLogLine(pino(40, T0, 'redis slow', { ms: 50 }))),
+      miner.addRecord(parseLogLine(pino(50, T0, 'redis slow', { ms: 5000 }))),
+      miner.addRecord(parseLogLine('redis slow ms=50')),
+    ]);
     assert.notEqual(w, e);
     const byId = new Map(miner.templates().map((t) => [t.id, t]));
     assert.equal(byId.get(w)?.level, 'warn');

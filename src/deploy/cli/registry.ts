@@ -15,6 +15,7 @@ import { doctorCommand } from '../commands/doctor/command.js';
 import { historyCommand } from '../commands/history/command.js';
 import { incidentCommand } from '../commands/incident/command.js';
 import { logsCommand } from '../commands/logs/command.js';
+import { patternsCommand } from '../commands/patterns/command.js';
 import { registrySecretCommand } from '../commands/registry-secret/command.js';
 import { renderCommand } from '../commands/render/command.js';
 import { reportCommand } from '../commands/report/command.js';
@@ -32,6 +33,7 @@ export const commands: CommandModule[] = [
   statusCommand,
   verifyCommand,
   logsCommand,
+  patternsCommand,
   deployCommand,
   rollbackCommand,
   historyCommand,

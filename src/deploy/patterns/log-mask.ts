@@ -2,318 +2,56 @@
 //
 // Variable parts of a message are replaced by typed placeholders before mining so that lines
 // differing only in ids, numbers, addresses or durations share one template:
-//   <UUID> <IP> <TS> <DUR> <NUM> <HEX> <ID> <STR>, and key=value values (key=<*> unless typed).
-// The hot path is a single character pass per token with no regular expressions: most tokens
-// contain no digit and are returned unchanged after one scan.
+//   <UUID> <IP> <TS> <DUR> <NUM> <HEX> <ID> <PATH> <STR>, and key=value values (key=<*> unless typed).
+// A token mixing letters and digits keeps its constant parts (`blk_<NUM>`, `onExtend:<NUM>`,
+// `HTTP/<NUM>.<NUM>`); a dotted name with digits (host, class) is one <ID>; a word ending in a
+// short number (`ssh2`, `eth0`) is a word. Weekday and month names next to a number are <TS>.
+// The grouping (log-partition.ts) reads every mask as the same wildcard: the types only name what
+// a variable held. The hot path is a single character pass per token with no regular expressions.
 
-export const MASK_UUID = '<UUID>';
-export const MASK_IP = '<IP>';
-export const MASK_TS = '<TS>';
-export const MASK_DUR = '<DUR>';
-export const MASK_NUM = '<NUM>';
-export const MASK_HEX = '<HEX>';
-export const MASK_ID = '<ID>';
-export const MASK_STR = '<STR>';
-export const WILDCARD = '<*>';
+import {
+  C_DASH,
+  C_DOT,
+  C_DQUOTE,
+  C_EQ,
+  C_SQUOTE,
+  classifyValue,
+  isClosePunct,
+  isDigit,
+  isIdKey,
+  isKey,
+  isLetter,
+  isOpenPunct,
+  MASK_ID,
+  MASK_IP,
+  MASK_NUM,
+  MASK_PATH,
+  MASK_STR,
+  MASK_TS,
+  WILDCARD,
+} from './log-values.js';
 
-const C_0 = 48;
-const C_9 = 57;
-const C_DOT = 46;
-const C_COLON = 58;
-const C_DASH = 45;
-const C_PLUS = 43;
-const C_EQ = 61;
-const C_DQUOTE = 34;
-const C_SQUOTE = 39;
+export {
+  classifyValue,
+  isIdKey,
+  MASK_DUR,
+  MASK_HEX,
+  MASK_ID,
+  MASK_IP,
+  MASK_NUM,
+  MASK_PATH,
+  MASK_STR,
+  MASK_TS,
+  MASK_UUID,
+  WILDCARD,
+} from './log-values.js';
 
-function isDigit(c: number): boolean {
-  return c >= C_0 && c <= C_9;
-}
-
-function isHexLetter(c: number): boolean {
-  return (c >= 97 && c <= 102) || (c >= 65 && c <= 70);
-}
-
-function isHex(c: number): boolean {
-  return isDigit(c) || isHexLetter(c);
-}
-
-function isLetter(c: number): boolean {
-  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90);
-}
-
-/** Leading punctuation kept outside a masked value: ( [ { */
-function isOpenPunct(c: number): boolean {
-  return c === 40 || c === 91 || c === 123;
-}
-
-/** Trailing punctuation kept outside a masked value: , ; : . ) ] } ! ? */
-function isClosePunct(c: number): boolean {
-  return (
-    c === 44 ||
-    c === 59 ||
-    c === C_COLON ||
-    c === C_DOT ||
-    c === 41 ||
-    c === 93 ||
-    c === 125 ||
-    c === 33 ||
-    c === 63
-  );
-}
-
-/** True for a key of a key=value token: [A-Za-z_][A-Za-z0-9_.-]* */
-function isKey(s: string, end: number): boolean {
-  if (end <= 0) return false;
-  const c0 = s.charCodeAt(0);
-  if (!(isLetter(c0) || c0 === 95)) return false;
-  for (let i = 1; i < end; i++) {
-    const c = s.charCodeAt(i);
-    if (!(isLetter(c) || isDigit(c) || c === 95 || c === C_DOT || c === C_DASH)) return false;
-  }
-  return true;
-}
-
-/** Keys whose values are identifiers (jobId, projectId, request_id, id, traceID, ...). */
-export function isIdKey(key: string): boolean {
-  const n = key.length;
-  if (n < 2) return false;
-  const a = key.charCodeAt(n - 2);
-  const b = key.charCodeAt(n - 1);
-  // ...Id / ...ID / ...id (id itself, jobId, job_id, trace-id)
-  if ((a === 73 || a === 105) && (b === 100 || b === 68)) {
-    if (n === 2) return true;
-    const p = key.charCodeAt(n - 3);
-    return a === 73 || p === 95 || p === C_DASH || p === C_DOT;
-  }
-  return false;
-}
-
-const DURATION_UNITS = new Set(['ns', 'us', 'µs', 'ms', 's', 'm', 'h', 'd', 'sec', 'secs', 'min', 'mins']);
-const SIZE_UNITS = new Set([
-  '%',
-  'b',
-  'B',
-  'k',
-  'K',
-  'M',
-  'G',
-  'T',
-  'kb',
-  'KB',
-  'kB',
-  'MB',
-  'GB',
-  'TB',
-  'Ki',
-  'Mi',
-  'Gi',
-  'Ti',
-  'KiB',
-  'MiB',
-  'GiB',
-  'TiB',
-  'x',
-]);
-
-/** Scan a plain number at s[i..end): returns the index after it, or -1 when none starts there. */
-function scanNumber(s: string, i: number, end: number): number {
-  let j = i;
-  let c = s.charCodeAt(j);
-  if (c === C_DASH || c === C_PLUS) {
-    j++;
-    c = s.charCodeAt(j);
-  }
-  const digitsStart = j;
-  while (j < end && isDigit(s.charCodeAt(j))) j++;
-  if (j === digitsStart) return -1;
-  if (j < end && s.charCodeAt(j) === C_DOT && j + 1 < end && isDigit(s.charCodeAt(j + 1))) {
-    j += 2;
-    while (j < end && isDigit(s.charCodeAt(j))) j++;
-  }
-  if (j + 1 < end && (s.charCodeAt(j) === 101 || s.charCodeAt(j) === 69)) {
-    let k = j + 1;
-    const e = s.charCodeAt(k);
-    if (e === C_DASH || e === C_PLUS) k++;
-    if (k < end && isDigit(s.charCodeAt(k))) {
-      k++;
-      while (k < end && isDigit(s.charCodeAt(k))) k++;
-      j = k;
-    }
-  }
-  return j;
-}
-
-/** Compound durations: 812ms, 1.5s, 1h30m, 2m3.5s, 10µs. */
-function isDuration(s: string, start: number, end: number): boolean {
-  let i = start;
-  let parts = 0;
-  while (i < end) {
-    const afterNum = scanNumber(s, i, end);
-    if (afterNum < 0 || (parts > 0 && (s.charCodeAt(i) === C_DASH || s.charCodeAt(i) === C_PLUS)))
-      return false;
-    let j = afterNum;
-    while (j < end && !isDigit(s.charCodeAt(j)) && s.charCodeAt(j) !== C_DOT) j++;
-    if (j === afterNum) return false;
-    if (!DURATION_UNITS.has(s.slice(afterNum, j))) return false;
-    parts++;
-    i = j;
-  }
-  return parts > 0;
-}
-
-function isUuid(s: string, start: number, end: number): boolean {
-  if (end - start !== 36) return false;
-  for (let i = 0; i < 36; i++) {
-    const c = s.charCodeAt(start + i);
-    if (i === 8 || i === 13 || i === 18 || i === 23) {
-      if (c !== C_DASH) return false;
-    } else if (!isHex(c)) return false;
-  }
-  return true;
-}
-
-/** 2026-11-26, 2026-11-26T19:40:00.123Z, 2026-11-26T19:40:00+01:00, 19:40:00, 19:40:00.123 */
-function isTimestamp(s: string, start: number, end: number): boolean {
-  const n = end - start;
-  if (
-    n >= 10 &&
-    isDigit(s.charCodeAt(start)) &&
-    isDigit(s.charCodeAt(start + 3)) &&
-    s.charCodeAt(start + 4) === C_DASH &&
-    isDigit(s.charCodeAt(start + 5)) &&
-    s.charCodeAt(start + 7) === C_DASH &&
-    isDigit(s.charCodeAt(start + 8)) &&
-    isDigit(s.charCodeAt(start + 9))
-  ) {
-    if (n === 10) return true;
-    const t = s.charCodeAt(start + 10);
-    return t === 84 || t === 116 || t === 95; // T, t, _
-  }
-  if (
-    n >= 8 &&
-    isDigit(s.charCodeAt(start)) &&
-    isDigit(s.charCodeAt(start + 1)) &&
-    s.charCodeAt(start + 2) === C_COLON &&
-    isDigit(s.charCodeAt(start + 3)) &&
-    isDigit(s.charCodeAt(start + 4)) &&
-    s.charCodeAt(start + 5) === C_COLON &&
-    isDigit(s.charCodeAt(start + 6)) &&
-    isDigit(s.charCodeAt(start + 7))
-  ) {
-    for (let i = start + 8; i < end; i++) {
-      const c = s.charCodeAt(i);
-      if (!(isDigit(c) || c === C_DOT || c === 90 || c === C_PLUS || c === C_DASH || c === C_COLON))
-        return false;
-    }
-    return true;
-  }
-  return false;
-}
-
-/** 10.0.0.1, 10.0.0.1:6379 */
-function isIPv4(s: string, start: number, end: number): boolean {
-  let groups = 0;
-  let i = start;
-  while (i < end) {
-    const g = i;
-    while (i < end && isDigit(s.charCodeAt(i))) i++;
-    const len = i - g;
-    if (len < 1 || len > 3) return false;
-    groups++;
-    if (i === end) break;
-    const c = s.charCodeAt(i);
-    if (c === C_DOT && groups < 4) {
-      i++;
-      continue;
-    }
-    if (c === C_COLON && groups === 4) {
-      // port
-      i++;
-      const p = i;
-      while (i < end && isDigit(s.charCodeAt(i))) i++;
-      return i === end && i > p && i - p <= 5;
-    }
-    return false;
-  }
-  return groups === 4;
-}
-
-/** fe80::1, 2001:db8::8a2e:370:7334, ::ffff:10.0.0.1, [::1]:8080 is handled by punctuation stripping. */
-function isIPv6(s: string, start: number, end: number): boolean {
-  let colons = 0;
-  let groupLen = 0;
-  let sawDot = false;
-  for (let i = start; i < end; i++) {
-    const c = s.charCodeAt(i);
-    if (c === C_COLON) {
-      colons++;
-      groupLen = 0;
-    } else if (isHex(c)) {
-      groupLen++;
-      if (groupLen > 4 && !sawDot) return false;
-    } else if (c === C_DOT) {
-      sawDot = true;
-    } else return false;
-  }
-  return colons >= 2 && colons <= 7;
-}
-
-/**
- * Classify a bare value (no surrounding punctuation) into a mask, or null when it is a word.
- * Tokens without a digit are words, except IPv6 such as `::` forms, which always hold a digit or colon pair.
- */
-export function classifyValue(s: string, start = 0, end = s.length): string | null {
-  const n = end - start;
-  if (n === 0) return null;
-  let digits = 0;
-  let letters = 0;
-  let hexLetters = 0;
-  let colons = 0;
-  for (let i = start; i < end; i++) {
-    const c = s.charCodeAt(i);
-    if (isDigit(c)) digits++;
-    else if (isLetter(c)) {
-      letters++;
-      if (isHexLetter(c)) hexLetters++;
-    } else if (c === C_COLON) colons++;
-  }
-  if (digits === 0) {
-    if (colons >= 2 && letters === hexLetters && letters > 0 && isIPv6(s, start, end)) return MASK_IP;
-    return null;
-  }
-  if (n === 36 && isUuid(s, start, end)) return MASK_UUID;
-  const c0 = s.charCodeAt(start);
-  if (isDigit(c0) && isTimestamp(s, start, end)) return MASK_TS;
-  if (letters === 0 && isDigit(c0) && isIPv4(s, start, end)) return MASK_IP;
-  if (colons >= 2 && letters === hexLetters && isIPv6(s, start, end)) return MASK_IP;
-  if (c0 === C_0 && n > 2 && (s.charCodeAt(start + 1) === 120 || s.charCodeAt(start + 1) === 88)) {
-    let allHex = true;
-    for (let i = start + 2; i < end; i++) {
-      if (!isHex(s.charCodeAt(i))) {
-        allHex = false;
-        break;
-      }
-    }
-    if (allHex) return MASK_HEX;
-  }
-  const afterNum = scanNumber(s, start, end);
-  if (afterNum === end) return MASK_NUM;
-  if (afterNum > start) {
-    if (isDuration(s, start, end)) return MASK_DUR;
-    if (SIZE_UNITS.has(s.slice(afterNum, end))) return MASK_NUM;
-  }
-  if (n >= 8 && letters === hexLetters) {
-    let allHex = true;
-    for (let i = start; i < end; i++) {
-      if (!isHex(s.charCodeAt(i))) {
-        allHex = false;
-        break;
-      }
-    }
-    if (allHex) return MASK_HEX;
-  }
-  return MASK_ID;
+/** /var/lib/x, /v2/servers/detail, http://host/x: a path or URL (a lone "/" is not). */
+function isPath(s: string, start: number, end: number): boolean {
+  while (start < end && (s.charCodeAt(start) === C_SQUOTE || s.charCodeAt(start) === C_DQUOTE)) start++;
+  if (s.charCodeAt(start) === 47) return end - start > 1;
+  const scheme = s.indexOf('://', start);
+  return scheme > start && scheme + 3 < end;
 }
 
 /** Mask one whitespace-free token; returns the token itself when nothing in it varies. */
@@ -324,6 +62,7 @@ export function maskToken(tok: string): string {
   while (start < end && isOpenPunct(tok.charCodeAt(start))) start++;
   while (end > start && isClosePunct(tok.charCodeAt(end - 1))) end--;
   if (start === end) return tok;
+  if (isPath(tok, start, end)) return tok.slice(0, start) + MASK_PATH + tok.slice(end);
   // key=value
   const eq = tok.indexOf('=', start);
   if (eq > start && eq < end && start === 0 && isKey(tok, eq)) {
@@ -333,16 +72,107 @@ export function maskToken(tok: string): string {
     const masked = typed !== null ? typed : isIdKey(key) ? MASK_ID : WILDCARD;
     return end === n ? `${key}=${masked}` : `${key}=${masked}${tok.slice(end)}`;
   }
-  const m = classifyValue(tok, start, end);
+  let m = classifyValue(tok, start, end);
   if (m === null) return tok;
+  if (m === MASK_ID) m = maskSegments(tok, start, end);
   if (start === 0 && end === n) return m;
   return tok.slice(0, start) + m + tok.slice(end);
 }
 
 /**
- * Split a message on whitespace and mask every token into `out` (cleared first).
- * A quoted string ("…" or '…' starting a token or a key= value) is one token, masked as <STR>.
+ * A token mixing letters and digits, masked part by part: the runs of letters and digits between
+ * punctuation are masked when they hold a digit, so the constant parts stay (`onExtend:<NUM>`,
+ * `blk_<NUM>`, `HTTP/<NUM>.<NUM>`, `core.<NUM>`). A word with a short number at its end (`ssh2`,
+ * `SOCKS5`, `eth0`, `x86`) is a word.
  */
+function maskSegments(s: string, start: number, end: number): string {
+  // An IPv6 address with a port or a bracket ([fe80::aa94]:49000) is an address.
+  const dc = s.indexOf('::', start);
+  if (dc >= 0 && dc < end) return MASK_IP;
+  // Dotted names (host names, class names) are one identifier.
+  let dots = 0;
+  for (let j = start; j < end; j++) if (s.charCodeAt(j) === C_DOT) dots++;
+  if (dots >= 2) return MASK_ID;
+  let out = '';
+  let i = start;
+  while (i < end) {
+    const c = s.charCodeAt(i);
+    if (
+      c === C_DASH &&
+      i + 1 < end &&
+      isDigit(s.charCodeAt(i + 1)) &&
+      (i === start || (!isLetter(s.charCodeAt(i - 1)) && !isDigit(s.charCodeAt(i - 1))))
+    ) {
+      // a sign: blk_-42 is blk_<NUM> like blk_42
+      i++;
+      continue;
+    }
+    if (!(isLetter(c) || isDigit(c))) {
+      out += s[i];
+      i++;
+      continue;
+    }
+    const segStart = i;
+    let digits = 0;
+    let letters = 0;
+    while (i < end && (isLetter(s.charCodeAt(i)) || isDigit(s.charCodeAt(i)))) {
+      if (isDigit(s.charCodeAt(i))) digits++;
+      else letters++;
+      i++;
+    }
+    if (digits === 0) {
+      out += s.slice(segStart, i);
+      continue;
+    }
+    if (letters === 0) {
+      out += MASK_NUM;
+      continue;
+    }
+    // letters then at most two digits: a word (ssh2, eth0, SOCKS5, x86)
+    let k = i;
+    while (k > segStart && isDigit(s.charCodeAt(k - 1))) k--;
+    let lettersOnly = true;
+    for (let j = segStart; j < k; j++) if (!isLetter(s.charCodeAt(j))) lettersOnly = false;
+    if (lettersOnly && i - k <= 2 && k - segStart >= 2) {
+      out += s.slice(segStart, i);
+      continue;
+    }
+    out += MASK_ID;
+  }
+  return out;
+}
+
+/**
+ * Split a message on whitespace and mask every token into `out` (cleared first).
+ * A quoted value of a key (key="…" or key='…') is one token, masked as key=<STR>; a quoted string
+ * elsewhere is split like the rest (`"GET /v2/… HTTP/1.1"` is three tokens, not one).
+ */
+
+const DATE_WORDS = new Set(
+  'Mon Tue Wed Thu Fri Sat Sun Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec Monday Tuesday Wednesday Thursday Friday Saturday Sunday January February March April June July August September October November December'.split(
+    ' ',
+  ),
+);
+
+function isTimeMask(t: string | undefined): boolean {
+  return t === MASK_NUM || t === MASK_TS;
+}
+
+/** Weekday and month names next to a number or a time (`Fri Jun 17 07:07:00 2005`) are part of a date. */
+function maskDateWords(out: string[]): void {
+  for (let i = 0; i < out.length; i++) {
+    const t = out[i];
+    const c = t.charCodeAt(0);
+    if (t.length < 3 || t.length > 9 || c < 65 || c > 90 || !DATE_WORDS.has(t)) continue;
+    if (
+      isTimeMask(out[i + 1]) ||
+      isTimeMask(out[i - 1]) ||
+      (DATE_WORDS.has(out[i + 1] ?? '') && isTimeMask(out[i + 2]))
+    ) {
+      out[i] = MASK_TS;
+    }
+  }
+}
 export function tokenizeAndMask(msg: string, out: string[]): string[] {
   out.length = 0;
   const n = msg.length;
@@ -359,7 +189,8 @@ export function tokenizeAndMask(msg: string, out: string[]): string[] {
       if (
         (c === C_DQUOTE || c === C_SQUOTE) &&
         quoteStart < 0 &&
-        (i === start || msg.charCodeAt(i - 1) === C_EQ)
+        i > start &&
+        msg.charCodeAt(i - 1) === C_EQ
       ) {
         const close = msg.indexOf(c === C_DQUOTE ? '"' : "'", i + 1);
         if (close > i) {
@@ -377,10 +208,11 @@ export function tokenizeAndMask(msg: string, out: string[]): string[] {
     if (quoteStart < 0) {
       out.push(maskToken(msg.slice(start, i)));
     } else {
-      const before = quoteStart === start ? '' : msg.slice(start, quoteStart);
+      const before = msg.slice(start, quoteStart);
       const after = quoteEnd + 1 < i ? msg.slice(quoteEnd + 1, i) : '';
       out.push(before + MASK_STR + after);
     }
   }
+  maskDateWords(out);
   return out;
 }

@@ -1,33 +1,28 @@
-// A Drain-style log template miner (He et al., "Drain: An Online Log Parsing Approach with Fixed
-// Depth Tree", ICWS 2017; the same algorithm as the drain3 library).
+// The log template miner behind `logs --patterns` and `patterns`.
 //
-// 1. Pre-masking (log-mask.ts): numbers, hex ids, uuids, IPv4/IPv6, durations, ISO timestamps,
-//    quoted strings and key=value values become typed placeholders (<NUM>, <UUID>, <ID>, ...).
-// 2. A fixed-depth parse tree: level -> token count -> the first `depth` tokens -> a leaf holding a
-//    list of clusters. Tokens that still hold a digit, and new tokens once a node has `maxChildren`
-//    children, route through a `<*>` child.
-// 3. In the leaf, the cluster whose template is most similar (share of positions with an equal
-//    constant token; <*> positions do not count) wins when the similarity reaches `similarity`;
-//    its template then gets <*> wherever it differs from the line. Otherwise a new cluster starts.
+// 1. Masking (log-mask.ts): numbers, hex ids, uuids, IPv4/IPv6, durations, timestamps, mixed
+//    letter-and-digit ids and key=value values become typed placeholders (<NUM>, <IP>, <ID>, ...).
+// 2. Shapes: each distinct masked token sequence (per level) is one shape, with its line count,
+//    first and last time, pods and an example. A cache (a trie over masked tokens) maps an
+//    already-seen sequence straight to its shape: one Map lookup per token, no allocation.
+// 3. Templates (log-partition.ts): shapes of one level and token count are partitioned by the
+//    positions whose few constant values tell events apart; masks of any type are one variable.
 //
 // Lines of different levels never share a template (a warn and an error with the same text are
-// two findings). A cache (a trie over masked tokens) maps each already-seen masked token sequence
-// straight to its cluster, so a repeated shape (the common case once variable parts are masked)
-// costs one Map lookup per token and no allocation.
+// two findings). Memory is bounded: at `maxShapes` distinct shapes the rarer half is dropped
+// (counted, and reported as templates dropped), so an endless stream of new shapes cannot grow
+// the miner without end.
 
-import { tokenizeAndMask, WILDCARD } from './log-mask.js';
+import { tokenizeAndMask } from './log-mask.js';
+import { partition, templateTokens } from './log-partition.js';
 import { ERROR_LEVEL, LOG_LEVELS, type LogLevelName, type LogRecord } from './log-record.js';
 import { fieldTokens } from './log-tokens.js';
 
 export interface MinerOptions {
-  /** Number of leading tokens used to route in the tree (drain3's depth minus 2). Default 2. */
-  depth?: number;
-  /** Minimum similarity (0..1) to join an existing cluster. Default 0.4. */
-  similarity?: number;
-  /** Maximum children per tree node before new tokens route through <*>. Default 100. */
-  maxChildren?: number;
   /** Characters of the first line kept as an example per template. Default 300. */
   exampleLength?: number;
+  /** Distinct line shapes kept before the rarer half is dropped. Default 50,000. */
+  maxShapes?: number;
 }
 
 export interface TemplateSummary {
@@ -45,7 +40,14 @@ export interface TemplateSummary {
   example: string;
 }
 
-interface Cluster {
+/** What the shape cap dropped: shapes (each at least one template's worth of lines) and lines. */
+export interface MinerDropped {
+  templates: number;
+  lines: number;
+}
+
+interface Shape {
+  /** Order of first sight, from 1. */
   id: number;
   tokens: string[];
   level: LogLevelName;
@@ -54,37 +56,7 @@ interface Cluster {
   last: number;
   pods: Map<string, number>;
   example: string;
-}
-
-interface TreeNode {
-  children: Map<string, TreeNode>;
-  clusters: Cluster[];
-}
-
-function newNode(): TreeNode {
-  return { children: new Map(), clusters: [] };
-}
-
-function hasDigit(s: string): boolean {
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c >= 48 && c <= 57) return true;
-  }
-  return false;
-}
-
-const KEY_WILDCARD_SUFFIX = `=${WILDCARD}`;
-
-function isKeyWildcard(t: string): boolean {
-  return t.endsWith(KEY_WILDCARD_SUFFIX);
-}
-
-/** The position of '=' when both tokens are key=value with the same key, else 0. */
-function sameKey(a: string, b: string): number {
-  const eq = a.indexOf('=');
-  if (eq <= 0 || b.length <= eq || b.charCodeAt(eq) !== 61) return 0;
-  for (let i = 0; i < eq; i++) if (a.charCodeAt(i) !== b.charCodeAt(i)) return 0;
-  return eq;
+  dropped: boolean;
 }
 
 const LEVEL_RANK: Record<LogLevelName, number> = {
@@ -101,36 +73,45 @@ function isErrorLevel(level: LogLevelName): boolean {
   return level !== 'unknown' && LOG_LEVELS[level] >= ERROR_LEVEL;
 }
 
-/** Nodes of the sequence → cluster cache (a trie over masked tokens) before it starts afresh. */
+/** Nodes of the sequence → shape cache (a trie over masked tokens) before it starts afresh. */
 const MAX_CACHE_NODES = 200_000;
 
 /** Tokens of a line beyond this are not mined (a huge line would otherwise cost as much as hundreds). */
 const MAX_TOKENS = 120;
 
-interface CacheNode {
-  next: Map<string, CacheNode> | undefined;
-  cluster: Cluster | undefined;
-}
 const MAX_MESSAGE_CACHE = 20_000;
 
+interface CacheNode {
+  next: Map<string, CacheNode> | undefined;
+  shape: Shape | undefined;
+}
+
+interface Template {
+  id: number;
+  tokens: string[];
+  shapes: Shape[];
+  level: LogLevelName;
+  count: number;
+  first: number;
+  last: number;
+}
+
 export class LogTemplateMiner {
-  private readonly depth: number;
-  private readonly similarity: number;
-  private readonly maxChildren: number;
   private readonly exampleLength: number;
-  private readonly root = new Map<string, TreeNode>();
+  private readonly maxShapes: number;
   private readonly cacheRoots = new Map<string, CacheNode>();
   private cacheNodes = 0;
-  private readonly clusters: Cluster[] = [];
+  private readonly shapes = new Map<string, Shape>();
+  private nextShapeId = 1;
   private readonly scratch: string[] = [];
   private readonly messageCache = new Map<string, string[]>();
   private lineCount = 0;
+  private readonly droppedCount: MinerDropped = { templates: 0, lines: 0 };
+  private grouped: { templates: Template[]; byShape: Map<number, number> } | undefined;
 
   constructor(options: MinerOptions = {}) {
-    this.depth = options.depth ?? 2;
-    this.similarity = options.similarity ?? 0.4;
-    this.maxChildren = options.maxChildren ?? 100;
     this.exampleLength = options.exampleLength ?? 300;
+    this.maxShapes = Math.max(2, options.maxShapes ?? 50_000);
   }
 
   /** Lines added so far (empty lines are not counted). */
@@ -140,7 +121,12 @@ export class LogTemplateMiner {
 
   /** Templates found so far. */
   get size(): number {
-    return this.clusters.length;
+    return this.group().templates.length;
+  }
+
+  /** What the shape cap dropped so far. */
+  get dropped(): MinerDropped {
+    return { ...this.droppedCount };
   }
 
   /** Add a parsed log record: a JSON line is mined as its msg plus its keys (masked values). */
@@ -150,12 +136,12 @@ export class LogTemplateMiner {
     return this.addTokens(tokens, record.levelName, record.time, pod, record.raw);
   }
 
-  /** Add a plain message. Returns the template id, or 0 for an empty message. */
+  /** Add a plain message. Returns the line's shape id (see resolve), or 0 for an empty message. */
   addMessage(message: string, level: LogLevelName = 'unknown', time?: number, pod = ''): number {
     return this.addTokens(tokenizeAndMask(message, this.scratch), level, time, pod, message);
   }
 
-  /** Add an already masked token sequence (the array is not kept; it is cut to 120 tokens). */
+  /** Add an already masked token sequence (not kept; cut to 120 tokens). Returns its shape id, or 0. */
   addTokens(
     tokens: string[],
     level: LogLevelName,
@@ -166,45 +152,51 @@ export class LogTemplateMiner {
     if (tokens.length === 0) return 0;
     if (tokens.length > MAX_TOKENS) tokens.length = MAX_TOKENS;
     this.lineCount++;
-    // Cache walk: one Map lookup per token. Masked tokens of JSON lines are mostly the same string
-    // objects every time (memoised), so this allocates nothing on a hit.
-    if (this.cacheNodes >= MAX_CACHE_NODES) {
-      this.cacheRoots.clear();
-      this.cacheNodes = 0;
-    }
+    this.grouped = undefined;
+    if (this.cacheNodes >= MAX_CACHE_NODES) this.clearCache();
     let node: CacheNode | undefined = this.cacheRoots.get(level);
     if (node === undefined) {
-      node = { next: undefined, cluster: undefined };
+      node = { next: undefined, shape: undefined };
       this.cacheRoots.set(level, node);
     }
     for (let i = 0; i < tokens.length; i++) {
       const token = tokens[i];
       let next: CacheNode | undefined = node.next?.get(token);
       if (next === undefined) {
-        next = { next: undefined, cluster: undefined };
+        next = { next: undefined, shape: undefined };
         if (node.next === undefined) node.next = new Map();
         node.next.set(token, next);
         this.cacheNodes++;
       }
       node = next;
     }
-    let cluster = node.cluster;
-    if (cluster === undefined) {
-      cluster = this.match(tokens, level, example);
-      node.cluster = cluster;
+    let shape = node.shape;
+    if (shape === undefined || shape.dropped) {
+      shape = this.findShape(tokens, level, example);
+      node.shape = shape;
     }
-    cluster.count++;
+    shape.count++;
     if (time !== undefined) {
-      if (time < cluster.first) cluster.first = time;
-      if (time > cluster.last) cluster.last = time;
+      if (time < shape.first) shape.first = time;
+      if (time > shape.last) shape.last = time;
     }
-    cluster.pods.set(pod, (cluster.pods.get(pod) ?? 0) + 1);
-    return cluster.id;
+    shape.pods.set(pod, (shape.pods.get(pod) ?? 0) + 1);
+    return shape.id;
+  }
+
+  /**
+   * The template id of each id `addMessage`/`addRecord`/`addTokens` returned (0 for an empty line
+   * or a shape the cap dropped). `ids` is rewritten in place and returned.
+   */
+  resolve(ids: number[]): number[] {
+    const { byShape } = this.group();
+    for (let i = 0; i < ids.length; i++) ids[i] = byShape.get(ids[i]) ?? 0;
+    return ids;
   }
 
   /** Templates ranked: error-level (error, fatal) first, then by count, then by level and first seen. */
   templates(): TemplateSummary[] {
-    const sorted = [...this.clusters].sort((a, b) => {
+    const sorted = [...this.group().templates].sort((a, b) => {
       const ea = isErrorLevel(a.level) ? 1 : 0;
       const eb = isErrorLevel(b.level) ? 1 : 0;
       if (ea !== eb) return eb - ea;
@@ -215,24 +207,106 @@ export class LogTemplateMiner {
       if (a.first !== b.first) return a.first - b.first;
       return a.id - b.id;
     });
-    return sorted.map((c) => {
+    return sorted.map((t) => {
+      const counts = new Map<string, number>();
+      for (const s of t.shapes) for (const [p, n] of s.pods) counts.set(p, (counts.get(p) ?? 0) + n);
       const pods: Record<string, number> = {};
-      for (const name of [...c.pods.keys()].sort()) pods[name] = c.pods.get(name)!;
+      for (const name of [...counts.keys()].sort()) pods[name] = counts.get(name)!;
       return {
-        id: c.id,
-        template: c.tokens.join(' '),
-        level: c.level,
-        count: c.count,
-        firstSeen: Number.isFinite(c.first) ? new Date(c.first).toISOString() : undefined,
-        lastSeen: Number.isFinite(c.last) ? new Date(c.last).toISOString() : undefined,
+        id: t.id,
+        template: t.tokens.join(' '),
+        level: t.level,
+        count: t.count,
+        firstSeen: Number.isFinite(t.first) ? new Date(t.first).toISOString() : undefined,
+        lastSeen: Number.isFinite(t.last) ? new Date(t.last).toISOString() : undefined,
         pods,
-        example: c.example,
+        example: t.shapes[0].example,
       };
     });
   }
 
+  private group(): { templates: Template[]; byShape: Map<number, number> } {
+    if (this.grouped !== undefined) return this.grouped;
+    const byLength = new Map<string, Shape[]>();
+    for (const s of this.shapes.values()) {
+      const k = `${s.level}\u0001${s.tokens.length}`;
+      const list = byLength.get(k);
+      if (list === undefined) byLength.set(k, [s]);
+      else list.push(s);
+    }
+    const templates: Template[] = [];
+    for (const list of byLength.values()) {
+      for (const g of partition(list)) {
+        const shapes = g.sort((a, b) => a.id - b.id);
+        let count = 0;
+        let first = Number.POSITIVE_INFINITY;
+        let last = Number.NEGATIVE_INFINITY;
+        for (const s of shapes) {
+          count += s.count;
+          if (s.first < first) first = s.first;
+          if (s.last > last) last = s.last;
+        }
+        templates.push({
+          id: 0,
+          tokens: templateTokens(g),
+          shapes,
+          level: shapes[0].level,
+          count,
+          first,
+          last,
+        });
+      }
+    }
+    templates.sort((a, b) => a.shapes[0].id - b.shapes[0].id);
+    const byShape = new Map<number, number>();
+    templates.forEach((t, i) => {
+      t.id = i + 1;
+      for (const s of t.shapes) byShape.set(s.id, t.id);
+    });
+    this.grouped = { templates, byShape };
+    return this.grouped;
+  }
+
+  private clearCache(): void {
+    this.cacheRoots.clear();
+    this.cacheNodes = 0;
+  }
+
+  private findShape(tokens: string[], level: LogLevelName, example: string): Shape {
+    const key = `${level}\u0001${tokens.join('\u0001')}`;
+    const known = this.shapes.get(key);
+    if (known !== undefined) return known;
+    if (this.shapes.size >= this.maxShapes) this.dropRareShapes();
+    const shape: Shape = {
+      id: this.nextShapeId++,
+      tokens: tokens.slice(),
+      level,
+      count: 0,
+      first: Number.POSITIVE_INFINITY,
+      last: Number.NEGATIVE_INFINITY,
+      pods: new Map(),
+      example: example.length > this.exampleLength ? example.slice(0, this.exampleLength) + '…' : example,
+      dropped: false,
+    };
+    this.shapes.set(key, shape);
+    return shape;
+  }
+
+  /** The cap: drop the rarer half of the shapes (fewest lines; the newest among equals). */
+  private dropRareShapes(): void {
+    const all = [...this.shapes.entries()].sort((a, b) => a[1].count - b[1].count || b[1].id - a[1].id);
+    const drop = all.slice(0, Math.ceil(all.length / 2));
+    for (const [key, s] of drop) {
+      s.dropped = true;
+      this.shapes.delete(key);
+      this.droppedCount.templates++;
+      this.droppedCount.lines += s.count;
+    }
+    this.clearCache();
+  }
+
   /**
-   * Masked tokens of a message, into the scratch array. JSON lines repeat a handful of constant
+   * Masked tokens of a message, into the scratch arrays. JSON lines repeat a handful of constant
    * messages ("job completed"), so masked forms are memoised (bounded) by message text.
    */
   private maskMessage(msg: string): string[] {
@@ -249,104 +323,5 @@ export class LogTemplateMiner {
       this.messageCache.set(msg, out.slice());
     }
     return out;
-  }
-
-  private match(tokens: string[], level: LogLevelName, example: string): Cluster {
-    const rootKey = level + '\u0001' + tokens.length;
-    let node = this.root.get(rootKey);
-    if (node === undefined) {
-      node = newNode();
-      this.root.set(rootKey, node);
-    }
-    // Search: follow the token, else the wildcard child.
-    const leaf = this.searchLeaf(node, tokens);
-    if (leaf !== undefined) {
-      const best = this.bestCluster(leaf.clusters, tokens);
-      if (best !== undefined) {
-        this.mergeInto(best, tokens);
-        return best;
-      }
-    }
-    const cluster: Cluster = {
-      id: this.clusters.length + 1,
-      tokens: tokens.slice(),
-      level,
-      count: 0,
-      first: Number.POSITIVE_INFINITY,
-      last: Number.NEGATIVE_INFINITY,
-      pods: new Map(),
-      example: example.length > this.exampleLength ? example.slice(0, this.exampleLength) + '…' : example,
-    };
-    this.clusters.push(cluster);
-    this.insertLeaf(node, tokens).clusters.push(cluster);
-    return cluster;
-  }
-
-  private searchLeaf(start: TreeNode, tokens: string[]): TreeNode | undefined {
-    let node = start;
-    const depth = Math.min(this.depth, tokens.length);
-    for (let i = 0; i < depth; i++) {
-      const next = node.children.get(tokens[i]) ?? node.children.get(WILDCARD);
-      if (next === undefined) return undefined;
-      node = next;
-    }
-    return node;
-  }
-
-  private insertLeaf(start: TreeNode, tokens: string[]): TreeNode {
-    let node = start;
-    const depth = Math.min(this.depth, tokens.length);
-    for (let i = 0; i < depth; i++) {
-      const token = tokens[i];
-      let next = node.children.get(token);
-      if (next === undefined) {
-        let routeKey = token;
-        if (hasDigit(token)) routeKey = WILDCARD;
-        else if (node.children.size + 1 >= this.maxChildren && !node.children.has(token)) routeKey = WILDCARD;
-        next = node.children.get(routeKey);
-        if (next === undefined) {
-          next = newNode();
-          node.children.set(routeKey, next);
-        }
-      }
-      node = next;
-    }
-    return node;
-  }
-
-  private bestCluster(clusters: Cluster[], tokens: string[]): Cluster | undefined {
-    let best: Cluster | undefined;
-    let bestSim = -1;
-    let bestParams = -1;
-    const n = tokens.length;
-    for (let c = 0; c < clusters.length; c++) {
-      const tpl = clusters[c].tokens;
-      let same = 0;
-      let params = 0;
-      for (let i = 0; i < n; i++) {
-        const t = tpl[i];
-        if (t === WILDCARD) params++;
-        else if (t === tokens[i]) same++;
-        else if (isKeyWildcard(t) && sameKey(t, tokens[i])) params++;
-      }
-      const sim = same / n;
-      if (sim > bestSim || (sim === bestSim && params > bestParams)) {
-        best = clusters[c];
-        bestSim = sim;
-        bestParams = params;
-      }
-    }
-    return bestSim >= this.similarity ? best : undefined;
-  }
-
-  private mergeInto(cluster: Cluster, tokens: string[]): void {
-    const tpl = cluster.tokens;
-    for (let i = 0; i < tpl.length; i++) {
-      const t = tpl[i];
-      if (t === tokens[i] || t === WILDCARD) continue;
-      // key=a vs key=b keeps the key: `key=<*>` reads better than a bare <*>.
-      const eq = sameKey(t, tokens[i]);
-      tpl[i] = eq > 0 ? `${t.slice(0, eq)}=${WILDCARD}` : WILDCARD;
-    }
   }
 }

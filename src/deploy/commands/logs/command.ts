@@ -109,7 +109,7 @@ export const logsCommand = {
       )
       .option(
         '--patterns',
-        'group the lines into templates (Drain-style miner) ranked error-level first, then by count',
+        'group the lines into templates ranked error-level first, then by count (the miner of `patterns`)',
       )
       .option('--top <n>', 'with --patterns: show only the first n templates', parsePositive)
       .option(

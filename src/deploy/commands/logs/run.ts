@@ -11,6 +11,7 @@
 import type { KubeClients } from '../../kube/client.js';
 import { statusOf } from '../../kube/errors.js';
 import { type PodLogQuery, streamPodLog } from '../../kube/log-stream.js';
+import { droppedNote } from '../../patterns/log-pattern-table.js';
 import { ERROR_LEVEL, type LogRecord, parseLogLine } from '../../patterns/log-record.js';
 import { LogTemplateMiner, type MinerOptions } from '../../patterns/log-templates.js';
 import { makeFilter } from './filter.js';
@@ -155,6 +156,10 @@ export async function mineDeploymentLogPatterns(
       }),
     ),
   );
+  const templates = miner.templates();
+  const dropped = miner.dropped;
+  const note = droppedNote(dropped);
+  if (note) notes.push({ kind: 'templates-dropped', message: note });
   return {
     namespace: req.namespace,
     deployment: req.deployment,
@@ -163,7 +168,8 @@ export async function mineDeploymentLogPatterns(
     linesRead,
     linesMined: miner.lines,
     errorLines,
-    templates: miner.templates(),
+    templates,
+    dropped,
     notes,
   };
 }

@@ -4,7 +4,7 @@
  */
 import type { BackoffPolicy } from '../../kube/errors.js';
 import type { LogRecord } from '../../patterns/log-record.js';
-import type { TemplateSummary } from '../../patterns/log-templates.js';
+import type { MinerDropped, TemplateSummary } from '../../patterns/log-templates.js';
 
 export interface LogsRequest {
   namespace: string;
@@ -41,7 +41,8 @@ export type LogsNoteKind =
   | 'reconnecting'
   | 'stream-error'
   | 'api-unreachable'
-  | 'api-back';
+  | 'api-back'
+  | 'templates-dropped';
 
 export interface LogsNote {
   kind: LogsNoteKind;
@@ -70,6 +71,8 @@ export interface PatternsResult extends Omit<LogsResult, 'linesShown' | 'interru
   /** Lines mined (after filters). */
   linesMined: number;
   templates: TemplateSummary[];
+  /** What the miner's memory cap dropped (rare line shapes and their lines). */
+  dropped: MinerDropped;
 }
 
 /** One container of one pod whose log is read. */
