@@ -42,10 +42,18 @@ describe('the invocation hints print', () => {
       'schema mobius-deploy/report@1',
       'mobius-deploy doctor: namespace production',
       'field manager mobius-deploy.',
+      // what the CLI wrote in the cluster, shown by history: data, not a command to paste
+      'mobius-deploy rollback to revision 3: errors after 2.0.0',
+      'mobius-deploy deploy ghcr.io/mobius-org/mobius-preview-worker:1.4.2: release',
+      'mobius-deploy automatic rollback to revision 4 after CrashLoopBackOff',
     ]) {
       assert.equal(localizeInvocation(text, node), text);
     }
     assert.equal(localizeInvocation('mobius-deploy status', 'mobius-deploy'), 'mobius-deploy status');
+    assert.equal(
+      localizeInvocation('run mobius-deploy history. Then mobius-deploy incident open --level 2', node),
+      'run node cli/mobius-deploy.js history. Then node cli/mobius-deploy.js incident open --level 2',
+    );
   });
   it('target options: -n always, the rest as given, quoted for the shell', () => {
     assert.equal(targetOptions({ namespace: 'production' }), '-n production');

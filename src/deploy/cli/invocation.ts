@@ -26,11 +26,14 @@ export function invocationOf(script: string | undefined, cwd: string): string {
 }
 
 /**
- * `mobius-deploy` followed by a command word or an option becomes the invocation; names that only
- * contain it (the Lease mobius-deploy-lock, the schema mobius-deploy/report@1) and a title such as
- * "mobius-deploy doctor: ..." stay.
+ * A command line written as `mobius-deploy <command> [<subcommand>]` followed by an option, a
+ * placeholder, a closing quote or the end of the sentence becomes the invocation. Names that only
+ * contain it (the Lease mobius-deploy-lock, the schema mobius-deploy/report@1), a title such as
+ * "mobius-deploy doctor: ..." and records the CLI wrote in the cluster (the change-cause
+ * "mobius-deploy rollback to revision 3: ...", shown by `history`) stay as they are.
  */
-const COMMAND_AT = /(?<![\w./-])mobius-deploy(?= (?:<command>|--?[a-z]|[a-z][a-z-]*(?![a-z-]*:)))/g;
+const COMMAND_AT =
+  /(?<![\w./-])mobius-deploy(?= (?:<command>|--?[a-z]|[a-z][a-z-]*(?: [a-z][a-z-]*)?(?= --?[a-z]| <|[`'"]|[.,;)]?(?:\n|$)|[.,;)]\s)))/g;
 
 export function localizeInvocation(text: string, invocation: string): string {
   if (invocation === BIN_NAME) return text;
