@@ -26,14 +26,15 @@ export function invocationOf(script: string | undefined, cwd: string): string {
 }
 
 /**
- * A command line written as `mobius-deploy <command> [<subcommand>]` followed by an option, a
- * placeholder, a closing quote or the end of the sentence becomes the invocation. Names that only
- * contain it (the Lease mobius-deploy-lock, the schema mobius-deploy/report@1), a title such as
- * "mobius-deploy doctor: ..." and records the CLI wrote in the cluster (the change-cause
- * "mobius-deploy rollback to revision 3: ...", shown by `history`) stay as they are.
+ * `mobius-deploy` followed by a command word or an option becomes the invocation. These stay as
+ * they are: names that only contain it (the Lease mobius-deploy-lock, the schema
+ * mobius-deploy/report@1), a title such as "mobius-deploy doctor: ...", and the change-causes the
+ * CLI writes on the Deployment ("mobius-deploy deploy <image>", "mobius-deploy rollback to
+ * revision N", "mobius-deploy automatic rollback ...": deploy/run.ts, rollback/run.ts,
+ * deploy/auto-rollback.ts), which `history` shows as records, not as commands to paste.
  */
 const COMMAND_AT =
-  /(?<![\w./-])mobius-deploy(?= (?:<command>|--?[a-z]|[a-z][a-z-]*(?: [a-z][a-z-]*)?(?= --?[a-z]| <|[`'"]|[.,;)]?(?:\n|$)|[.,;)]\s)))/g;
+  /(?<![\w./-])mobius-deploy(?= (?:<command>|--?[a-z]|[a-z][a-z-]*(?![a-z-]*:)))(?! (?:deploy [^\s-]\S*[/:]|rollback to revision |automatic rollback ))/g;
 
 export function localizeInvocation(text: string, invocation: string): string {
   if (invocation === BIN_NAME) return text;
