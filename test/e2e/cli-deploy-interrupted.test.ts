@@ -111,9 +111,11 @@ describe('deploy and rollback interrupted by the API going away (built CLI)', ()
       assert.ok(err.includes(`it expires at ${expires}`), `${expires} in\n${err}`);
       assert.match(
         err,
-        new RegExp(`node cli/mobius-deploy\\.js history -n production +\\(record ${record.id}\\)`),
+        new RegExp(
+          `node cli/mobius-deploy\\.js history -n production --kubeconfig \\S+ +\\(record ${record.id}\\)`,
+        ),
       );
-      assert.match(err, /node cli\/mobius-deploy\.js status -n production/);
+      assert.match(err, /node cli\/mobius-deploy\.js status -n production --kubeconfig \S+ /);
       assert.match(err, /add --force-unlock to it, or kubectl delete lease mobius-deploy-lock -n production/);
       assert.doesNotMatch(err, /\n\s+at /, 'no stack trace');
     } finally {

@@ -231,7 +231,7 @@ describe('mobius-deploy rollback (built CLI against the simulator)', () => {
       );
       assert.match(
         r.stderr,
-        /node cli\/mobius-deploy\.js rollback -n production --to-revision N --reason "\.\.\."/,
+        /node cli\/mobius-deploy\.js rollback -n production --kubeconfig \S+ --to-revision N --reason "\.\.\."/,
       );
     }
     assert.deepEqual(snapshot(), before);

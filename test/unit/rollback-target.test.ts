@@ -8,6 +8,7 @@ import { ActionRequiredError, UsageError } from '../../src/deploy/errors.js';
 import type { DeploymentRecord } from '../../src/deploy/ledger/index.js';
 import { evidenceOf, judgeRevisions, type RevisionInfo } from '../../src/deploy/release/revision-verdicts.js';
 import {
+  chooseCommand,
   chooseRollbackTarget,
   NoVerifiedGoodRevisionError,
 } from '../../src/deploy/release/rollback-target.js';
@@ -248,4 +249,20 @@ describe('chooseRollbackTarget', () => {
       },
     );
   });
+});
+
+it('the command to choose a revision carries every option that reaches the same target', () => {
+  assert.equal(
+    chooseCommand({ namespace: 'production', deployment: 'preview-worker', ledgerDir: '/l' }),
+    'mobius-deploy rollback -n production --ledger-dir /l --to-revision N --reason "..."',
+  );
+  assert.equal(
+    chooseCommand({
+      namespace: 'production',
+      deployment: 'preview-worker',
+      ledgerDir: '/l',
+      target: '-n production --ledger-dir /l --context kind-prod --kubeconfig k.yaml',
+    }),
+    'mobius-deploy rollback -n production --ledger-dir /l --context kind-prod --kubeconfig k.yaml --to-revision N --reason "..."',
+  );
 });

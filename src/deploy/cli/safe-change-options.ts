@@ -6,6 +6,7 @@ import { type Command, Option } from 'commander';
 import type { ProvenanceFlags } from '../ledger/index.js';
 import type { DeployEnvironment, WatchSettings } from '../release/environment.js';
 import { durationParser, parseNonNegativeInt, parsePositiveInt } from './global-options.js';
+import { targetOptions } from './invocation.js';
 import type { CommandContext } from './run-command.js';
 
 /** Options shared by deploy and rollback (waiting, verifying, locking, recording). */
@@ -111,12 +112,21 @@ export async function createSafeChangeEnvironment(
     ctx.globals.environmentConfig as { apiToken?: { secretName?: string; secretKey?: string } } | undefined
   )?.apiToken;
   const kube = await ctx.kube();
+  const reach = {
+    namespace: ctx.globals.namespace,
+    context: ctx.globals.context,
+    kubeconfig: ctx.globals.kubeconfig,
+  };
   return createDeployEnvironment(kube, {
     namespace: ctx.globals.namespace,
     ledgerDir: opts.ledgerDir,
     provenance,
     progress: ctx.progress(),
     handleSignals: true,
+    hintTargets: {
+      cluster: targetOptions(reach),
+      ledger: targetOptions({ ...reach, ledgerDir: opts.ledgerDir }),
+    },
     verify: {
       apiToken: ctx.io.env.PREVIEW_API_TOKEN || undefined,
       apiTokenSecret: opts.apiTokenSecret ?? apiToken?.secretName,

@@ -45,6 +45,22 @@ export interface DeployEnvironment {
    * Its errors are reported as progress warnings and never change the deploy's outcome.
    */
   onRecordFinished?: (record: DeploymentRecord) => Promise<void>;
+  /**
+   * The options that reach this run's target, for the commands hints name: `cluster` for those that
+   * read the cluster (status, logs: -n, --context, --kubeconfig), `ledger` for those that also read
+   * the ledger (history, rollback: --ledger-dir too). Default `-n <namespace>`.
+   */
+  hintTargets?: HintTargets;
+}
+
+export interface HintTargets {
+  cluster: string;
+  ledger: string;
+}
+
+/** The hint targets of an environment, `-n <namespace>` when it names none. */
+export function hintTargetsOf(env: Pick<DeployEnvironment, 'hintTargets'>, namespace: string): HintTargets {
+  return env.hintTargets ?? { cluster: `-n ${namespace}`, ledger: `-n ${namespace}` };
 }
 
 export interface LockSettings {
@@ -74,6 +90,7 @@ export interface DeployEnvironmentOptions {
   progress?: ProgressSink;
   now?: () => number;
   handleSignals?: boolean;
+  hintTargets?: HintTargets;
   /** Settings passed through to health/verify.ts's runVerify. */
   verify?: {
     timeoutMs?: number;
@@ -129,6 +146,7 @@ export async function createDeployEnvironment(
     host: `${ctx.user}@${ctx.host}`,
     progress: options.progress,
     now: options.now,
+    hintTargets: options.hintTargets,
     handleSignals: options.handleSignals,
   };
 }

@@ -270,6 +270,7 @@ export async function runWithLockAndRecord<T>(
         namespace: spec.namespace,
         deployment: spec.deployment,
         recordId: id,
+        targets: env.hintTargets,
         image: record.image ?? record.rollback?.toImage,
         revisionBefore: record.revisionBefore,
         phase: stepOf.get(record),

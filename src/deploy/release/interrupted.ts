@@ -15,6 +15,8 @@ export interface InterruptionFacts {
   recordId: string;
   image?: string;
   revisionBefore?: number;
+  /** The options that reach the same target, for the hint's commands (default `-n <namespace>`). */
+  targets?: { cluster: string; ledger: string };
   /** The step the change was in (apply, rollout, verify, rollback...). */
   phase?: string;
   /** The last state the rollout watch saw. */
@@ -71,8 +73,8 @@ export class ChangeInterruptedError extends ClusterUnreachableError {
     ];
     const hint = [
       'once the API answers again:',
-      `  mobius-deploy history -n ${ns}    (record ${facts.recordId})`,
-      `  mobius-deploy status -n ${ns}     (what runs now: the rollout may have finished without us)`,
+      `  mobius-deploy history ${facts.targets?.ledger ?? `-n ${ns}`}    (record ${facts.recordId})`,
+      `  mobius-deploy status ${facts.targets?.cluster ?? `-n ${ns}`}     (what runs now: the rollout may have finished without us)`,
       facts.lockReleased
         ? '  then deploy or roll back as usual.'
         : `  the lock frees itself at ${time(lock.expiresAt)} and the next deploy or rollback takes it over; sooner, only if no other deploy runs: add --force-unlock to it, or kubectl delete lease ${lock.name} -n ${ns}`,

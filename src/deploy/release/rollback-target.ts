@@ -62,7 +62,7 @@ function whyOf(r: JudgedRevision): string {
 export function chooseRollbackTarget(
   judged: JudgedRevision[],
   choice: TargetChoice,
-  context: { namespace: string; deployment: string; ledgerDir?: string },
+  context: { namespace: string; deployment: string; ledgerDir?: string; target?: string },
 ): ChosenTarget {
   const candidates = rollbackCandidates(judged);
   if (choice.kind === 'explicit') {
@@ -144,10 +144,14 @@ export function chooseCommand(context: {
   namespace: string;
   deployment: string;
   ledgerDir?: string;
+  /** The options that reach the same target (hintTargetsOf(env).ledger), when known. */
+  target?: string;
 }): string {
-  const parts = ['mobius-deploy rollback', `-n ${context.namespace}`];
+  const parts = ['mobius-deploy rollback'];
+  if (context.target) parts.push(context.target);
+  else parts.push(`-n ${context.namespace}`);
   if (context.deployment !== 'preview-worker') parts.push(`-d ${context.deployment}`);
-  if (context.ledgerDir) parts.push(`--ledger-dir ${context.ledgerDir}`);
+  if (context.ledgerDir && !context.target) parts.push(`--ledger-dir ${context.ledgerDir}`);
   parts.push('--to-revision N', '--reason "..."');
   return parts.join(' ');
 }
@@ -156,7 +160,7 @@ export function chooseCommand(context: {
 export class NoVerifiedGoodRevisionError extends ActionRequiredError {
   constructor(
     readonly candidates: JudgedRevision[],
-    readonly context: { namespace: string; deployment: string; ledgerDir?: string },
+    readonly context: { namespace: string; deployment: string; ledgerDir?: string; target?: string },
   ) {
     super(
       [

@@ -8,7 +8,7 @@ import { UsageError } from '../../errors.js';
 import { listOwnedReplicaSets } from '../../kube/rollout-watch.js';
 import { type RollbackTarget, readDeployment, rollbackTargetFor, undoTo } from '../../kube/undo.js';
 import { changeRecords, type DeploymentRecord } from '../../ledger/index.js';
-import type { DeployEnvironment } from '../../release/environment.js';
+import { type DeployEnvironment, hintTargetsOf } from '../../release/environment.js';
 import { waitAndVerify } from '../../release/guarded-change.js';
 import { ROLLBACK_NOT_TRIED, type VerdictEvidence } from '../../release/revision-verdicts.js';
 import {
@@ -33,7 +33,8 @@ export async function autoRollback(
 ): Promise<Omit<DeployResult, 'applied' | 'rollout'>> {
   const { namespace } = input;
   const now = env.now ?? Date.now;
-  const investigate = `investigate: mobius-deploy status -n ${namespace}; mobius-deploy logs -n ${namespace} --previous`;
+  const to = hintTargetsOf(env, namespace);
+  const investigate = `investigate: mobius-deploy status ${to.cluster}; mobius-deploy logs ${to.cluster} --previous`;
   const deployment = await readDeployment(env.kube, namespace, deploymentName);
   if (!deployment || record.revisionBefore === undefined) {
     record.result = 'failed';
@@ -56,7 +57,7 @@ export async function autoRollback(
       message: `deploy of ${image} failed (${failureText}); the Deployment's pod template did not change (still revision ${record.revisionBefore}), so there is no new revision to roll back: the failure comes from the other objects applied or from the cluster`,
       nextSteps: [
         investigate,
-        `compare what changed: mobius-deploy deploy -n ${namespace} --dry-run with the previous tag`,
+        `compare what changed: mobius-deploy deploy ${to.ledger} --dry-run with the previous tag`,
         'revert the configuration change and deploy again',
       ],
     };
@@ -88,7 +89,7 @@ export async function autoRollback(
     chosen = chooseRollbackTarget(
       judged,
       { kind: 'verified-good' },
-      { namespace, deployment: deploymentName },
+      { namespace, deployment: deploymentName, target: env.hintTargets?.ledger },
     );
   } catch (err) {
     if (!(err instanceof NoVerifiedGoodRevisionError) && !(err instanceof UsageError)) throw err;
@@ -184,7 +185,7 @@ export async function autoRollback(
     nextSteps: [
       investigate,
       `look at the cluster, not only the image: nodes, quotas, the Redis and API-token secrets in ${namespace}`,
-      `then roll back by hand to a revision you trust: mobius-deploy history -n ${namespace}; mobius-deploy rollback -n ${namespace} --to-revision N`,
+      `then roll back by hand to a revision you trust: mobius-deploy history ${to.ledger}; mobius-deploy rollback ${to.ledger} --to-revision N`,
       'and open a level 2 incident if users are affected',
     ],
   };

@@ -115,7 +115,7 @@ async function runDeployCommand(ctx: CommandContext, opts: DeployCommandOptions)
   await printOutcome(ctx, { data: record, render: text });
   if (record.result === 'rolled_back') {
     throw new RolledBackError(result.message, {
-      hint: `The deploy is recorded as ${record.id}; see mobius-deploy history -n ${record.namespace}.`,
+      hint: `The deploy is recorded as ${record.id}; see mobius-deploy history ${env.hintTargets?.ledger ?? `-n ${record.namespace}`}.`,
     });
   }
   throw new ActionRequiredError(result.message, {

@@ -24,7 +24,7 @@ import { templateImage } from '../../kube/rollout-watch.js';
 import { CHANGE_CAUSE_ANNOTATION, readDeployment } from '../../kube/undo.js';
 import { APP_NAME, CONTAINER_NAME } from '../../manifests/labels.js';
 import { plural } from '../../output/plural.js';
-import type { DeployEnvironment } from '../../release/environment.js';
+import { type DeployEnvironment, hintTargetsOf } from '../../release/environment.js';
 import { runWithLockAndRecord, waitAndVerify } from '../../release/guarded-change.js';
 import { autoRollback } from './auto-rollback.js';
 import type { DeployInput, DeployResult } from './types.js';
@@ -191,8 +191,8 @@ export async function runDeploy(env: DeployEnvironment, input: DeployInput): Pro
           rollout: first.rollout,
           message: `deploy of ${image} failed (${failureText}); automatic rollback is disabled (--no-rollback), so the failed version stays`,
           nextSteps: [
-            `roll back: mobius-deploy rollback -n ${namespace} --reason "${record.failureClass}"`,
-            `investigate: mobius-deploy status -n ${namespace}; mobius-deploy logs -n ${namespace} --previous`,
+            `roll back: mobius-deploy rollback ${hintTargetsOf(env, namespace).ledger} --reason "${record.failureClass}"`,
+            `investigate: mobius-deploy status ${hintTargetsOf(env, namespace).cluster}; mobius-deploy logs ${hintTargetsOf(env, namespace).cluster} --previous`,
           ],
         };
       }

@@ -127,7 +127,7 @@ Examples:
             if (drill.record.result === 'succeeded') return { data: drill.record, render: text };
             await printOutcome(ctx, { data: drill.record, render: text });
             throw new ActionRequiredError(drill.message, {
-              hint: `A person must act: the rollback path is not safe. Check mobius-deploy history -n ${drill.record.namespace} and status.`,
+              hint: `A person must act: the rollback path is not safe. Check mobius-deploy history ${env.hintTargets?.ledger ?? `-n ${drill.record.namespace}`} and mobius-deploy status ${env.hintTargets?.cluster ?? `-n ${drill.record.namespace}`}.`,
             });
           }
           const result = await runRollback(env, input);
@@ -137,7 +137,7 @@ Examples:
           }
           await printOutcome(ctx, { data: result.record, render: text });
           throw new ActionRequiredError(result.message, {
-            hint: `A person must act: check mobius-deploy status -n ${result.record.namespace} and logs --previous, then pick a revision from mobius-deploy history.`,
+            hint: `A person must act: check mobius-deploy status ${env.hintTargets?.cluster ?? `-n ${result.record.namespace}`} and mobius-deploy logs ${env.hintTargets?.cluster ?? `-n ${result.record.namespace}`} --previous, then pick a revision from mobius-deploy history ${env.hintTargets?.ledger ?? `-n ${result.record.namespace}`}.`,
           });
         }),
       );

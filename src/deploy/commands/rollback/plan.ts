@@ -61,6 +61,7 @@ export async function planRollback(
     namespace,
     deployment: name,
     ledgerDir: input.ledgerDir,
+    target: env.hintTargets?.ledger,
   });
   const rs = replicaSetOf(replicaSets, chosen.revision.revision);
   if (!rs) throw new Error(`revision ${chosen.revision.revision} has no ReplicaSet`);

@@ -16,7 +16,7 @@ import { type RollbackTarget, readDeployment, rollbackTargetFor, undoTo } from '
 import type { DeploymentRecord, DrillLeg, DrillRecord } from '../../ledger/index.js';
 import { APP_NAME } from '../../manifests/labels.js';
 import { formatDuration } from '../../output/duration.js';
-import type { DeployEnvironment } from '../../release/environment.js';
+import { type DeployEnvironment, hintTargetsOf } from '../../release/environment.js';
 import { runWithLockAndRecord, waitAndVerify } from '../../release/guarded-change.js';
 import { planRollback, targetChoice } from './plan.js';
 import { type RollbackInput, rollbackInfo } from './run.js';
@@ -115,7 +115,7 @@ export async function runRollbackDrill(env: DeployEnvironment, input: RollbackIn
         record,
         message: restored
           ? `drill failed: the rollback to revision ${target.revision} (${target.image ?? '?'}) did not roll out and verify (${back.failureMessage}); ${record.image ?? 'the live version'} was restored and verified. Fix the rollback path before it is needed (${timings})`
-          : `drill failed and the version it started from (${record.image ?? '?'}) did not come back: ${record.failureMessage}. Act now: mobius-deploy status -n ${namespace}; mobius-deploy history -n ${namespace}`,
+          : `drill failed and the version it started from (${record.image ?? '?'}) did not come back: ${record.failureMessage}. Act now: mobius-deploy status ${hintTargetsOf(env, namespace).cluster}; mobius-deploy history ${hintTargetsOf(env, namespace).ledger}`,
       };
     },
   );
