@@ -89,6 +89,10 @@ describe('mobius-deploy history (built CLI against the simulator)', () => {
       table.stdout,
       /warning: skipped ledger entry configmap\/mobius-ledger\.deploy\.hand-edited: not valid JSON/,
     );
+    // The change-cause is shown as it is stored, not rewritten like a hint to the checkout's
+    // `node cli/mobius-deploy.js` (the CLI ran from a checkout here).
+    assert.match(table.stdout, / mobius-deploy automatic rollback to revision 2 after CrashLoopBackOff/);
+    assert.doesNotMatch(table.stdout, /mobius-deploy\.js (?:automatic|deploy|rollback)/);
   });
 
   it('marks each revision verified-good, failed or unknown (table column and JSON field)', async () => {

@@ -26,15 +26,12 @@ export function invocationOf(script: string | undefined, cwd: string): string {
 }
 
 /**
- * `mobius-deploy` followed by a command word or an option becomes the invocation. These stay as
- * they are: names that only contain it (the Lease mobius-deploy-lock, the schema
- * mobius-deploy/report@1), a title such as "mobius-deploy doctor: ...", and the change-causes the
- * CLI writes on the Deployment ("mobius-deploy deploy <image>", "mobius-deploy rollback to
- * revision N", "mobius-deploy automatic rollback ...": deploy/run.ts, rollback/run.ts,
- * deploy/auto-rollback.ts), which `history` shows as records, not as commands to paste.
+ * `mobius-deploy` followed by a command word or an option becomes the invocation; names that only
+ * contain it (the Lease mobius-deploy-lock, the schema mobius-deploy/report@1) and a title such as
+ * "mobius-deploy doctor: ..." stay. Views of records (history) are printed verbatim instead
+ * (CommandOutcome.verbatim): what the CLI wrote in the cluster is data, not a hint.
  */
-const COMMAND_AT =
-  /(?<![\w./-])mobius-deploy(?= (?:<command>|--?[a-z]|[a-z][a-z-]*(?![a-z-]*:)))(?! (?:deploy [^\s-]\S*[/:]|rollback to revision |automatic rollback ))/g;
+const COMMAND_AT = /(?<![\w./-])mobius-deploy(?= (?:<command>|--?[a-z]|[a-z][a-z-]*(?![a-z-]*:)))/g;
 
 export function localizeInvocation(text: string, invocation: string): string {
   if (invocation === BIN_NAME) return text;

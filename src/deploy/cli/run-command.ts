@@ -86,6 +86,11 @@ export interface CommandOutcome<T = unknown> {
   exitCode?: number;
   /** Table/text rendering for -o table. Without it, table output falls back to YAML. */
   render?(data: T, ctx: CommandContext): string;
+  /**
+   * The rendering shows records as they are stored (history's change-causes and reasons), so it is
+   * printed as it is: hints elsewhere name the invocation used (invocation.ts), records do not.
+   */
+  verbatim?: boolean;
 }
 
 export type CommandHandler<O> = (
@@ -232,7 +237,8 @@ async function writeOutcome<T>(ctx: CommandContext, outcome: CommandOutcome<T>):
   if (output === 'json' || output === 'yaml') await writeDocument(ctx.io, output, outcome.data);
   else if (!ctx.globals.quiet) {
     const text = outcome.render ? outcome.render(outcome.data, ctx) : await formatYaml(outcome.data);
-    ctx.io.stdout.write(localizeInvocation(text, runStateOf(ctx.command).invocation ?? BIN_NAME));
+    const invocation = outcome.verbatim ? BIN_NAME : (runStateOf(ctx.command).invocation ?? BIN_NAME);
+    ctx.io.stdout.write(localizeInvocation(text, invocation));
   }
 }
 

@@ -373,8 +373,3 @@ export function unifiedDiff(before: string, after: string, label: string, contex
   }
   return `${out.join('\n')}\n`;
 }
-
-/** True when the error is an HTTP status from the API (for callers classifying ApplyFailed). */
-export function applyErrorStatus(err: unknown): number | undefined {
-  return httpStatusOf(err);
-}

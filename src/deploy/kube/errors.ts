@@ -191,10 +191,6 @@ export function isNotFound(err: unknown): boolean {
   if ((err as Error | null)?.name === 'NamespaceNotFoundError') return true;
   return httpStatusOf(err) === 404;
 }
-export function isConflict(err: unknown): boolean {
-  return httpStatusOf(err) === 409;
-}
-
 const FORBIDDEN_RE =
   /(?:User "([^"]*)" )?cannot (\w+) resource "([^"]+)"(?: in API group "([^"]*)")?(?: in the namespace "([^"]+)")?/;
 

@@ -64,6 +64,7 @@ Examples:
           return {
             data: result,
             render: (h) => renderHistory(h as HistoryResult, ctx.colors, renderTable, ctx.width),
+            verbatim: true,
           };
         }),
       );
