@@ -280,7 +280,7 @@ while IFS='|' read -r kind path content; do
   mkdir -p "$3/$(dirname "$path")"
   case "$kind" in
     file) printf '%s\\n' "$content" > "$3/$path" ;;
-    exe) printf '#!/bin/sh\\necho "%s"\\necho "LD=$LD_LIBRARY_PATH"\\n' "$content" > "$3/$path"; chmod +x "$3/$path" ;;
+    exe) printf '#!/bin/sh\\necho "%s"\\necho "LD=$LD_LIBRARY_PATH"\\necho "AS=$(basename "$0")"\\n' "$content" > "$3/$path"; chmod +x "$3/$path" ;;
     link) ln -s "$content" "$3/$path" ;;
   esac
 done < "$FAKE_DEBS/$name.files"
@@ -356,8 +356,11 @@ describe('fetchDebianPackage (stand-in apt-get and dpkg-deb)', () => {
       env: { PATH: '/usr/bin:/bin' },
     });
     assert.equal(run.status, 0, run.stderr);
-    const [version, ld] = run.stdout.trim().split('\n');
+    const [version, ld, as] = run.stdout.trim().split('\n');
     assert.equal(version, 'faketool version 2.3.4');
+    // under its own name, through the package's link (redis-server is a link to redis-check-rdb,
+    // which runs as the server only when started as redis-server)
+    assert.equal(as, 'AS=faketool');
     assert.equal(
       ld,
       `LD=${pkgDir}/bin/../root/usr/lib/x86_64-linux-gnu:${pkgDir}/bin/../root/usr/lib/x86_64-linux-gnu/blas`,

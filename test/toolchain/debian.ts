@@ -22,6 +22,7 @@ import {
   readlinkSync,
   renameSync,
   rmSync,
+  symlinkSync,
   writeFileSync,
 } from 'node:fs';
 import { dirname, isAbsolute, join, posix, relative } from 'node:path';
@@ -314,7 +315,16 @@ export function fetchDebianPackage(
     for (const [program, path] of Object.entries(source.programs)) {
       const target = programTarget(root, path);
       if (!existsSync(target)) throw new FetchError(`Debian ${source.package} has no ${path}`);
-      const finalTarget = target.startsWith(work) ? join(finalDir, relative(work, target)) : target;
+      // The wrapper runs the program under its own name (redis-server is a link to redis-check-rdb,
+      // which runs as the server only when started as redis-server), so it execs the package's own
+      // path; a link whose target is the system's copy (a dependency this machine has) points there.
+      const own = join(root, path);
+      if (!target.startsWith(work)) {
+        rmSync(own, { force: true });
+        mkdirSync(dirname(own), { recursive: true });
+        symlinkSync(target, own);
+      }
+      const finalTarget = join(finalDir, relative(work, own));
       writeFileSync(
         join(work, 'bin', program),
         wrapper(program, `Debian ${source.package} ${version}`, finalTarget, finalDir, libDirs),
