@@ -114,6 +114,44 @@ describe('log grouping', () => {
     ]);
     assert.equal(new Set(ids).size, 1);
   });
+
+  it('the one word that varies in a worded message is its variable, however skewed its values', () => {
+    // Five user names, one of them on most lines: the old rule split any position with few
+    // values per line, so each user became its own template.
+    const users = [...Array(40).fill('root'), 'uucp', 'ftp', 'git', 'mysql', 'sshd'];
+    const { ids, templates } = mine(
+      users.map((u, i) => `Failed password for ${u} from 10.0.${i}.9 port ${40000 + i} ssh2`),
+    );
+    assert.equal(new Set(ids).size, 1);
+    assert.equal(templates.get(ids[0]), 'Failed password for <*> from <IP> port <NUM> ssh2');
+  });
+
+  it('a short message is named by its first word: each daemon that started is its own event', () => {
+    const daemons = ['cupsd', 'cupsd', 'syslogd', 'klogd', 'portmap', 'hcid', 'sdpd', 'xinetd'];
+    const { ids } = mine(daemons.map((d) => `${d} startup succeeded`));
+    assert.equal(new Set(ids).size, 7);
+    assert.equal(ids[0], ids[1]);
+  });
+
+  it('a later word of a short message with many rare values is its variable', () => {
+    const services = ['chargen', 'daytime', 'echo', 'eklogin', 'ftp', 'klogin', 'kshell', 'ntalk', 'rsync'];
+    const { ids, templates } = mine(services.map((s) => `removing ${s}`));
+    assert.equal(new Set(ids).size, 1);
+    assert.equal(templates.get(ids[0]), 'removing <*>');
+  });
+
+  it('a word that varies beside other varying words still tells events apart', () => {
+    // One length, events mixed: the first word splits them (its values are few per line), and
+    // within each event the user is a variable.
+    const lines: string[] = [];
+    for (const verb of ['opened', 'closed', 'locked', 'renewed', 'expired', 'moved']) {
+      for (const user of ['ann', 'bob', 'cyd', 'dee', 'eve', 'fay'])
+        lines.push(`${verb} session of ${user} cleanly`);
+    }
+    const { ids, templates } = mine(lines);
+    assert.equal(new Set(ids).size, 6);
+    assert.equal(templates.get(ids[0]), 'opened session of <*> cleanly');
+  });
 });
 
 describe('log grouping: memory cap', () => {

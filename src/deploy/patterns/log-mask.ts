@@ -173,7 +173,28 @@ function maskDateWords(out: string[]): void {
     }
   }
 }
-export function tokenizeAndMask(msg: string, out: string[]): string[] {
+/**
+ * Masked forms of recent tokens, kept by the caller (one per miner): most tokens of a log are its
+ * constant words, seen again and again, so each distinct token is masked once. Bounded: at most
+ * `max` tokens of at most 64 characters (a longer one is masked every time).
+ */
+export class TokenMemo {
+  private readonly memo = new Map<string, string>();
+  constructor(private readonly max = 100_000) {}
+
+  mask(tok: string): string {
+    if (tok.length > 64) return maskToken(tok);
+    let m = this.memo.get(tok);
+    if (m === undefined) {
+      m = maskToken(tok);
+      if (this.memo.size >= this.max) this.memo.clear();
+      this.memo.set(tok, m);
+    }
+    return m;
+  }
+}
+
+export function tokenizeAndMask(msg: string, out: string[], memo?: TokenMemo): string[] {
   out.length = 0;
   const n = msg.length;
   let i = 0;
@@ -206,7 +227,8 @@ export function tokenizeAndMask(msg: string, out: string[]): string[] {
       i++;
     }
     if (quoteStart < 0) {
-      out.push(maskToken(msg.slice(start, i)));
+      const tok = msg.slice(start, i);
+      out.push(memo === undefined ? maskToken(tok) : memo.mask(tok));
     } else {
       const before = msg.slice(start, quoteStart);
       const after = quoteEnd + 1 < i ? msg.slice(quoteEnd + 1, i) : '';

@@ -8,9 +8,18 @@
 // SPP` / `client WindowsUpdateAgent`), positions without masked values first, then the fewest
 // distinct values (the constants that tell events apart are the least varied: the frequency
 // and position idea of Brain, Yu et al. 2023, and of IPLoM). A position is a variable, never
-// split, when it holds more than FEW_VALUES distinct values and more than VALUES_PER_LINE of the
-// group's lines (most values rare: user input, host names), or when more than MAX_VAR_SHARE of the
-// group's lines hold a masked value there. A group with no position left to split is one template.
+// split, when more than MAX_VAR_SHARE of the group's lines hold a masked value there. A position
+// with more than FEW_VALUES distinct values is judged by what else varies in the group:
+// - another open position varies too (events of one length mixed together): it may split while
+//   its values are few for the group's lines (at most VALUES_PER_LINE a line; most values rare
+//   means user input or host names);
+// - it is the only thing that varies in a message of MIN_WORDS or more constant words (`Failed
+//   password for <user> from ...`, `<job name>: scheduler told me to run this job ...`): the
+//   message's words name the event, this word is its variable;
+// - it is the only thing that varies in a shorter message: as its first word it names the event
+//   (`cupsd startup succeeded`, `boot (command <NUM>)`); later (`removing <service>`) it is
+//   judged by its values per line as above.
+// A group with no position left to split is one template.
 //
 // Masks are wildcards here whatever their type: 00000001 a <NUM>, 0000000a a <HEX>, a host:port
 // an <IP> or an <ID> are the same variable (their types only name what the variable held), and
@@ -30,6 +39,15 @@ const FEW_VALUES = 4;
 const VALUES_PER_LINE = 0.3;
 /** A position where more than this share of the group's lines hold a masked value is a variable. */
 const MAX_VAR_SHARE = 0.5;
+/** Constant words that make a message name its event by themselves (see above). */
+const MIN_WORDS = 3;
+
+/**
+ * How a many-valued position relates to the rest of its group (see the header): `mixed`, another
+ * open position varies as well; `short`, only it varies, in a message of fewer than MIN_WORDS
+ * constant words; `worded`, only it varies, in a message of MIN_WORDS or more constant words.
+ */
+type Context = 'mixed' | 'short' | 'worded';
 
 const VAR = '\u0000';
 const EMPTY = new Set(['()', '[]', '{}', '""', "''", '(),', '[],', '"",', "'',"]);
@@ -71,6 +89,18 @@ export function partition<S extends PartShape>(shapes: S[]): S[][] {
   );
   return out;
 
+  function contextOf(group: number[], i: number, fixed: Uint8Array): Context {
+    let words = 0;
+    const head = values[group[0]];
+    for (let j = 0; j < n; j++) {
+      if (j === i) continue;
+      const v = head[j];
+      if (!fixed[j]) for (const g of group) if (values[g][j] !== v) return 'mixed';
+      if (v !== VAR) words++;
+    }
+    return words < MIN_WORDS ? 'short' : 'worded';
+  }
+
   function split(group: number[], fixed: Uint8Array): void {
     if (group.length === 1) {
       out.push([shapes[group[0]]]);
@@ -92,7 +122,12 @@ export function partition<S extends PartShape>(shapes: S[]): S[][] {
       const distinct = seen.size + (varLines > 0 ? 1 : 0);
       if (distinct < 2 || varLines > MAX_VAR_SHARE * lines) continue;
       // A one-token line is its word: it splits whatever the count.
-      if (n > 1 && seen.size > FEW_VALUES && seen.size > VALUES_PER_LINE * lines) continue;
+      if (n > 1 && seen.size > FEW_VALUES) {
+        const context = contextOf(group, i, fixed);
+        if (context === 'worded') continue;
+        const namesEvent = context === 'short' && i === 0;
+        if (!namesEvent && seen.size > VALUES_PER_LINE * lines) continue;
+      }
       const rank = (varLines > 0 ? n + lines : 0) + distinct;
       if (rank >= bestRank) continue;
       bestPos = i;

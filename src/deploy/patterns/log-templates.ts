@@ -13,7 +13,7 @@
 // (counted, and reported as templates dropped), so an endless stream of new shapes cannot grow
 // the miner without end.
 
-import { tokenizeAndMask } from './log-mask.js';
+import { TokenMemo, tokenizeAndMask } from './log-mask.js';
 import { partition, templateTokens } from './log-partition.js';
 import { ERROR_LEVEL, LOG_LEVELS, type LogLevelName, type LogRecord } from './log-record.js';
 import { fieldTokens } from './log-tokens.js';
@@ -105,6 +105,7 @@ export class LogTemplateMiner {
   private nextShapeId = 1;
   private readonly scratch: string[] = [];
   private readonly messageCache = new Map<string, string[]>();
+  private readonly tokenMemo = new TokenMemo();
   private lineCount = 0;
   private readonly droppedCount: MinerDropped = { templates: 0, lines: 0 };
   private grouped: { templates: Template[]; byShape: Map<number, number> } | undefined;
@@ -138,7 +139,7 @@ export class LogTemplateMiner {
 
   /** Add a plain message. Returns the line's shape id (see resolve), or 0 for an empty message. */
   addMessage(message: string, level: LogLevelName = 'unknown', time?: number, pod = ''): number {
-    return this.addTokens(tokenizeAndMask(message, this.scratch), level, time, pod, message);
+    return this.addTokens(tokenizeAndMask(message, this.scratch, this.tokenMemo), level, time, pod, message);
   }
 
   /** Add an already masked token sequence (not kept; cut to 120 tokens). Returns its shape id, or 0. */
@@ -317,7 +318,7 @@ export class LogTemplateMiner {
       for (let i = 0; i < known.length; i++) out[i] = known[i];
       return out;
     }
-    tokenizeAndMask(msg, out);
+    tokenizeAndMask(msg, out, this.tokenMemo);
     if (msg.length <= 200) {
       if (this.messageCache.size >= MAX_MESSAGE_CACHE) this.messageCache.clear();
       this.messageCache.set(msg, out.slice());
