@@ -152,6 +152,52 @@ describe('log grouping', () => {
     assert.equal(new Set(ids).size, 6);
     assert.equal(templates.get(ids[0]), 'opened session of <*> cleanly');
   });
+
+  it('a unit after a number is part of its value: 93.0 B and 5.2 KB are one variable', () => {
+    const { ids, templates } = mine([
+      'Block rdd_2_2 stored as bytes in memory (estimated size 850.0 B, free 320.3 KB)',
+      'Block rdd_2_3 stored as bytes in memory (estimated size 5.2 KB, free 314.1 KB)',
+      'Block rdd_2_4 stored as bytes in memory (estimated size 1.1 MB, free 2.0 MB)',
+      'Block rdd_2_5 stored as bytes in memory (estimated size 740.0 B, free 1.2 GB)',
+    ]);
+    assert.equal(new Set(ids).size, 1);
+    assert.equal(
+      templates.get(ids[0]),
+      'Block rdd_<NUM>_<NUM> stored as bytes in memory (estimated size <NUM> <*>, free <NUM> <*>)',
+    );
+  });
+
+  it('a unit word without a number before it is a word that tells events apart', () => {
+    const { ids } = mine(['cache size B full', 'cache size KB full', 'cache size MB full']);
+    assert.equal(new Set(ids).size, 3);
+  });
+
+  it('a variable taking one token in some lines and several in others is one template', () => {
+    const { ids, templates } = mine([
+      'proxy.example.com:5070 close, 0 bytes sent, 0 bytes received, lifetime 00:01',
+      'proxy.example.com:5070 close, 403 bytes sent, 426 bytes received, lifetime <1 sec',
+      'cdn.example.net:443 close, 451 bytes sent, 18846 bytes (18.4 KB) received, lifetime <1 sec',
+      '10.0.0.9:80 close, 1190 bytes (1.16 KB) sent, 1671 bytes (1.63 KB) received, lifetime 00:02',
+      '10.0.0.9:80 close, 2933 bytes (2.86 KB) sent, 11721005 bytes (11.1 MB) received, lifetime 02:48',
+    ]);
+    assert.equal(new Set(ids).size, 1);
+    assert.equal(templates.get(ids[0]), '<*> close, <*> sent, <*> received, lifetime <*>');
+  });
+
+  it('lines of different lengths stay apart when their constant words differ', () => {
+    const { ids } = mine([
+      'Failed password for root from 10.0.0.1 port 22 ssh2',
+      'Failed password for invalid user admin from 10.0.0.2 port 22 ssh2',
+      'authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost=10.0.0.3',
+      'authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost=10.0.0.4  user=root',
+    ]);
+    assert.equal(new Set(ids).size, 4);
+  });
+
+  it('a message of fewer than three constant words is not merged across lengths', () => {
+    const { ids } = mine(['ok 5', 'ok 5 6', 'ok 5 6 7']);
+    assert.equal(new Set(ids).size, 3);
+  });
 });
 
 describe('log grouping: memory cap', () => {

@@ -26,7 +26,8 @@
 // an empty `()` or `""` is that variable holding nothing. The constant part around a mask is a
 // constant: `onExtend:<NUM>` is not `setMode:<NUM>`.
 
-import { WILDCARD } from './log-mask.js';
+import { MASK_NUM, WILDCARD } from './log-mask.js';
+import { isClosePunct, isOpenPunct } from './log-values.js';
 
 export interface PartShape {
   tokens: readonly string[];
@@ -69,6 +70,42 @@ export function groupValue(token: string): string {
   return v;
 }
 
+/**
+ * Units of sizes and durations: after a number they are part of its value (`93.0 B` and `5.2 KB`,
+ * `<1 sec` and `00:01` are one variable), elsewhere words.
+ */
+const UNITS = new Set(
+  'B b kB KB MB GB TB PB KiB MiB GiB TiB byte bytes ns us µs ms s sec secs second seconds min mins minute minutes h hr hrs hour hours d day days'.split(
+    ' ',
+  ),
+);
+
+/** A unit word (`KB`, `sec,`, `ms)`) with its punctuation around it. */
+function isUnit(token: string): boolean {
+  let start = 0;
+  let end = token.length;
+  while (start < end && isOpenPunct(token.charCodeAt(start))) start++;
+  while (end > start && isClosePunct(token.charCodeAt(end - 1))) end--;
+  return end - start > 0 && end - start <= 7 && UNITS.has(token.slice(start, end));
+}
+
+/** A token ending in a number mask, but for its closing punctuation (`<NUM>`, `(<NUM>`, `<<NUM>`). */
+function endsInNumber(token: string): boolean {
+  let end = token.length;
+  while (end > 0 && isClosePunct(token.charCodeAt(end - 1))) end--;
+  return token.endsWith(MASK_NUM, end);
+}
+
+/** The grouping values of a token sequence: groupValue of each, a unit after a number a variable. */
+export function groupValues(tokens: readonly string[]): string[] {
+  const out = new Array<string>(tokens.length);
+  for (let i = 0; i < tokens.length; i++) {
+    const t = tokens[i];
+    out[i] = i > 0 && isUnit(t) && endsInNumber(tokens[i - 1]) ? VAR : groupValue(t);
+  }
+  return out;
+}
+
 function maskedValue(token: string): string {
   const key = token.replace(MASK_RUN, WILDCARD);
   if (key === token) return token;
@@ -82,7 +119,7 @@ export function partition<S extends PartShape>(shapes: S[]): S[][] {
   const out: S[][] = [];
   if (shapes.length === 0) return out;
   const n = shapes[0].tokens.length;
-  const values: string[][] = shapes.map((s) => s.tokens.map(groupValue));
+  const values: string[][] = shapes.map((s) => groupValues(s.tokens));
   split(
     shapes.map((_, i) => i),
     new Uint8Array(n),
@@ -150,6 +187,58 @@ export function partition<S extends PartShape>(shapes: S[]): S[][] {
   }
 }
 
+/**
+ * The constant words of a group (the positions where every shape has the same word, no mask), in
+ * order: two groups of different token counts with the same constant words are one event whose
+ * variables took more or fewer tokens (`0 bytes sent` and `1190 bytes (1.16 KB) sent`, `lifetime
+ * 00:01` and `lifetime <1 sec`). Undefined for a group of fewer than MIN_WORDS constant words, too
+ * few to name an event by themselves.
+ */
+export function constantWords(group: readonly PartShape[]): { key: string; positions: number[] } | undefined {
+  const head = groupValues(group[0].tokens);
+  const rest = group.slice(1).map((s) => groupValues(s.tokens));
+  const positions: number[] = [];
+  for (let i = 0; i < head.length; i++) {
+    const v = head[i];
+    if (v === VAR || (v.includes(WILDCARD) && !isKeyValue(v))) continue;
+    if (rest.every((r) => r[i] === v)) positions.push(i);
+  }
+  if (positions.length < MIN_WORDS) return undefined;
+  return { key: positions.map((i) => head[i]).join('\u0001'), positions };
+}
+
+/** `key=<*>`: a key is a constant word, whatever its value. */
+function isKeyValue(v: string): boolean {
+  const eq = v.indexOf('=');
+  return eq > 0 && eq < v.indexOf(WILDCARD);
+}
+
+/**
+ * The template text of groups merged by their constant words: each constant, and between two
+ * constants the members' text where they all agree, else one variable.
+ */
+export function mergedTemplateTokens(
+  members: ReadonlyArray<{ tokens: readonly string[]; positions: number[] }>,
+): string[] {
+  const out: string[] = [];
+  const gaps = members[0].positions.length + 1;
+  for (let k = 0; k < gaps; k++) {
+    let text: string | undefined;
+    let same = true;
+    for (const m of members) {
+      const from = k === 0 ? 0 : m.positions[k - 1] + 1;
+      const to = k === m.positions.length ? m.tokens.length : m.positions[k];
+      const gap = m.tokens.slice(from, to).join(' ');
+      if (text === undefined) text = gap;
+      else if (gap !== text) same = false;
+    }
+    if (same && text) out.push(text);
+    else if (!same) out.push(WILDCARD);
+    if (k < gaps - 1) out.push(members[0].tokens[members[0].positions[k]]);
+  }
+  return out;
+}
+
 /** The template text of a group: the shown token where all agree, else the variable. */
 export function templateTokens(group: readonly PartShape[]): string[] {
   const first = group[0];
@@ -182,5 +271,24 @@ function generalise(group: readonly PartShape[], i: number): string {
     const key = t.slice(0, eq + 1);
     if (group.every((s) => s.tokens[i].startsWith(key))) return `${key}${WILDCARD}`;
   }
-  return WILDCARD;
+  // The punctuation all share stays around the variable: `B,` and `KB,` read `<*>,`.
+  return punctuationOf(group, i, true) + WILDCARD + punctuationOf(group, i, false);
+}
+
+/** The opening (or closing) punctuation every token at `i` has. */
+function punctuationOf(group: readonly PartShape[], i: number, opening: boolean): string {
+  const first = group[0].tokens[i];
+  let n = 0;
+  const isPunct = opening ? isOpenPunct : isClosePunct;
+  while (n < first.length && isPunct(first.charCodeAt(opening ? n : first.length - 1 - n))) n++;
+  let common = opening ? first.slice(0, n) : first.slice(first.length - n);
+  for (const s of group) {
+    const t = s.tokens[i];
+    while (
+      common !== '' &&
+      !(t.length > common.length && (opening ? t.startsWith(common) : t.endsWith(common)))
+    )
+      common = opening ? common.slice(0, -1) : common.slice(1);
+  }
+  return common;
 }

@@ -6,7 +6,11 @@
 //    first and last time, pods and an example. A cache (a trie over masked tokens) maps an
 //    already-seen sequence straight to its shape: one Map lookup per token, no allocation.
 // 3. Templates (log-partition.ts): shapes of one level and token count are partitioned by the
-//    positions whose few constant values tell events apart; masks of any type are one variable.
+//    positions whose few constant values tell events apart; masks of any type are one variable,
+//    and so is a unit after a number (`93.0 B`, `5.2 KB`).
+// 4. Templates of one level and different token counts with the same constant words (three or
+//    more) are one template: a variable that took more tokens in some lines (`0 bytes sent`,
+//    `1190 bytes (1.16 KB) sent`).
 //
 // Lines of different levels never share a template (a warn and an error with the same text are
 // two findings). Memory is bounded: at `maxShapes` distinct shapes the rarer half is dropped
@@ -14,7 +18,7 @@
 // the miner without end.
 
 import { TokenMemo, tokenizeAndMask } from './log-mask.js';
-import { partition, templateTokens } from './log-partition.js';
+import { constantWords, mergedTemplateTokens, partition, templateTokens } from './log-partition.js';
 import { ERROR_LEVEL, LOG_LEVELS, type LogLevelName, type LogRecord } from './log-record.js';
 import { fieldTokens } from './log-tokens.js';
 
@@ -94,6 +98,43 @@ interface Template {
   count: number;
   first: number;
   last: number;
+}
+
+/**
+ * Templates of one level with the same constant words but different token counts are one
+ * template (see constantWords): a variable that took one token in some lines and several in others.
+ */
+function mergeByConstantWords(templates: Template[]): Template[] {
+  const byKey = new Map<string, Array<{ t: Template; positions: number[] }>>();
+  const out: Template[] = [];
+  for (const t of templates) {
+    const words = constantWords(t.shapes);
+    if (words === undefined) {
+      out.push(t);
+      continue;
+    }
+    const key = `${t.level}\u0001${words.key}`;
+    const list = byKey.get(key);
+    if (list === undefined) byKey.set(key, [{ t, positions: words.positions }]);
+    else list.push({ t, positions: words.positions });
+  }
+  for (const list of byKey.values()) {
+    if (list.length === 1) {
+      out.push(list[0].t);
+      continue;
+    }
+    const shapes = list.flatMap((m) => m.t.shapes).sort((a, b) => a.id - b.id);
+    out.push({
+      id: 0,
+      tokens: mergedTemplateTokens(list.map((m) => ({ tokens: m.t.tokens, positions: m.positions }))),
+      shapes,
+      level: list[0].t.level,
+      count: list.reduce((n, m) => n + m.t.count, 0),
+      first: Math.min(...list.map((m) => m.t.first)),
+      last: Math.max(...list.map((m) => m.t.last)),
+    });
+  }
+  return out;
 }
 
 export class LogTemplateMiner {
@@ -258,13 +299,14 @@ export class LogTemplateMiner {
         });
       }
     }
-    templates.sort((a, b) => a.shapes[0].id - b.shapes[0].id);
+    const merged = mergeByConstantWords(templates);
+    merged.sort((a, b) => a.shapes[0].id - b.shapes[0].id);
     const byShape = new Map<number, number>();
-    templates.forEach((t, i) => {
+    merged.forEach((t, i) => {
       t.id = i + 1;
       for (const s of t.shapes) byShape.set(s.id, t.id);
     });
-    this.grouped = { templates, byShape };
+    this.grouped = { templates: merged, byShape };
     return this.grouped;
   }
 
