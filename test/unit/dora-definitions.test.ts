@@ -97,6 +97,20 @@ describe('DORA definitions (docs/FOUR_KEYS_COMPARISON.md)', () => {
     ]);
   });
 
+  it('a failed manual rollback leaves the deploy live: the retry rolls back the same deploy, not the one before', () => {
+    const records = [
+      deploy('a', '2026-03-12T09:00:00Z', '2026-03-12T09:05:00Z', 'succeeded'),
+      deploy('b', '2026-03-12T12:00:00Z', '2026-03-12T12:05:00Z', 'succeeded'),
+      change('rollback', 'rb1', '2026-03-12T13:00:00Z', '2026-03-12T13:03:00Z', 'failed'),
+      change('rollback', 'rb2', '2026-03-12T13:10:00Z', '2026-03-12T13:12:00Z', 'succeeded'),
+    ];
+    const a = analyzeDora(records, [], { now: NOW, period: 'week' });
+    assert.deepEqual(reasonsOf(a), [['b', 'manual_rollback+manual_rollback']]);
+    // From the first attempt (13:00) to the successful one's finish (13:12).
+    assert.deepEqual(samplesOf(a), [['b', 12 * MIN, 'manual_rollback']]);
+    assert.equal(a.current.changeFailureRate.value, 0.5);
+  });
+
   it('an incident during a rollout is attributed to the version that was live, not the one rolling out', () => {
     // b started 12:00 and went live at 12:20; at 12:10 a (live since 09:05) was serving.
     const records = [

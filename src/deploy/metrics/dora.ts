@@ -14,7 +14,8 @@
  *   it went live while it was the live version). It counts once, with every reason listed.
  * - The live version at a time: of the successful deploys that had gone live (finished) by then, the
  *   last to go live, leaving out any a successful manual rollback had taken back (then the version
- *   before it is live). A deploy still rolling out is not live yet.
+ *   before it is live; after a failed one it is still live). A deploy still rolling out is not live
+ *   yet.
  * - Time to restore: one sample per failure, from its detection, the earliest of failureDetectedAt
  *   (for a failed or rolled-back deploy without one: its finish), its linked incidents' openedAt and
  *   its manual rollbacks' start, to the first verified restore (automatic rollback's restoredAt, a
@@ -171,12 +172,13 @@ export function analyzeDora(
   const takenBackAt = new Map<DeployView, number>();
   for (const rb of rollbacks) {
     if (rb.result !== 'succeeded' && rb.result !== 'failed') continue;
-    const d = liveAt(rb.started, rb.key, (x) => x.reasons.some((r) => r.type === 'manual_rollback'));
+    // A version a successful rollback took back is no longer live; after a failed one it still is,
+    // so a second attempt rolls back the same deploy.
+    const d = liveAt(rb.started, rb.key, (x) => takenBackAt.has(x));
     if (!d) continue;
     d.reasons.push({ type: 'manual_rollback', recordId: rb.record.id });
     manualRollbacksOf.set(d, [...(manualRollbacksOf.get(d) ?? []), rb]);
-    if (rb.result === 'succeeded' && rb.finished !== undefined && !takenBackAt.has(d))
-      takenBackAt.set(d, rb.finished);
+    if (rb.result === 'succeeded' && rb.finished !== undefined) takenBackAt.set(d, rb.finished);
   }
   const wentLive = (d: DeployView) => d.finished ?? d.started;
   /** The longest rollout: bounds how far back a deploy that went live after another can have started. */
