@@ -240,6 +240,39 @@ describe('mobius-deploy incident (built CLI against the simulator)', () => {
       await rm(dir, { recursive: true, force: true });
     }
   });
+
+  it('a --ledger-dir shared by staging and production: each -e lists and shows only its own incidents', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'incident-shared-'));
+    try {
+      const run = (env: string, ...args: string[]) =>
+        runCli(['incident', ...args, '-e', env, '--ledger-dir', dir], {
+          env: { MOBIUS_DEPLOY_ACTOR: 'dan' },
+        });
+      const opened = async (env: string, summary: string) => {
+        const o = await run(env, 'open', '--level', '2', '--summary', summary, '-o', 'json');
+        assert.equal(o.code, 0, o.stderr);
+        return parseJsonOutput<Outcome>(o).incident.id;
+      };
+      const stagingId = await opened('staging', 'staging renders fail');
+      const productionId = await opened('production', 'production renders fail');
+      const list = await run('production', 'list', '--open', '-o', 'json');
+      assert.equal(list.code, 0, list.stderr);
+      const json = parseJsonOutput<ListJson & { namespace: string }>(list);
+      assert.equal(json.namespace, 'production');
+      assert.deepEqual(
+        json.incidents.map((i) => i.id),
+        [productionId],
+      );
+      const other = await run('production', 'show', stagingId, '--no-events');
+      assert.equal(other.code, 2);
+      assert.match(
+        other.stderr,
+        /belongs to namespace staging \(environment staging\), not namespace production/,
+      );
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 });
 
 describe('a production deploy that cannot be restored opens a level-2 incident', () => {

@@ -269,7 +269,7 @@ describe('analyzeDora edge cases', () => {
     );
   });
 
-  it('clock skew: future finish clamped to now, restore before detection clamped to 0; never negative', () => {
+  it('clock skew: a finish after now is still in progress, restore before detection clamped to 0; never negative', () => {
     const records = [
       dep('z1', '2026-03-14T23:00:00Z', undefined, 'succeeded', { finishedAt: '2026-03-16T00:00:00.000Z' }),
       dep('z2', '2026-03-14T10:00:00Z', 5, 'rolled_back', {
@@ -287,7 +287,12 @@ describe('analyzeDora edge cases', () => {
       ['z2', 'restored_before_detected'],
       ['z3', 'commit_after_deploy'],
     ]);
-    assert.equal(a.current.deployDuration.maxMs, HOUR); // z1 clamped at now: 23:00 → 00:00
+    // z1 finishes after the report time: as of it, still in progress (listed, in no rate or duration).
+    assert.deepEqual(
+      a.current.deployments.inProgress.map((d) => d.id),
+      ['z1'],
+    );
+    assert.equal(a.current.deployDuration.maxMs, 5 * MIN);
     assert.equal(a.current.timeToRestore.samples[0]?.durationMs, 0);
     assert.equal(a.current.leadTime.p50Ms, 0);
     for (const d of a.current.deploys) assert.ok(d.durationMs >= 0);

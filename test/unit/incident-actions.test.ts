@@ -267,3 +267,72 @@ describe('incident actions', () => {
     );
   });
 });
+
+describe('incident commands on a shared ledger (one --ledger-dir for staging and production)', () => {
+  const deployIn = (namespace: string, id: string, minutesBefore: number) =>
+    newDeploymentRecord(
+      {
+        id,
+        kind: 'deploy',
+        namespace,
+        environment: namespace,
+        deployment: 'preview-worker',
+        actor: 'x',
+        startedAt: new Date(T0 - minutesBefore * MIN).toISOString(),
+        finishedAt: new Date(T0 - (minutesBefore - 5) * MIN).toISOString(),
+        result: 'succeeded',
+      },
+      new Date(T0 - minutesBefore * MIN),
+    );
+
+  it('list, show, update, resolve and open --deploy see only their namespace and environment, like report', async () => {
+    const { ledger, ctx } = setup();
+    const staging: IncidentContext = { ...ctx, namespace: 'staging', environment: 'staging' };
+    const theirs = await openIncident(staging, { level: 2, summary: 'staging renders fail' });
+    const ours = await openIncident(ctx, { level: 2, summary: 'production renders fail' });
+    // Written with -n production (no environment): in production's scope, as report reads it.
+    const untagged = await openIncident({ ...ctx, environment: null }, { level: 1, summary: 'slow' });
+
+    const list = await listIncidentEntries(ctx, { openOnly: true });
+    assert.equal(list.namespace, 'production');
+    assert.deepEqual(list.incidents.map((i) => i.id).sort(), [ours.incident.id, untagged.incident.id].sort());
+    assert.deepEqual(
+      (await listIncidentEntries(staging, { openOnly: true })).incidents.map((i) => i.id),
+      [theirs.incident.id],
+    );
+
+    const whose =
+      /Incident inc-[\w-]+ belongs to namespace staging \(environment staging\), not namespace production \(environment production\)\./;
+    for (const act of [
+      () => updateIncident(ctx, theirs.incident.id, { note: 'x' }),
+      () => resolveIncident(ctx, theirs.incident.id, { cause: 'x' }),
+      () => buildIncidentReport(ctx, theirs.incident.id, {}),
+    ]) {
+      await assert.rejects(act, (e: unknown) => {
+        assert.ok(e instanceof UsageError);
+        assert.match(e.message, whose);
+        assert.match(e.hint ?? '', /Pass -n staging/);
+        return true;
+      });
+    }
+    // A suffix matches only this namespace's incidents.
+    await assert.rejects(
+      () => updateIncident(ctx, theirs.incident.id.slice(-9), { note: 'x' }),
+      IncidentNotFoundError,
+    );
+    assert.equal((await listIncidents(ledger, { namespace: 'staging' }))[0]?.timeline.length, 1);
+
+    await ledger.create(deployIn('staging', 'stg-deploy', 20));
+    await ledger.create(deployIn('production', 'prod-deploy', 30));
+    await assert.rejects(
+      () => openIncident(ctx, { level: 2, summary: 'x', deployId: 'stg-deploy' }),
+      /--deploy stg-deploy: that deploy belongs to namespace staging \(environment staging\), not namespace production/,
+    );
+    // show's changes in the window are this namespace's only.
+    const report = await buildIncidentReport(ctx, ours.incident.id, {});
+    assert.deepEqual(
+      report.changes.map((c) => c.id),
+      ['prod-deploy'],
+    );
+  });
+});

@@ -163,6 +163,8 @@ export interface ListIncidentsOptions {
   until?: Date;
   /** Only open incidents. */
   openOnly?: boolean;
+  /** Only this namespace's incidents (a shared --ledger-dir holds every namespace's). */
+  namespace?: string;
   environment?: string;
   /** Receives the entries that could not be read as incidents (they are skipped). */
   onProblem?: (problem: LedgerProblem) => void;
@@ -177,6 +179,7 @@ export async function listIncidents(
     kind: INCIDENT_KIND,
     since: options.since,
     until: options.until,
+    namespace: options.namespace,
     environment: options.environment,
   });
   for (const p of problems) options.onProblem?.(p);

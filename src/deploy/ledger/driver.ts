@@ -118,3 +118,25 @@ export function matchesFilter(record: LedgerRecord, filter: RecordFilter = {}): 
   if (filter.until && started >= filter.until.getTime()) return false;
   return true;
 }
+
+/** What one command reads: a namespace and, with -e, an environment. */
+export interface RecordScope {
+  namespace: string;
+  /** With an environment, records of that environment or of none (written with -n, or before -e). */
+  environment?: string | null;
+}
+
+/**
+ * True when the record belongs to the scope: its namespace, and with an environment, that
+ * environment or none. A shared --ledger-dir holds the records of every namespace; `report` and the
+ * incident commands read only their scope's.
+ */
+export function inRecordScope(
+  record: { namespace: string; environment?: string | null },
+  scope: RecordScope,
+): boolean {
+  return (
+    record.namespace === scope.namespace &&
+    (scope.environment == null || record.environment == null || record.environment === scope.environment)
+  );
+}

@@ -20,6 +20,7 @@ export {
   RESULT_LABEL,
 } from './configmap-driver.js';
 export {
+  inRecordScope,
   LedgerAlreadyExistsError,
   LedgerConflictError,
   type LedgerDriver,
@@ -30,6 +31,7 @@ export {
   type ListResult,
   matchesFilter,
   type RecordFilter,
+  type RecordScope,
   type StoredRecord,
 } from './driver.js';
 export { FileLedgerDriver } from './file-driver.js';

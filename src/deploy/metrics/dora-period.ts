@@ -33,10 +33,15 @@ export interface DeployView {
   record: DeploymentRecord;
   /** namespace/deployment: which workload the record changed. */
   key: string;
+  /**
+   * The result as of `now`: the record's result, or `in_progress` when it finished after `now` (a
+   * report as of --at sees what had happened by then).
+   */
+  result: string;
   /** result === 'succeeded' (a version that went live). */
   live: boolean;
   started: number;
-  /** Clamped finish (>= started, <= now), or undefined while in progress / unknown. */
+  /** Finish (>= started, <= now), or undefined while in progress (as of now) / unknown. */
   finished?: number;
   durationMs?: number;
   reasons: FailureReason[];
@@ -66,11 +71,11 @@ export function periodMetrics(w: Window, facts: DoraFacts): PeriodMetrics {
   const { deploys, rollbacks, incidents, restoreOf, standaloneRestores, leadOf, now } = facts;
   const days = (w.end - w.start) / DAY_MS;
   const inPeriod = deploys.filter((d) => inWindow(d.started, w));
-  const completed = inPeriod.filter((d) => COMPLETED.has(d.record.result));
-  const succeeded = completed.filter((d) => d.record.result === 'succeeded');
+  const completed = inPeriod.filter((d) => COMPLETED.has(d.result));
+  const succeeded = completed.filter((d) => d.result === 'succeeded');
   const failed = completed.filter((d) => d.reasons.length > 0);
   const rbInPeriod = rollbacks.filter(
-    (r) => inWindow(r.started, w) && (r.record.result === 'succeeded' || r.record.result === 'failed'),
+    (r) => inWindow(r.started, w) && (r.result === 'succeeded' || r.result === 'failed'),
   );
   const automatic = completed.filter((d) => d.record.rollback !== undefined);
   const causes = new Map<string, CauseCount>();
@@ -131,13 +136,13 @@ export function periodMetrics(w: Window, facts: DoraFacts): PeriodMetrics {
     deployments: {
       completed: completed.length,
       succeeded: succeeded.length,
-      rolledBack: completed.filter((d) => d.record.result === 'rolled_back').length,
-      failed: completed.filter((d) => d.record.result === 'failed').length,
-      skipped: inPeriod.filter((d) => d.record.result === 'skipped').length,
+      rolledBack: completed.filter((d) => d.result === 'rolled_back').length,
+      failed: completed.filter((d) => d.result === 'failed').length,
+      skipped: inPeriod.filter((d) => d.result === 'skipped').length,
       perWeek: (completed.length / days) * 7,
       successfulPerDay,
       inProgress: inPeriod
-        .filter((d) => d.record.result === 'in_progress')
+        .filter((d) => d.result === 'in_progress')
         .map((d) => ({
           id: d.record.id,
           startedAt: d.record.startedAt,

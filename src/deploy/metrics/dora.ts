@@ -11,15 +11,25 @@
  * - Change failure rate = failed changes / completed. A deploy is a failed change when it failed,
  *   was rolled back (automatically, or manually by a later `rollback` record while it was the live
  *   version) or was followed by an incident (linked by id, or opened within `failureWindowMs` after
- *   it finished while it was the live version). It counts once, with every reason listed.
- * - Time to restore: one sample per failure, from its detection (failureDetectedAt, else the
- *   earliest linked incident or manual rollback) to the first verified restore (automatic rollback's
- *   restoredAt, a successful manual rollback, the next successful deploy (fix forward), or the
- *   resolution of its incidents). Incidents linked to no deploy are failures of their own
- *   (openedAt → resolvedAt). Unrestored failures are listed and left out of the median.
+ *   it went live while it was the live version). It counts once, with every reason listed.
+ * - The live version at a time: of the successful deploys that had gone live (finished) by then, the
+ *   last to go live, leaving out any a successful manual rollback had taken back (then the version
+ *   before it is live; after a failed one it is still live). A deploy still rolling out is not live
+ *   yet.
+ * - Time to restore: one sample per failure, from its detection, the earliest of failureDetectedAt
+ *   (for a failed or rolled-back deploy without one: its finish), its linked incidents' openedAt and
+ *   its manual rollbacks' start, to the first verified restore (automatic rollback's restoredAt, a
+ *   successful manual rollback, the next successful deploy (fix forward), or the resolution of its
+ *   incidents). Incidents linked to no deploy are failures of their own (openedAt → resolvedAt).
+ *   Unrestored failures are listed and left out of the median.
  * - Lead time: successful deploys with a known commit time, commit → finishedAt.
- * - Clock skew: a duration that would be negative is clamped to 0 and flagged; a time in the future
- *   of `now` is clamped to `now` and flagged. Durations are never negative.
+ * - As of `now` (--at): only what had happened by `now` counts, so a report for a past time gives the
+ *   same figures whenever it is run. A deploy, rollback or incident that starts after `now` is left
+ *   out (also as a fix forward, a rollback or the live version); a deploy or rollback that finished
+ *   after `now` is still in progress; a restoredAt, resolvedAt or failureDetectedAt after `now` has
+ *   not happened (the failure is unrestored, the incident open). Each is flagged `in_future`.
+ * - Clock skew: a duration that would be negative is clamped to 0 and flagged. Durations are never
+ *   negative.
  * - Percentiles: linear interpolation between closest ranks (type 7, like numpy and
  *   PERCENTILE_CONT): p50 of [1,2,3,4] is 2.5.
  */
@@ -62,18 +72,30 @@ export function analyzeDora(
       flag: { recordId: r.id, kind: r.kind, problem, detail },
     });
 
-  // 1. Parse and clamp times.
+  // 1. Parse the times as of `now`: what starts after it is left out; what finishes after it has not
+  // finished yet (the report as of --at sees only what had happened by then, so it never changes).
   const deploys: DeployView[] = [];
   const rollbacks: DeployView[] = [];
   for (const record of records) {
     if (record.kind !== 'deploy' && record.kind !== 'rollback') continue;
     const started = parse(record.startedAt);
     if (started === undefined) continue;
-    if (started > now) flag(record, 'in_future', `startedAt ${record.startedAt} is after the report time`);
+    if (started > now) {
+      flag(record, 'in_future', `startedAt ${record.startedAt} is after the report time; left out`);
+      continue;
+    }
+    let result: string = record.result;
     let finished = parse(record.finishedAt);
-    if (finished !== undefined && finished > now && started <= now) {
-      flag(record, 'in_future', `finishedAt ${record.finishedAt} is after the report time; clamped`);
-      finished = now;
+    if (finished === undefined && record.durationMs !== undefined && COMPLETED.has(result))
+      finished = started + Math.max(0, record.durationMs);
+    if (finished !== undefined && finished > now) {
+      flag(
+        record,
+        'in_future',
+        `finishedAt ${record.finishedAt ?? iso(finished)} is after the report time; in progress as of it`,
+      );
+      finished = undefined;
+      result = 'in_progress';
     }
     if (finished !== undefined && finished < started) {
       flag(
@@ -83,22 +105,34 @@ export function analyzeDora(
       );
       finished = started;
     }
-    let durationMs: number | undefined;
-    if (finished !== undefined) durationMs = finished - started;
-    else if (record.durationMs !== undefined && COMPLETED.has(record.result)) {
-      durationMs = Math.max(0, record.durationMs);
-      finished = started + durationMs;
-    }
     const view: DeployView = {
       record,
       key: `${record.namespace}/${record.deployment}`,
-      live: record.result === 'succeeded',
+      result,
+      live: result === 'succeeded',
       started,
       finished,
-      durationMs,
+      durationMs: finished === undefined ? undefined : finished - started,
       reasons: [],
     };
     (record.kind === 'deploy' ? deploys : rollbacks).push(view);
+  }
+  // Incidents as of `now`: opened after it, left out; resolved after it, still open.
+  const known: IncidentInput[] = [];
+  for (const inc of incidents) {
+    const opened = parse(inc.openedAt);
+    if (opened === undefined) continue;
+    const where = { id: inc.id, kind: 'incident', openedAt: inc.openedAt };
+    if (opened > now) {
+      flag(where, 'in_future', `openedAt ${inc.openedAt} is after the report time; left out`);
+      continue;
+    }
+    const resolved = parse(inc.resolvedAt);
+    if (resolved !== undefined && resolved > now) {
+      flag(where, 'in_future', `resolvedAt ${inc.resolvedAt} is after the report time; open as of it`);
+      const { resolvedAt: _later, ...open } = inc;
+      known.push(open);
+    } else known.push(inc);
   }
   const byStart = (a: DeployView, b: DeployView) =>
     a.started - b.started || (a.record.id < b.record.id ? -1 : 1);
@@ -120,10 +154,10 @@ export function analyzeDora(
 
   // 2. Failure attribution: each deploy collects reasons; it is one failed change whatever their number.
   for (const d of deploys) {
-    if (d.record.result === 'failed') d.reasons.push({ type: 'failed' });
-    if (d.record.result === 'rolled_back') d.reasons.push({ type: 'rolled_back' });
+    if (d.result === 'failed') d.reasons.push({ type: 'failed' });
+    if (d.result === 'rolled_back') d.reasons.push({ type: 'rolled_back' });
   }
-  /** The newest successful deploy of the same target started before `t` (the version then live). */
+  /** The newest successful deploy of the same target started before `t` (the one a rollback undoes). */
   const liveAt = (t: number, key: string, skip?: (d: DeployView) => boolean): DeployView | undefined => {
     for (let i = lastBefore(t, false); i >= 0; i--) {
       const d = deploys[i] as DeployView;
@@ -134,31 +168,50 @@ export function analyzeDora(
     return undefined;
   };
   const manualRollbacksOf = new Map<DeployView, DeployView[]>();
+  /** When a successful manual rollback took a deploy back (its finish): it was no longer live after. */
+  const takenBackAt = new Map<DeployView, number>();
   for (const rb of rollbacks) {
-    if (rb.record.result !== 'succeeded' && rb.record.result !== 'failed') continue;
-    const d = liveAt(rb.started, rb.key, (x) => x.reasons.some((r) => r.type === 'manual_rollback'));
+    if (rb.result !== 'succeeded' && rb.result !== 'failed') continue;
+    // A version a successful rollback took back is no longer live; after a failed one it still is,
+    // so a second attempt rolls back the same deploy.
+    const d = liveAt(rb.started, rb.key, (x) => takenBackAt.has(x));
     if (!d) continue;
     d.reasons.push({ type: 'manual_rollback', recordId: rb.record.id });
     manualRollbacksOf.set(d, [...(manualRollbacksOf.get(d) ?? []), rb]);
+    if (rb.result === 'succeeded' && rb.finished !== undefined) takenBackAt.set(d, rb.finished);
   }
+  const wentLive = (d: DeployView) => d.finished ?? d.started;
+  /** The longest rollout: bounds how far back a deploy that went live after another can have started. */
+  const longest = deploys.reduce((m, d) => Math.max(m, wentLive(d) - d.started), 0);
+  /**
+   * The version live at `t` in `namespace`: of the successful deploys that went live at or before
+   * `t` and that no successful manual rollback had taken back by then, the one that went live last.
+   * A deploy still rolling out at `t` is not live yet; after a manual rollback, the version before it is.
+   */
+  const liveVersionAt = (t: number, namespace: string | undefined): DeployView | undefined => {
+    let best: DeployView | undefined;
+    for (let i = lastBefore(t, true); i >= 0; i--) {
+      const c = deploys[i] as DeployView;
+      if (best && c.started + longest < wentLive(best)) break; // nothing earlier went live later
+      if (!c.live || wentLive(c) > t) continue;
+      if (namespace && c.record.namespace !== namespace) continue;
+      const back = takenBackAt.get(c);
+      if (back !== undefined && back <= t) continue;
+      if (!best || wentLive(c) > wentLive(best)) best = c;
+    }
+    return best;
+  };
   const incidentsOf = new Map<DeployView, IncidentInput[]>();
   const standaloneIncidents: IncidentInput[] = [];
-  for (const inc of incidents) {
-    const opened = parse(inc.openedAt);
-    if (opened === undefined) continue;
+  for (const inc of known) {
+    const opened = parse(inc.openedAt) as number;
     let d = inc.relatedDeployId ? deployById.get(inc.relatedDeployId) : undefined;
     let linkedBy: 'id' | 'window' = 'id';
     if (!d) {
       linkedBy = 'window';
-      // The live version when the incident opened, if it went live within the window.
-      for (let i = lastBefore(opened, true); i >= 0; i--) {
-        const c = deploys[i] as DeployView;
-        if (!c.live) continue;
-        if (inc.namespace && c.record.namespace !== inc.namespace) continue;
-        const wentLive = c.finished ?? c.started;
-        if (opened - wentLive <= windowMs && opened >= wentLive) d = c;
-        break;
-      }
+      // The version live when the incident opened, if it went live within the window before it.
+      const live = liveVersionAt(opened, inc.namespace);
+      if (live && opened - wentLive(live) <= windowMs) d = live;
     }
     if (!d) {
       standaloneIncidents.push(inc);
@@ -168,24 +221,36 @@ export function analyzeDora(
     incidentsOf.set(d, [...(incidentsOf.get(d) ?? []), inc]);
   }
 
-  // 3. Restores.
+  // 3. Restores: from the earliest detection (the deploy's own, its first incident, its first manual
+  // rollback) to the first verified restore; all as of `now`.
   const restoreOf = new Map<DeployView, RestoreSample | UnrestoredFailure>();
   for (const [index, d] of deploys.entries()) {
     if (d.reasons.length === 0) continue;
     const starts: number[] = [];
-    const detected = parse(d.record.failureDetectedAt);
+    let detected = parse(d.record.failureDetectedAt);
+    if (detected !== undefined && detected > now) {
+      flag(d.record, 'in_future', `failureDetectedAt ${d.record.failureDetectedAt} is after the report time`);
+      detected = undefined;
+    }
     if (detected !== undefined) starts.push(detected);
-    else if (d.record.result === 'failed' || d.record.result === 'rolled_back')
-      starts.push(d.finished ?? d.started);
+    else if (d.result === 'failed' || d.result === 'rolled_back') starts.push(d.finished ?? d.started);
     for (const inc of incidentsOf.get(d) ?? []) starts.push(parse(inc.openedAt) as number);
     for (const rb of manualRollbacksOf.get(d) ?? []) starts.push(rb.started);
     const start = Math.min(...starts);
     const candidates: Array<{ t: number; via: RestoreSample['via'] }> = [];
-    const restored = parse(d.record.restoredAt);
+    let restored = parse(d.record.restoredAt);
+    if (restored !== undefined && restored > now) {
+      flag(
+        d.record,
+        'in_future',
+        `restoredAt ${d.record.restoredAt} is after the report time; not restored as of it`,
+      );
+      restored = undefined;
+    }
     if (restored !== undefined) candidates.push({ t: restored, via: 'automatic_rollback' });
     else {
       for (const rb of manualRollbacksOf.get(d) ?? [])
-        if (rb.record.result === 'succeeded' && rb.finished !== undefined)
+        if (rb.result === 'succeeded' && rb.finished !== undefined)
           candidates.push({ t: rb.finished, via: 'manual_rollback' });
       const incs = incidentsOf.get(d) ?? [];
       if (incs.length > 0 && incs.every((i) => parse(i.resolvedAt) !== undefined))
@@ -259,7 +324,7 @@ export function analyzeDora(
   // 4. Lead-time samples (successful deploys with a commit time).
   const leadOf = new Map<DeployView, number>();
   for (const d of deploys) {
-    if (d.record.result !== 'succeeded') continue;
+    if (d.result !== 'succeeded') continue;
     const committed = parse(d.record.git?.committedAt);
     if (committed === undefined) continue;
     const live = d.finished ?? d.started;
@@ -274,7 +339,15 @@ export function analyzeDora(
   }
 
   const windows = periodWindows(options.period, options.now);
-  const facts: DoraFacts = { deploys, rollbacks, incidents, restoreOf, standaloneRestores, leadOf, now };
+  const facts: DoraFacts = {
+    deploys,
+    rollbacks,
+    incidents: known,
+    restoreOf,
+    standaloneRestores,
+    leadOf,
+    now,
+  };
   const metricsFor = (w: Window) => periodMetrics(w, facts);
 
   return {

@@ -1,7 +1,7 @@
 /**
  * `mobius-deploy incident open|update|resolve|list|show`: the playbook's incidents, stored in the
  * deployment ledger (ConfigMaps in the namespace, or --ledger-dir). Deciding: run.ts (open, update,
- * resolve, list), run-report.ts and show.ts (the report); the views: print.ts.
+ * resolve, list), run-report.ts and show.ts (the report), errors.ts; the views: print.ts.
  */
 import { type Command, Option } from 'commander';
 import { durationParser } from '../../cli/global-options.js';
@@ -47,7 +47,9 @@ export const incidentCommand = {
         'after',
         `
 Incident ids look like inc-20260315-021400-k3f9 (\`incident list\` shows them; a unique prefix
-or suffix of an id is enough); deploy ids come from \`history\`.
+or suffix of an id is enough); deploy ids come from \`history\`. Every subcommand works on the
+namespace's incidents only (with -e: of that environment or of none, as \`report\` counts them), also
+in a --ledger-dir shared by several namespaces.
 
 Examples:
   mobius-deploy incident open -e production --level 2 --summary "renders fail with 500" --deploy 20260315t020100000z-00-k3x9qa2m

@@ -22,6 +22,7 @@ import {
 } from '../../incidents/record.js';
 import type { JsonTransport } from '../../kube/resources/reader.js';
 import {
+  inRecordScope,
   type Ledger,
   LedgerNotFoundError,
   openLedger,
@@ -29,27 +30,9 @@ import {
   resolveProvenance,
 } from '../../ledger/index.js';
 import { humanDuration } from '../../output/duration.js';
+import { IncidentAlreadyResolvedError, IncidentNotFoundError, OutOfScopeRecordError } from './errors.js';
 
-/** The incident id was not found (exit 2: the argument is wrong). */
-export class IncidentNotFoundError extends UsageError {
-  constructor(id: string, namespace: string, where: string, target = `-n ${namespace}`) {
-    super(`No incident with id "${id}" in ${where} (namespace ${namespace}).`, {
-      hint: `List the incidents with \`mobius-deploy incident list ${target}\` and pass one of their ids.`,
-    });
-  }
-}
-
-/** Resolving an incident that is already resolved (exit 2). */
-export class IncidentAlreadyResolvedError extends UsageError {
-  constructor(incident: IncidentRecord, target = `-n ${incident.namespace}`) {
-    super(
-      `Incident ${incident.id} is already resolved (at ${incident.resolvedAt ?? '?'}, cause: ${incident.cause ?? 'not given'}).`,
-      {
-        hint: `To add information, use: mobius-deploy incident update ${incident.id} ${target} --note "..."`,
-      },
-    );
-  }
-}
+export { IncidentAlreadyResolvedError, IncidentNotFoundError, OutOfScopeRecordError };
 
 /** Parses --level: 1, 2 or 3 (also minor, major, critical). */
 export function parseIncidentLevel(value: string): IncidentLevel {
@@ -179,16 +162,27 @@ export function targetsOf(ctx: IncidentContext): { ledger?: string; cluster?: st
   return { ledger: ctx.target, cluster: ctx.clusterTarget };
 }
 
-/** Finds an incident by exact id, else by a unique prefix or suffix of an id. */
+/** The context's scope: its namespace and, with -e, its environment (ledger/driver.ts inRecordScope). */
+const scopeOf = (ctx: IncidentContext) => ({ namespace: ctx.namespace, environment: ctx.environment });
+
+/**
+ * Finds an incident of the context's scope by exact id, else by a unique prefix or suffix of an id.
+ * An exact id of another namespace or environment (a shared --ledger-dir) is refused, saying whose.
+ */
 export async function findIncident(ctx: IncidentContext, id: string): Promise<IncidentRecord> {
   const where = ctx.where ?? 'the ledger';
   try {
     const stored = await ctx.ledger.get(INCIDENT_KIND, id);
-    return IncidentRecordSchema.parse(stored.record);
+    const incident = IncidentRecordSchema.parse(stored.record);
+    if (!inRecordScope(incident, scopeOf(ctx)))
+      throw new OutOfScopeRecordError(`Incident ${incident.id}`, incident, ctx);
+    return incident;
   } catch (err) {
     if (!(err instanceof LedgerNotFoundError)) throw err;
   }
-  const all = await listIncidents(ctx.ledger);
+  const all = (await listIncidents(ctx.ledger, { namespace: ctx.namespace })).filter((i) =>
+    inRecordScope(i, scopeOf(ctx)),
+  );
   const matches = id.length >= 4 ? all.filter((i) => i.id.startsWith(id) || i.id.endsWith(id)) : [];
   if (matches.length === 1) return matches[0];
   if (matches.length > 1) {
@@ -220,7 +214,9 @@ export async function openIncident(ctx: IncidentContext, input: OpenIncidentInpu
   if (!summary) throw new UsageError('--summary must say what is wrong (it is empty).');
   if (input.deployId) {
     try {
-      await ctx.ledger.get('deploy', input.deployId);
+      const { record } = await ctx.ledger.get('deploy', input.deployId);
+      if (!inRecordScope(record, scopeOf(ctx)))
+        throw new OutOfScopeRecordError(`--deploy ${input.deployId}: that deploy`, record, ctx);
     } catch (err) {
       if (err instanceof LedgerNotFoundError) {
         throw new UsageError(`--deploy ${input.deployId}: no deploy record with that id in the ledger.`, {
@@ -354,22 +350,25 @@ export async function listIncidentEntries(
   const incidents = await listIncidents(ctx.ledger, {
     openOnly: options.openOnly,
     since: options.since,
+    namespace: ctx.namespace,
     onProblem: (p) => problems.push(p),
   });
-  const entries = incidents.map(
-    (i): IncidentListEntry => ({
-      id: i.id,
-      level: i.level,
-      status: i.status,
-      summary: i.summary,
-      openedAt: i.openedAt,
-      ...(i.resolvedAt ? { resolvedAt: i.resolvedAt } : {}),
-      durationMs: openDurationMs(i, now),
-      escalate: needsEscalation(i, now),
-      ...(i.relatedDeployId ? { relatedDeployId: i.relatedDeployId } : {}),
-      openedBy: i.openedBy,
-    }),
-  );
+  const entries = incidents
+    .filter((i) => inRecordScope(i, scopeOf(ctx)))
+    .map(
+      (i): IncidentListEntry => ({
+        id: i.id,
+        level: i.level,
+        status: i.status,
+        summary: i.summary,
+        openedAt: i.openedAt,
+        ...(i.resolvedAt ? { resolvedAt: i.resolvedAt } : {}),
+        durationMs: openDurationMs(i, now),
+        escalate: needsEscalation(i, now),
+        ...(i.relatedDeployId ? { relatedDeployId: i.relatedDeployId } : {}),
+        openedBy: i.openedBy,
+      }),
+    );
   return {
     namespace: ctx.namespace,
     incidents: entries,

@@ -47,13 +47,13 @@ export const reportCommand = {
       .option('--out <file>', 'write the report to this file instead of stdout')
       .option(
         '--at <time>',
-        'the end of the period (ISO-8601; default now), for reproducible reports',
+        'the end of the period (ISO-8601; default now); the report counts only what had happened by then, so the same --at gives the same figures whenever it is run',
         parseAt,
       )
       .addOption(
         new Option(
           '--failure-window <duration>',
-          'an incident opened this long after a deploy went live makes it a failed change',
+          'an incident opened this long after a deploy went live, while it was the live version, makes it a failed change',
         )
           .argParser(durationParser('m'))
           .default(24 * 3_600_000, '24h'),

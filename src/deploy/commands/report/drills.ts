@@ -63,17 +63,25 @@ export function drillView(r: DeploymentRecord): DrillView {
   };
 }
 
-/** The drills of `window` and the last one, from drill records (any order). */
+/**
+ * The drills of `window` and the last one, from drill records (any order), as of `now` (--at): a
+ * drill that started or finished after `now` had no result yet, so it is left out.
+ */
 export function summarizeDrills(drills: DeploymentRecord[], window: Window, now: number): DrillSummary {
+  const finishedBy = (d: DeploymentRecord) => {
+    const started = Date.parse(d.startedAt);
+    const finished = d.finishedAt ? Date.parse(d.finishedAt) : started + (d.durationMs ?? 0);
+    return started <= now && !(finished > now);
+  };
   const sorted = drills
-    .filter((d) => d.kind === 'drill' && d.result !== 'in_progress')
+    .filter((d) => d.kind === 'drill' && d.result !== 'in_progress' && finishedBy(d))
     .slice()
     .sort((a, b) => Date.parse(b.startedAt) - Date.parse(a.startedAt));
   const inPeriod = sorted.filter((d) => {
     const t = Date.parse(d.startedAt);
     return t >= window.start && t < window.end;
   });
-  const last = sorted.find((d) => Date.parse(d.startedAt) <= now);
+  const last = sorted[0];
   return {
     count: inPeriod.length,
     passed: inPeriod.filter((d) => d.result === 'succeeded').length,

@@ -15,6 +15,7 @@ import type { KubeClients } from '../../kube/client.js';
 import {
   DEFAULT_HISTORY_MAX,
   type DeploymentRecord,
+  inRecordScope,
   isDeploymentRecord,
   isDrillRecord,
   type Ledger,
@@ -104,15 +105,12 @@ export async function readReportRecords(
     kind: ['deploy', 'rollback', 'drill', 'incident'],
   });
   const problems = [...listed.problems];
-  const inScope = (r: { namespace: string; environment?: string | null }) =>
-    r.namespace === scope.namespace &&
-    (scope.environment === undefined || r.environment == null || r.environment === scope.environment);
   const records: DeploymentRecord[] = [];
   const drills: DeploymentRecord[] = [];
   const incidentEntries: typeof listed.records = [];
   for (const stored of listed.records) {
     const r = stored.record;
-    if (!inScope(r)) continue;
+    if (!inRecordScope(r, scope)) continue;
     if (isDeploymentRecord(r)) records.push(r);
     else if (isDrillRecord(r)) drills.push(r);
     else if (r.kind === 'incident') incidentEntries.push(stored);
