@@ -124,6 +124,8 @@ describe('mobius-deploy report (built CLI)', () => {
     assert.match(r.stdout, /\| Change failure rate \| N\/A \(no completed deploys\) \|/);
     assert.match(r.stdout, /\| Time to restore \(median\) \| N\/A \| N\/A \| N\/A \|/);
     assert.match(r.stdout, /## Infrastructure health\n\ninfrastructure health not available: /);
+    // As of a past --at, today's cluster would be the wrong answer: only Prometheus can say.
+    assert.match(r.stdout, /as of --at it needs --prometheus-url/);
     assert.ok(!/NaN|0\.0%/.test(r.stdout));
   });
 

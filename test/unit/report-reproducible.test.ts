@@ -104,7 +104,13 @@ async function reportAt(dir: string, clock: number): Promise<string> {
 describe('report --at is reproducible', () => {
   let grown: string;
   let stood: string;
+  let before7: string;
   before(async () => {
+    // The grown ledger without the records that start after AT: what a later run must not see.
+    before7 = await mkdtemp(join(tmpdir(), 'report-at-before-'));
+    await cp(FIXTURE, before7, { recursive: true });
+    for (const name of LATER) await rm(join(before7, name));
+    await writeRecords(before7, straddling);
     grown = await mkdtemp(join(tmpdir(), 'report-at-grown-'));
     stood = await mkdtemp(join(tmpdir(), 'report-at-stood-'));
     await cp(FIXTURE, grown, { recursive: true });
@@ -116,6 +122,7 @@ describe('report --at is reproducible', () => {
   after(async () => {
     await rm(grown, { recursive: true, force: true });
     await rm(stood, { recursive: true, force: true });
+    await rm(before7, { recursive: true, force: true });
   });
 
   it('the same ledger and --at give the same report a day and forty days later', async () => {
@@ -123,6 +130,18 @@ describe('report --at is reproducible', () => {
     const soon = await reportAt(grown, at + DAY);
     const later = await reportAt(grown, at + 40 * DAY);
     assert.equal(later, soon);
+  });
+
+  it('records that start after --at change nothing in it: not the figures, data quality or counts', async () => {
+    const at = Date.parse(AT);
+    const withLater = JSON.parse(await reportAt(grown, at + DAY));
+    const without = JSON.parse(await reportAt(before7, at + DAY));
+    assert.deepEqual(withLater, without);
+    assert.equal(
+      JSON.stringify(withLater).includes('c7'),
+      false,
+      'a deploy that starts after --at is named nowhere in the report',
+    );
   });
 
   it('its figures are those of the ledger as it stood at --at', async () => {

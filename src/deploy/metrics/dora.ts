@@ -27,7 +27,8 @@
  *   same figures whenever it is run. A deploy, rollback or incident that starts after `now` is left
  *   out (also as a fix forward, a rollback or the live version); a deploy or rollback that finished
  *   after `now` is still in progress; a restoredAt, resolvedAt or failureDetectedAt after `now` has
- *   not happened (the failure is unrestored, the incident open). Each is flagged `in_future`.
+ *   not happened (the failure is unrestored, the incident open). Each is flagged `in_future`, but
+ *   for a record that starts after an asked-for --at (`asOf`): that one is simply out of scope.
  * - Clock skew: a duration that would be negative is clamped to 0 and flagged. Durations are never
  *   negative.
  * - Percentiles: linear interpolation between closest ranks (type 7, like numpy and
@@ -81,7 +82,8 @@ export function analyzeDora(
     const started = parse(record.startedAt);
     if (started === undefined) continue;
     if (started > now) {
-      flag(record, 'in_future', `startedAt ${record.startedAt} is after the report time; left out`);
+      if (!options.asOf)
+        flag(record, 'in_future', `startedAt ${record.startedAt} is after the report time; left out`);
       continue;
     }
     let result: string = record.result;
@@ -124,7 +126,8 @@ export function analyzeDora(
     if (opened === undefined) continue;
     const where = { id: inc.id, kind: 'incident', openedAt: inc.openedAt };
     if (opened > now) {
-      flag(where, 'in_future', `openedAt ${inc.openedAt} is after the report time; left out`);
+      if (!options.asOf)
+        flag(where, 'in_future', `openedAt ${inc.openedAt} is after the report time; left out`);
       continue;
     }
     const resolved = parse(inc.resolvedAt);

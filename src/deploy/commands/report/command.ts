@@ -31,7 +31,7 @@ export const reportCommand = {
     program
       .command('report')
       .description(
-        'Weekly or monthly delivery report from the deployment ledger: deployments, success rate, change failure rate, rollbacks ranked by cause, deploy duration p50/p95, time to restore, lead time and the DORA bands, for the period and the one before it. The monthly report adds infrastructure health (Prometheus, else the current cluster state).',
+        'Weekly or monthly delivery report from the deployment ledger: deployments, success rate, change failure rate, rollbacks ranked by cause, deploy duration p50/p95, time to restore, lead time and the DORA bands, for the period and the one before it. The monthly report adds infrastructure health (Prometheus, else the current cluster state; as of a past --at, only Prometheus).',
       )
       .addOption(
         new Option('--period <period>', 'the report period (rolling: week = 7 days, month = 30 days)')
@@ -134,6 +134,7 @@ Examples:
             {
               period: opts.period,
               now: opts.at ?? new Date(ctx.now()),
+              asOf: opts.at !== undefined,
               namespace: ctx.globals.namespace,
               environment: ctx.globals.environment,
               failureWindowMs: opts.failureWindow,

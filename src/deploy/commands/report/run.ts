@@ -41,6 +41,8 @@ export interface ReportInput {
   period: PeriodKind;
   /** The report's "now" (--at). */
   now: Date;
+  /** `now` was asked for (--at): records that start after it are out of scope (see DoraOptions). */
+  asOf?: boolean;
   namespace: string;
   environment?: string;
   failureWindowMs?: number;
@@ -126,9 +128,18 @@ export async function readReportRecords(
 }
 
 export async function runReport(deps: ReportDeps, input: ReportInput): Promise<DeploymentReport> {
-  const { records, incidents, drills, problems } = await readReportRecords(deps.ledger, input);
+  const read = await readReportRecords(deps.ledger, input);
+  const { problems } = read;
+  // As of --at, the ledger is what it held then: later records are not counted anywhere (figures,
+  // data quality, record counts), so the report is the same however the ledger grows afterwards.
+  const by = input.now.getTime();
+  const startedBy = (t: string | undefined) => !input.asOf || !(Date.parse(t ?? '') > by);
+  const records = read.records.filter((r) => startedBy(r.startedAt));
+  const incidents = read.incidents.filter((i) => startedBy(i.openedAt));
+  const drills = read.drills.filter((d) => startedBy(d.startedAt));
   const analysis = analyzeDora(records, incidents, {
     now: input.now,
+    asOf: input.asOf,
     period: input.period,
     failureWindowMs: input.failureWindowMs ?? DEFAULT_FAILURE_WINDOW_MS,
   });
@@ -144,6 +155,9 @@ export async function runReport(deps: ReportDeps, input: ReportInput): Promise<D
       start: new Date(w.start),
       end: new Date(w.end),
     });
+  } else if (input.asOf) {
+    infrastructureNote =
+      'infrastructure health not available: as of --at it needs --prometheus-url (the cluster shows only the present)';
   } else if (deps.kube) {
     try {
       const runStatus = deps.runStatus ?? (await import('../../health/status-read.js')).readStatus;
