@@ -1,6 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { classifyValue, isIdKey, maskToken, tokenizeAndMask } from '../../src/deploy/patterns/log-mask.js';
+import {
+  classifyValue,
+  isIdKey,
+  maskToken,
+  TokenMemo,
+  tokenizeAndMask,
+} from '../../src/deploy/patterns/log-mask.js';
 
 describe('log pre-masking', () => {
   it('classifies typed values', () => {
@@ -67,5 +73,19 @@ describe('log pre-masking', () => {
     for (const k of ['id', 'jobId', 'projectId', 'request_id', 'traceID', 'trace-id'])
       assert.ok(isIdKey(k), k);
     for (const k of ['paid', 'valid', 'd', 'width']) assert.ok(!isIdKey(k), k);
+  });
+});
+
+describe('TokenMemo', () => {
+  it('gives what masking each token gives, for repeated, distinct, long and quoted tokens, past a refill', () => {
+    const memo = new TokenMemo();
+    const words = ['close,', 'bytes', 'sent,', 'user=root', 'id="a b"', 'x'.repeat(80), 'blk_-42'];
+    const lines: string[] = [];
+    // 100,000 distinct tokens: more than the table holds, so it starts afresh on the way.
+    for (let i = 0; i < 100_000; i++)
+      lines.push(`${words[i % words.length]} t${i}x ${i} ${words[(i * 3) % words.length]}`);
+    for (const line of [...lines, ...lines.slice(0, 1000)]) {
+      assert.deepEqual(tokenizeAndMask(line, [], memo), tokenizeAndMask(line, []), line);
+    }
   });
 });

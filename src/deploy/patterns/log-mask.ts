@@ -175,23 +175,49 @@ function maskDateWords(out: string[]): void {
 }
 /**
  * Masked forms of recent tokens, kept by the caller (one per miner): most tokens of a log are its
- * constant words, seen again and again, so each distinct token is masked once. Bounded: at most
- * `max` tokens of at most 64 characters (a longer one is masked every time).
+ * constant words, seen again and again, so each distinct token is masked once. An open-addressing
+ * table keyed by a hash of the token's characters, taken while the tokenizer scans them: a token
+ * seen before is found without cutting it out of its line. Bounded: SLOTS entries of at most 64
+ * characters (a longer token is masked every time); a table that fills up starts afresh.
  */
 export class TokenMemo {
-  private readonly memo = new Map<string, string>();
-  constructor(private readonly max = 100_000) {}
+  private static readonly SLOTS = 1 << 16;
+  private readonly hashes = new Int32Array(TokenMemo.SLOTS);
+  private readonly keys: Array<string | undefined> = new Array(TokenMemo.SLOTS).fill(undefined);
+  private readonly values: string[] = new Array(TokenMemo.SLOTS).fill('');
+  private used = 0;
 
-  mask(tok: string): string {
-    if (tok.length > 64) return maskToken(tok);
-    let m = this.memo.get(tok);
-    if (m === undefined) {
-      m = maskToken(tok);
-      if (this.memo.size >= this.max) this.memo.clear();
-      this.memo.set(tok, m);
+  /** The masked form of msg[start, end) whose hash is `hash` (see tokenHash). */
+  mask(msg: string, start: number, end: number, hash: number): string {
+    const len = end - start;
+    if (len > 64) return maskToken(msg.slice(start, end));
+    const mask = TokenMemo.SLOTS - 1;
+    let slot = hash & mask;
+    for (;;) {
+      const key = this.keys[slot];
+      if (key === undefined) break;
+      if (this.hashes[slot] === hash && key.length === len && sameText(msg, start, key))
+        return this.values[slot];
+      slot = (slot + 1) & mask;
     }
-    return m;
+    const tok = msg.slice(start, end);
+    const masked = maskToken(tok);
+    if (this.used >= (TokenMemo.SLOTS * 3) >> 2) {
+      this.keys.fill(undefined);
+      this.used = 0;
+      slot = hash & mask;
+    }
+    this.keys[slot] = tok;
+    this.hashes[slot] = hash;
+    this.values[slot] = masked;
+    this.used++;
+    return masked;
   }
+}
+
+function sameText(msg: string, start: number, key: string): boolean {
+  for (let k = 0; k < key.length; k++) if (msg.charCodeAt(start + k) !== key.charCodeAt(k)) return false;
+  return true;
 }
 
 export function tokenizeAndMask(msg: string, out: string[], memo?: TokenMemo): string[] {
@@ -204,9 +230,11 @@ export function tokenizeAndMask(msg: string, out: string[], memo?: TokenMemo): s
     const start = i;
     let quoteStart = -1;
     let quoteEnd = -1;
+    let hash = 0;
     while (i < n) {
       const c = msg.charCodeAt(i);
       if (c <= 32) break;
+      hash = Math.imul(hash ^ c, 0x01000193);
       if (
         (c === C_DQUOTE || c === C_SQUOTE) &&
         quoteStart < 0 &&
@@ -227,8 +255,7 @@ export function tokenizeAndMask(msg: string, out: string[], memo?: TokenMemo): s
       i++;
     }
     if (quoteStart < 0) {
-      const tok = msg.slice(start, i);
-      out.push(memo === undefined ? maskToken(tok) : memo.mask(tok));
+      out.push(memo === undefined ? maskToken(msg.slice(start, i)) : memo.mask(msg, start, i, hash));
     } else {
       const before = msg.slice(start, quoteStart);
       const after = quoteEnd + 1 < i ? msg.slice(quoteEnd + 1, i) : '';
