@@ -23,13 +23,12 @@ import { REPO_ROOT } from '../support/cli.js';
 import { freePort, type PrivateRedis, redisAnswers, startPrivateRedis } from '../support/redis-server.js';
 import { TOOLS_DIR } from '../toolchain/paths.js';
 import { BaseImageError, ensureBaseImage } from './base-image.js';
-import { BuildError, buildImage, caBundleFrom, gitFacts } from './build.js';
+import { buildImage, caBundleFrom, gitFacts } from './build.js';
 import { ensureHost, HostError } from './host.js';
 import { inspectImage } from './inspect.js';
-import { PodmanError } from './podman.js';
 import { createProgress } from './progress.js';
 import { dockerfileNodeImage } from './recipe.js';
-import { DeploymentShapeError, redisUrlForContainer, runSpecFromDeployment } from './run-spec.js';
+import { redisUrlForContainer, runSpecFromDeployment } from './run-spec.js';
 import { runScenario } from './scenario.js';
 
 const USAGE = `Usage: npm run test:image [-- --env <name>]
@@ -193,23 +192,16 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`npm run test:image: ${err.message}\n\n${USAGE}\n`);
       return 2;
     }
-    if (err instanceof HostError || err instanceof DeploymentShapeError) {
+    // the machine cannot run the test (not root, programs, Redis, the registry or the mirror): exit 2
+    if (err instanceof HostError || err instanceof BaseImageError) {
       progress.fail(err.message);
       process.stderr.write(
-        `\ntest:image: this machine cannot run the image test; nothing was checked further.\n`,
+        '\ntest:image: this machine cannot run the image test; nothing further was checked.\n',
       );
-      return err instanceof HostError ? 2 : 1;
+      return 2;
     }
-    if (
-      err instanceof BaseImageError ||
-      err instanceof BuildError ||
-      err instanceof PodmanError ||
-      err instanceof Error
-    ) {
-      progress.fail(err.message);
-    } else {
-      progress.fail(String(err));
-    }
+    // a build that fails, a Deployment the test cannot reproduce, a container that does not start: exit 1
+    progress.fail(err instanceof Error ? err.message : String(err));
   } finally {
     if (dataDir) rmSync(dataDir, { recursive: true, force: true });
     await redis?.destroy();
