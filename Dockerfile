@@ -77,9 +77,6 @@ RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
 COPY --from=build /app/dist ./dist
 COPY assets/fonts ./assets/fonts
 
-# /data is where the artifact volume is mounted; owned by the worker so a plain `docker run` works too.
-RUN mkdir -p /data && chown 10001:10001 /data
-
 # What this build is, last: a new commit or version then rebuilds only these layers, not ffmpeg's or
 # node_modules'. NODE_IMAGE is declared again to be readable in this stage (a global ARG is not).
 ARG NODE_IMAGE
@@ -87,6 +84,13 @@ ARG VERSION=0.0.0-dev
 ARG REVISION=unknown
 ARG CREATED=1970-01-01T00:00:00Z
 ARG SOURCE=https://github.com/mobius-org/mobius-preview-worker
+
+# /data is where the artifact volume is mounted; owned by the worker so a plain `docker run` works too.
+# This RUN comes after the ARGs on purpose: a RUN's cache key holds the build args' values, so a new
+# VERSION or REVISION rebuilds it and the LABEL and ENV after it. Builders that key LABEL and ENV by their
+# unexpanded text (buildah 1.28, Debian bookworm's, which npm run test:image uses) would otherwise reuse
+# a layer with the previous build's labels.
+RUN mkdir -p /data && chown 10001:10001 /data
 
 LABEL org.opencontainers.image.title="mobius-preview-worker" \
       org.opencontainers.image.description="Mobius Preview Worker: BullMQ render service for deterministic previews" \

@@ -124,6 +124,7 @@ describe('podman build arguments', () => {
     ]);
     assert.equal(args[args.indexOf('--file') + 1], '/src/Dockerfile');
     assert.ok(args.includes('nofile=4096:4096') && args.includes('nproc=4096:4096'));
+    assert.equal(args[args.indexOf('--format') + 1], 'docker', 'keeps HEALTHCHECK, as buildx does');
     assert.ok(!args.includes('--volume'), 'no CA bundle mounted when none is set');
   });
 
