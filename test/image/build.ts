@@ -28,9 +28,12 @@ export interface BuildInputs {
 
 /** The `podman build` arguments (pure; unit-tested). */
 export function podmanBuildArgs(b: BuildInputs): string[] {
+  // docker format, as buildx writes it: OCI image configs have no HEALTHCHECK, which podman would drop
   const args = [
     'build',
     ...CONTAINER_ULIMITS,
+    '--format',
+    'docker',
     '--layers',
     '--file',
     `${b.context}/Dockerfile`,
