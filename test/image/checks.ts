@@ -22,6 +22,8 @@ export interface ImageExpectations {
   user: string;
   containerPort: number;
   baseImage: string;
+  /** the Deployment's liveness path, which the image's HEALTHCHECK should ask too */
+  livenessPath: string;
 }
 
 export function imageProblems(facts: ImageFacts, want: ImageExpectations): string[] {
@@ -48,6 +50,11 @@ export function imageProblems(facts: ImageFacts, want: ImageExpectations): strin
   if (!facts.exposedPorts.includes(`${want.containerPort}/tcp`)) {
     problems.push(
       `the image exposes ${facts.exposedPorts.join(', ') || 'no port'}, not ${want.containerPort}/tcp`,
+    );
+  }
+  if (!facts.healthcheck.some((part) => part.includes(want.livenessPath))) {
+    problems.push(
+      `the image's HEALTHCHECK (${facts.healthcheck.join(' ') || 'none'}) does not ask ${want.livenessPath}`,
     );
   }
   if (facts.sizeBytes >= MAX_IMAGE_BYTES) {

@@ -159,6 +159,7 @@ export async function main(argv: string[]): Promise<number> {
         user: spec.user,
         containerPort: spec.containerPort,
         baseImage: base.name,
+        livenessPath: spec.probes.liveness.path,
       },
       progress,
     );

@@ -51,6 +51,8 @@ export interface ImageFacts {
   stopSignal?: string;
   exposedPorts: string[];
   layers: string[];
+  /** the HEALTHCHECK's test (docker format only), [] when there is none */
+  healthcheck: string[];
 }
 
 export function parseImageInspect(json: string): ImageFacts {
@@ -71,6 +73,7 @@ export function parseImageInspect(json: string): ImageFacts {
         };
         Labels?: Record<string, string> | null;
         RootFS?: { Layers?: string[] };
+        Healthcheck?: { Test?: string[] } | null;
       }
     | undefined;
   if (!first?.Id) throw new Error('podman image inspect printed no image');
@@ -92,6 +95,7 @@ export function parseImageInspect(json: string): ImageFacts {
     stopSignal: config.StopSignal,
     exposedPorts: Object.keys(config.ExposedPorts ?? {}),
     layers: first.RootFS?.Layers ?? [],
+    healthcheck: first.Healthcheck?.Test ?? [],
   };
 }
 

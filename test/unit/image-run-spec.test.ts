@@ -160,6 +160,7 @@ describe('the checks', () => {
     user: '10001:10001',
     containerPort: 3000,
     baseImage: 'b',
+    livenessPath: '/livez',
   };
   const goodLabels = {
     'org.opencontainers.image.version': '1.2.3',
@@ -175,21 +176,24 @@ describe('the checks', () => {
       Id: 'x',
       Size: 500 * 2 ** 20,
       Config: { User: '10001:10001', Labels: goodLabels, ExposedPorts: { '3000/tcp': {} } },
+      Healthcheck: { Test: ['CMD', 'node', '-e', "fetch('http://127.0.0.1:3000/livez')"] },
     }),
   );
 
-  it('judge the image: labels, user, port, size', () => {
+  it('judge the image: labels, user, port, HEALTHCHECK, size', () => {
     assert.deepEqual(imageProblems(facts, want), []);
     const bad = {
       ...facts,
       user: '0',
       sizeBytes: 700 * 2 ** 20,
+      healthcheck: [],
       labels: { ...goodLabels, 'org.opencontainers.image.base.name': '' },
     };
     const problems = imageProblems(bad, want).join('\n');
     assert.match(problems, /base\.name is ""/);
     assert.match(problems, /runs as root/);
     assert.match(problems, /700 MiB, over the 600 MiB limit/);
+    assert.match(problems, /HEALTHCHECK \(none\) does not ask \/livez/);
   });
 
   it('find dev dependencies by the lock', () => {
