@@ -97,9 +97,18 @@ export class WorkerContainer {
     return tail(`${r.stdout}\n${r.stderr}`, lines);
   }
 
+  /** A crashed process's log: its first lines (where the error is named) and its last ones. */
+  logSummary(): string {
+    const lines = this.logs(100_000).split('\n');
+    if (lines.length <= 30) return lines.join('\n');
+    return [...lines.slice(0, 12), `... (${lines.length - 24} more lines) ...`, ...lines.slice(-12)].join(
+      '\n',
+    );
+  }
+
   private exitedMessage(what: string): string {
     const s = this.status();
-    return `the container exited (code ${s.exitCode}${s.oomKilled ? ', OOM-killed' : ''}) ${what}; its last log lines:\n${this.logs()}`;
+    return `the container exited (code ${s.exitCode}${s.oomKilled ? ', OOM-killed' : ''}) ${what}; its log:\n${this.logSummary()}`;
   }
 
   /**
