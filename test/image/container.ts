@@ -203,6 +203,7 @@ export function runInImage(image: string, entrypoint: string, args: string[]): s
     ...CONTAINER_ULIMITS,
     '--network',
     'none',
+    '--no-healthcheck',
     '--read-only',
     '--entrypoint',
     entrypoint,

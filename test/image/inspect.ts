@@ -5,7 +5,13 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { devDependencyProblems, type ImageExpectations, imageProblems } from './checks.js';
+import {
+  devDependencyProblems,
+  formatSize,
+  type ImageExpectations,
+  imageProblems,
+  MAX_IMAGE_BYTES,
+} from './checks.js';
 import { runInImage } from './container.js';
 import {
   formatMiB,
@@ -68,9 +74,11 @@ export function inspectImage(
     .filter((l) => l.sizeBytes > 0)
     .map((l) => `${formatMiB(l.sizeBytes).padStart(10)}  ${l.instruction.slice(0, 100)}`);
   progress.info(
-    `size ${formatMiB(facts.sizeBytes)}: base ${formatMiB(base.sizeBytes)} + ${formatMiB(facts.sizeBytes - base.sizeBytes)} in these layers:\n${lines.join('\n')}`,
+    `size ${formatSize(facts.sizeBytes)}: base ${formatSize(base.sizeBytes)} + ${formatMiB(facts.sizeBytes - base.sizeBytes)} in these layers:\n${lines.join('\n')}`,
   );
-  if (facts.sizeBytes < 600 * 2 ** 20) progress.pass(`size ${formatMiB(facts.sizeBytes)} is under 600 MiB`);
+  if (facts.sizeBytes < MAX_IMAGE_BYTES) {
+    progress.pass(`size ${formatSize(facts.sizeBytes)} is under ${MAX_IMAGE_BYTES / 1e6} MB`);
+  }
 
   const inside = JSON.parse(
     runInImage(image, 'node', ['--input-type=module', '-e', LOOK_INSIDE]).trim().split('\n').pop()!,

@@ -196,6 +196,8 @@ export function podmanRunArgs(spec: ContainerRunSpec, at: RunPlacement): string[
   if (spec.memoryLimitBytes) args.push('--memory', `${spec.memoryLimitBytes}b`);
   if (spec.cpuLimit) args.push('--cpus', String(spec.cpuLimit));
   args.push('--stop-timeout', String(spec.terminationGracePeriodSeconds));
+  // Kubernetes ignores the image's HEALTHCHECK (the probes replace it); podman would want systemd timers
+  args.push('--no-healthcheck');
   args.push('--network', 'slirp4netns:allow_host_loopback=true');
   args.push('--publish', `127.0.0.1:${at.hostPort}:${spec.containerPort}`);
   const env = { ...spec.env, ...(at.extraEnv ?? {}) };

@@ -70,6 +70,7 @@ describe('the container as the rendered Deployment runs it', () => {
     assert.deepEqual(optionValues(args, '--volume'), ['/host/data:/data:rw']);
     assert.deepEqual(optionValues(args, '--publish'), ['127.0.0.1:41000:3000']);
     assert.equal(optionValues(args, '--stop-timeout')[0], '35');
+    assert.ok(args.includes('--no-healthcheck'), 'the probes, not the HEALTHCHECK, as in Kubernetes');
     const env = optionValues(args, '--env');
     assert.ok(env.includes('PREVIEW_REDIS_PREFIX=p1') && env.includes('SHUTDOWN_TIMEOUT_SECONDS=25'));
     assert.equal(args.at(-1), placement.image);
@@ -192,7 +193,7 @@ describe('the checks', () => {
     const problems = imageProblems(bad, want).join('\n');
     assert.match(problems, /base\.name is ""/);
     assert.match(problems, /runs as root/);
-    assert.match(problems, /700 MiB, over the 600 MiB limit/);
+    assert.match(problems, /700\.0 MiB \(734 MB\), over the limit of 600 MB/);
     assert.match(problems, /HEALTHCHECK \(none\) does not ask \/livez/);
   });
 
