@@ -4,10 +4,13 @@
  * neither, so there they are empty or the default):
  *   - NODE_IMAGE names the local base (base-image.ts) instead of Docker Hub's node image;
  *   - NODE_EXTRA_CA_CERTS names the CA bundle of the TLS proxy this machine reaches the npm registry
- *     through, mounted read-only at the same path for every RUN (npm ci fails with "Exit handler
- *     never called!" without it). The mount is not in any layer.
+ *     through (npm ci fails with "Exit handler never called!" without it): a copy of it in a
+ *     directory of its own, mounted read-only at /mnt for every RUN. /mnt is in every Debian image,
+ *     so the mount point adds nothing to a layer; a file mounted at a path the image lacks (such as
+ *     /etc/ssl/certs/ca-certificates.crt) stays behind in the layer as an empty file.
  */
-import { existsSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { describeEnd, runSync, tail } from './exec.js';
 import { buildStep, CONTAINER_ULIMITS, podman } from './podman.js';
 import type { Progress } from './progress.js';
@@ -22,9 +25,12 @@ export interface BuildInputs {
   revision: string;
   created: string;
   nodeImage: string;
-  /** the host's CA bundle for the build's npm, when NODE_EXTRA_CA_CERTS is set */
-  caBundle?: string;
+  /** a host directory holding a copy of the CA bundle for the build's npm (when NODE_EXTRA_CA_CERTS is set) */
+  caDir?: { dir: string; file: string };
 }
+
+/** Where the build's RUN steps see the CA directory: a directory every Debian image has, empty. */
+export const CA_MOUNT_POINT = '/mnt';
 
 /** The `podman build` arguments (pure; unit-tested). */
 export function podmanBuildArgs(b: BuildInputs): string[] {
@@ -46,9 +52,9 @@ export function podmanBuildArgs(b: BuildInputs): string[] {
     REVISION: b.revision,
     CREATED: b.created,
   };
-  if (b.caBundle) buildArgs.NODE_EXTRA_CA_CERTS = b.caBundle;
+  if (b.caDir) buildArgs.NODE_EXTRA_CA_CERTS = `${CA_MOUNT_POINT}/${b.caDir.file}`;
   for (const [k, v] of Object.entries(buildArgs)) args.push('--build-arg', `${k}=${v}`);
-  if (b.caBundle) args.push('--volume', `${b.caBundle}:${b.caBundle}:ro`);
+  if (b.caDir) args.push('--volume', `${b.caDir.dir}:${CA_MOUNT_POINT}:ro`);
   args.push(b.context);
   return args;
 }
@@ -68,14 +74,20 @@ export function gitFacts(root: string): { revision: string; created: string } {
   return { revision: rev.stdout.trim(), created: when.stdout.trim() };
 }
 
-/** The CA bundle to hand the build, from NODE_EXTRA_CA_CERTS (undefined when unset). */
-export function caBundleFrom(env: NodeJS.ProcessEnv): string | undefined {
+/**
+ * The CA bundle of NODE_EXTRA_CA_CERTS, copied into `<cacheDir>/build-ca/` for the build to mount
+ * (undefined when the variable is unset).
+ */
+export function caDirFrom(env: NodeJS.ProcessEnv, cacheDir: string): BuildInputs['caDir'] {
   const path = env.NODE_EXTRA_CA_CERTS?.trim();
   if (!path) return undefined;
   if (!path.startsWith('/') || !existsSync(path)) {
     throw new BuildError(`NODE_EXTRA_CA_CERTS=${path} is not an absolute path to a file`);
   }
-  return path;
+  const dir = join(cacheDir, 'build-ca');
+  mkdirSync(dir, { recursive: true });
+  copyFileSync(path, join(dir, 'ca-certificates.crt'));
+  return { dir, file: 'ca-certificates.crt' };
 }
 
 export async function buildImage(b: BuildInputs, logFile: string, progress: Progress): Promise<number> {

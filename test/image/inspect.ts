@@ -40,7 +40,8 @@ walk('node_modules');
 let canvas = 'loaded';
 try { const c = await import('@napi-rs/canvas'); c.createCanvas(2, 2).getContext('2d').fillRect(0, 0, 1, 1); }
 catch (err) { canvas = err.message.split('\\n')[0]; }
-console.log(JSON.stringify({ packages: found, canvas }));
+const mnt = readdirSync('/mnt');
+console.log(JSON.stringify({ packages: found, canvas, mnt }));
 `;
 
 export interface ImageReport {
@@ -82,7 +83,7 @@ export function inspectImage(
 
   const inside = JSON.parse(
     runInImage(image, 'node', ['--input-type=module', '-e', LOOK_INSIDE]).trim().split('\n').pop()!,
-  ) as { packages: string[]; canvas: string };
+  ) as { packages: string[]; canvas: string; mnt: string[] };
   const lock = JSON.parse(readFileSync(join(root, 'package-lock.json'), 'utf8'));
   const dev = devDependencyProblems(inside.packages, lock);
   if (dev.length === 0)
@@ -91,5 +92,8 @@ export function inspectImage(
   if (inside.canvas === 'loaded')
     progress.pass('the canvas native module (@napi-rs/canvas) loads in the image');
   else progress.fail(`the canvas native module does not load in the image: ${inside.canvas}`);
+  if (inside.mnt.length === 0)
+    progress.pass("the build's CA mount left nothing in the image (/mnt is empty)");
+  else progress.fail(`/mnt in the image holds ${inside.mnt.join(', ')}: the build's CA mount left it behind`);
   return { sizeBytes: facts.sizeBytes, baseSizeBytes: base.sizeBytes, layers };
 }

@@ -23,7 +23,7 @@ import { REPO_ROOT } from '../support/cli.js';
 import { freePort, type PrivateRedis, redisAnswers, startPrivateRedis } from '../support/redis-server.js';
 import { TOOLS_DIR } from '../toolchain/paths.js';
 import { BaseImageError, ensureBaseImage } from './base-image.js';
-import { buildImage, caBundleFrom, gitFacts } from './build.js';
+import { buildImage, caDirFrom, gitFacts } from './build.js';
 import { ensureHost, HostError } from './host.js';
 import { inspectImage } from './inspect.js';
 import { createProgress } from './progress.js';
@@ -129,7 +129,7 @@ export async function main(argv: string[]): Promise<number> {
         revision: git.revision,
         created: git.created,
         nodeImage: base.name,
-        caBundle: caBundleFrom(process.env),
+        caDir: caDirFrom(process.env, cacheDir),
       },
       buildLog,
       progress,

@@ -128,13 +128,13 @@ describe('podman build arguments', () => {
     assert.ok(!args.includes('--volume'), 'no CA bundle mounted when none is set');
   });
 
-  it('hands the CA bundle to the npm stages as a build arg and a read-only mount at the same path', () => {
-    const args = podmanBuildArgs({ ...inputs, caBundle: '/etc/ssl/certs/ca-certificates.crt' });
-    assert.ok(args.includes('NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt'));
-    assert.equal(
-      args[args.indexOf('--volume') + 1],
-      '/etc/ssl/certs/ca-certificates.crt:/etc/ssl/certs/ca-certificates.crt:ro',
-    );
+  it('hands a copy of the CA bundle to the npm stages at /mnt, which every Debian image has (no leftover mount point)', () => {
+    const args = podmanBuildArgs({
+      ...inputs,
+      caDir: { dir: '/cache/build-ca', file: 'ca-certificates.crt' },
+    });
+    assert.ok(args.includes('NODE_EXTRA_CA_CERTS=/mnt/ca-certificates.crt'));
+    assert.equal(args[args.indexOf('--volume') + 1], '/cache/build-ca:/mnt:ro');
     const dockerfile = readFileSync(join(root, 'Dockerfile'), 'utf8');
     const stages = dockerfile.split(/^FROM /m).slice(1);
     for (const stage of stages.filter((s) => /\bnpm ci\b/.test(s))) {
