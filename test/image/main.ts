@@ -89,13 +89,12 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write(`${USAGE}\n`);
       return 0;
     }
-    mkdirSync(artifacts, { recursive: true });
-    const cacheDir = join(TOOLS_DIR, 'image');
-    mkdirSync(cacheDir, { recursive: true });
-
     progress.step('machine: root, podman, runc, slirp4netns, debootstrap');
     await ensureHost(progress);
     progress.pass('ready');
+    mkdirSync(artifacts, { recursive: true });
+    const cacheDir = join(TOOLS_DIR, 'image');
+    mkdirSync(cacheDir, { recursive: true });
 
     progress.step('base image: a local stand-in for the Dockerfile NODE_IMAGE');
     const nodeImage = dockerfileNodeImage(readFileSync(join(REPO_ROOT, 'Dockerfile'), 'utf8'));
