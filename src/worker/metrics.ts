@@ -26,8 +26,14 @@ export interface BuildInfo {
   revision: string;
 }
 
-/** Version from package.json; revision from GIT_COMMIT (the image's org.opencontainers.image.revision). */
+/**
+ * Version from PREVIEW_WORKER_VERSION (the image's VERSION build arg, its org.opencontainers.image.version),
+ * else package.json; revision from GIT_COMMIT (the image's org.opencontainers.image.revision).
+ */
 export function readBuildInfo(env: NodeJS.ProcessEnv = process.env): BuildInfo {
+  const revision = env.GIT_COMMIT || env.OCI_IMAGE_REVISION || env.SOURCE_COMMIT || 'unknown';
+  const imageVersion = env.PREVIEW_WORKER_VERSION?.trim();
+  if (imageVersion) return { version: imageVersion, revision };
   let version = env.npm_package_version ?? 'unknown';
   for (const rel of ['../../package.json', '../package.json']) {
     try {
@@ -43,7 +49,6 @@ export function readBuildInfo(env: NodeJS.ProcessEnv = process.env): BuildInfo {
       // try the next location
     }
   }
-  const revision = env.GIT_COMMIT || env.OCI_IMAGE_REVISION || env.SOURCE_COMMIT || 'unknown';
   return { version, revision };
 }
 

@@ -176,6 +176,12 @@ describe('metrics', () => {
     assert.equal(readBuildInfo({}).version, '0.1.0');
   });
 
+  it("build_info version is the image's VERSION (PREVIEW_WORKER_VERSION) when set, else package.json's", () => {
+    assert.equal(readBuildInfo({ PREVIEW_WORKER_VERSION: '1.4.2', GIT_COMMIT: 'abc' }).version, '1.4.2');
+    assert.equal(readBuildInfo({ PREVIEW_WORKER_VERSION: '1.4.2', GIT_COMMIT: 'abc' }).revision, 'abc');
+    assert.equal(readBuildInfo({ PREVIEW_WORKER_VERSION: ' ' }).version, '0.1.0');
+  });
+
   it('queue counts are cached: a scrape storm makes one Redis read per cache period', async () => {
     let reads = 0;
     let now = 0;

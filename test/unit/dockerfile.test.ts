@@ -1,5 +1,6 @@
 /**
  * The Dockerfile and .dockerignore, checked without a Docker engine: the image is not built here.
+ * The image itself is built and run by `npm run test:image` (test/image/, needs root and podman).
  * What is checked: every COPY source exists and is in the build context, COPY --from sources are produced
  * by the build stage, the CMD's file is what `npm run build` makes from an existing source file, the user is
  * numeric and non-root, the OCI labels come from build args, and a set of hadolint rules (DL3002, DL3003,
@@ -308,6 +309,20 @@ describe('Dockerfile', () => {
     assert.ok(byKey['org.opencontainers.image.title'] && byKey['org.opencontainers.image.licenses']);
     const args = runtime.instructions.filter((i) => i.keyword === 'ARG').map((i) => i.args.split('=')[0]);
     for (const a of ['VERSION', 'REVISION', 'CREATED', 'SOURCE']) assert.ok(args.includes(a), `ARG ${a}`);
+    // A global ARG (before the first FROM) is empty inside a stage unless the stage declares it again:
+    // org.opencontainers.image.base.name was once empty that way.
+    for (const s of parsed.stages) {
+      const declared = new Set(
+        s.instructions
+          .filter((i) => i.keyword === 'ARG' || i.keyword === 'ENV')
+          .flatMap((i) => [...i.args.matchAll(/(\w+)(?==|\s|$)/g)].map((m) => m[1]!)),
+      );
+      for (const ins of s.instructions.filter((i) => i.keyword !== 'FROM' && i.keyword !== 'RUN')) {
+        for (const m of ins.args.matchAll(/\$\{(\w+)\}/g)) {
+          assert.ok(declared.has(m[1]!), `line ${ins.line}: \${${m[1]}} is not declared in stage ${s.name}`);
+        }
+      }
+    }
     assert.equal(last(runtime, 'EXPOSE')!.args, '3000');
   });
 
@@ -436,6 +451,26 @@ describe('the runtime image has what the worker imports', () => {
       [],
       'imported by the worker but not in dependencies (the image omits devDependencies)',
     );
+  });
+
+  it('the runtime stage takes out only toolkit dependencies, none of which the worker imports', () => {
+    const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
+      dependencies: Record<string, string>;
+    };
+    const uninstall = runs(runtime).find((r) => /\bnpm uninstall\b/.test(r));
+    assert.ok(uninstall, 'an npm uninstall after npm ci in the runtime stage');
+    assert.match(uninstall, /npm uninstall --no-save\b/, 'package.json and the lock stay as they are');
+    const removed = uninstall
+      .split(/npm uninstall/)[1]!
+      .split('&&')[0]!
+      .split(/\s+/)
+      .filter((w) => w && !w.startsWith('-'));
+    assert.ok(removed.includes('@kubernetes/client-node'));
+    const imported = workerPackageImports(join(root, 'src', 'worker', 'main.ts'));
+    for (const name of removed) {
+      assert.ok(name in pkg.dependencies, `${name} is a production dependency`);
+      assert.ok(!imported.has(name), `the worker imports ${name}, which the image uninstalls`);
+    }
   });
 
   it('no production dependency needs its install script (the image installs with --ignore-scripts)', () => {
