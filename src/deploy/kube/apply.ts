@@ -11,7 +11,7 @@
  */
 import { stringify } from 'yaml';
 import type { KubeRequest, KubeResponse } from './client.js';
-import { httpStatusOf, KubeApiError, type KubeStatus } from './errors.js';
+import { KubeApiError, type KubeStatus } from './errors.js';
 
 export const FIELD_MANAGER = 'mobius-deploy';
 
