@@ -204,6 +204,52 @@ function programTarget(root: string, path: string): string {
   return join(root, current);
 }
 
+/**
+ * The system path a program's links end at when neither the unpacked root nor this machine has it:
+ * a dependency dpkg lists as installed whose files are gone (redis-server links to redis-check-rdb
+ * of redis-tools). Undefined when the chain ends at a file.
+ */
+function danglingSystemPath(root: string, path: string): string | undefined {
+  let current = path;
+  for (let hops = 0; hops < 10; hops++) {
+    const full = join(root, current);
+    let st: ReturnType<typeof lstatSync>;
+    try {
+      st = lstatSync(full);
+    } catch {
+      return current === path || existsSync(join('/', current)) ? undefined : join('/', current);
+    }
+    if (!st.isSymbolicLink()) return undefined;
+    const target = readlinkSync(full);
+    current = isAbsolute(target) ? target.slice(1) : posix.join(posix.dirname(current), target);
+  }
+  return undefined;
+}
+
+/** Fetches and unpacks the package dpkg says owns `systemPath` (installed, but its file is gone). */
+function fetchOwner(
+  systemPath: string,
+  apt: AptOptions,
+  work: string,
+  root: string,
+  env: NodeJS.ProcessEnv,
+): string {
+  const owner = run('dpkg-query', ['-S', systemPath], work, env);
+  const name = owner.ok ? /^([^:\s]+)(?::[^:\s]+)?: /.exec(owner.output)?.[1] : undefined;
+  if (!name) throw new FetchError(`${systemPath} is missing and dpkg names no package that owns it`);
+  const debs = join(work, 'owner-debs');
+  mkdirSync(debs, { recursive: true });
+  const dl = run('apt-get', [...apt, '-q', 'download', name], debs, env);
+  if (!dl.ok)
+    throw new FetchError(`apt-get download ${name} (for ${systemPath}) failed:\n${lastLines(dl.output)}`);
+  for (const deb of readdirSync(debs).filter((n) => n.endsWith('.deb'))) {
+    const x = run('dpkg-deb', ['-x', join(debs, deb), root], work, env);
+    if (!x.ok) throw new FetchError(`dpkg-deb -x ${deb} failed:\n${lastLines(x.output)}`);
+  }
+  rmSync(debs, { recursive: true, force: true });
+  return name;
+}
+
 function wrapper(program: string, source: string, target: string, pkgDir: string, libDirs: string[]): string {
   // paths relative to the wrapper, so the checkout can move; the system's only when the target is
   const rel = (p: string) =>
@@ -307,6 +353,14 @@ export function fetchDebianPackage(
       'usr/share/locale',
     ]) {
       rmSync(join(root, junk), { recursive: true, force: true });
+    }
+    // A link into a dependency dpkg lists as installed but whose file is gone: fetch that package too.
+    for (const path of Object.values(source.programs)) {
+      const dangling = danglingSystemPath(root, path);
+      if (dangling)
+        log(
+          `${path} links to ${dangling}, which is missing here: fetched ${fetchOwner(dangling, apt, work, root, env)}`,
+        );
     }
     const libDirs = findLibDirs(root);
     const own = wanted.find((p) => p.startsWith(`${source.package}=`));
