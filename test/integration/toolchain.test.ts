@@ -411,6 +411,35 @@ describe('fetchDebianPackage (stand-in apt-get and dpkg-deb)', () => {
     );
   });
 
+  it('fetches the package owning a link target dpkg lists as installed but whose file is gone', () => {
+    // redis-server is a link to redis-check-rdb of redis-tools: a machine whose dpkg lists
+    // redis-tools without its files failed with "has no usr/bin/redis-server".
+    const { apt, env, toolsDir, source } = setup('fetch-dangling');
+    const gone = '/usr/bin/mobius-test-gone-faketool-real';
+    const debs = env.FAKE_DEBS;
+    writeFileSync(join(debs, 'faketool.files'), `link|usr/bin/faketool|${gone}\n`);
+    writeFileSync(join(debs, 'faketool-core.files'), `exe|${gone.slice(1)}|faketool-core 2.3.4\n`);
+    writeFileSync(
+      join(apt.bin, 'dpkg-query'),
+      `#!/bin/sh\necho "dpkg-query $*" >> '${apt.log}'\n[ "$2" = '${gone}' ] && echo "faketool-core:amd64: $2" && exit 0\nexit 1\n`,
+      { mode: 0o755 },
+    );
+    const lines: string[] = [];
+    fetchDebianPackage(toolsDir, source, env, (l) => lines.push(l));
+    assert.ok(
+      lines.includes(`usr/bin/faketool links to ${gone}, which is missing here: fetched faketool-core`),
+      lines.join('\n'),
+    );
+    const calls = readFileSync(apt.log, 'utf8').trim().split('\n');
+    assert.deepEqual(calls.slice(-2), [`dpkg-query -S ${gone}`, 'apt-get -q download faketool-core']);
+    const run = spawnSync(join(toolsDir, 'debian', 'faketool', 'bin', 'faketool'), [], {
+      encoding: 'utf8',
+      env: { PATH: '/usr/bin:/bin' },
+    });
+    assert.equal(run.status, 0, run.stderr);
+    assert.match(run.stdout, /^faketool-core 2\.3\.4\nLD=.*\nAS=faketool\n$/);
+  });
+
   it('a failed fetch keeps the copy that was there and leaves no temporary directory', () => {
     const { env, toolsDir, source } = setup('fetch-fails');
     // what a fetch killed mid-way leaves (a pid that no longer runs) is cleared by the next one

@@ -377,6 +377,11 @@ export function fetchDebianPackage(
         rmSync(own, { force: true });
         mkdirSync(dirname(own), { recursive: true });
         symlinkSync(target, own);
+      } else if (own !== target) {
+        // an absolute link (/usr/bin/x) is read inside root above; the kernel would read it on the
+        // system, so it points at the unpacked file, relatively (the checkout can move)
+        rmSync(own, { force: true });
+        symlinkSync(relative(dirname(own), target), own);
       }
       const finalTarget = join(finalDir, relative(work, own));
       writeFileSync(
