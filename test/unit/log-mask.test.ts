@@ -27,6 +27,7 @@ describe('log pre-masking', () => {
       ['2026-11-26T19:40:00.123Z', '<TS>'],
       ['2026-11-26', '<TS>'],
       ['19:40:00', '<TS>'],
+      ['19:40:00,123', '<TS>'], // log4j's and Python's default time
       ['0xdeadbeef', '<HEX>'],
       ['9f86d081884c7d65', '<HEX>'],
       ['job-42', '<ID>'],
