@@ -152,6 +152,28 @@ describe('mobius-deploy patterns (e2e)', () => {
     assert.equal(clean.code, 0, clean.stderr);
   });
 
+  it('plain text lines take the level word they start with: ERROR lines rank first and fail --fail-on-errors', async () => {
+    const input = [
+      '2026-12-04 10:00:00,101 INFO [main] render started for job 17',
+      '2026-12-04 10:00:00,202 ERROR [main] render failed for job 17: ffmpeg exited 1',
+      '2026-12-04 10:00:01,303 INFO [main] render started for job 18',
+      '2026-12-04 10:00:01,404 ERROR [main] render failed for job 18: ffmpeg exited 1',
+      'the error page was served to 10.0.0.1',
+      '',
+    ].join('\n');
+    const r = await runCli(['patterns', '-', '--fail-on-errors'], { input });
+    assert.equal(r.code, 1, r.stderr);
+    const rows = r.stdout.split('\n').filter((l) => /^(ERROR|INFO|UNKNOWN)\s/.test(l));
+    assert.equal(rows.length, 3);
+    assert.match(
+      rows[0],
+      /^ERROR\s+2\s+-\s+-\s+<TS> <TS> ERROR \[main\] render failed for job <NUM>: ffmpeg exited <NUM>$/,
+    );
+    assert.match(rows[1], /^INFO\s+2\s/);
+    assert.match(rows[2], /^UNKNOWN\s+1\s.*the error page was served to <IP>$/);
+    assert.match(r.stdout, /1 at error level \(2 error lines\)/);
+  });
+
   it('a missing or unreadable file exits 2 naming it', async () => {
     const missing = join(dir, 'nope.log');
     const r = await runCli(['patterns', plain, missing]);

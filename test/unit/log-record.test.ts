@@ -27,14 +27,47 @@ describe('parseLogLine', () => {
     assert.deepEqual(r.fields, { waiting: 812, queue: 'preview-jobs', note: 'two words' });
   });
 
-  it('passes plain lines through with unknown level', () => {
-    const r = parseLogLine('Error: connect ECONNREFUSED 127.0.0.1:6379');
+  it('passes plain lines through as they are, with unknown level when they name none', () => {
+    const r = parseLogLine('connect ECONNREFUSED 127.0.0.1:6379 while loading an error page');
     assert.equal(r.json, false);
     assert.equal(r.levelName, 'unknown');
     assert.equal(r.level, undefined);
-    assert.equal(r.msg, 'Error: connect ECONNREFUSED 127.0.0.1:6379');
+    assert.equal(r.msg, 'connect ECONNREFUSED 127.0.0.1:6379 while loading an error page');
     assert.equal(parseLogLine('{not json').json, false);
     assert.equal(parseLogLine('[1,2]').json, false);
+  });
+
+  it('reads the level a plain line names where log formats put it', () => {
+    const cases: Array<[string, string]> = [
+      ['Error: connect ECONNREFUSED 127.0.0.1:6379', 'error'],
+      ['warning: disk almost full', 'warn'],
+      ['2026-12-04 10:00:00,123 ERROR [main] o.a.Thing - boom', 'error'],
+      ['2026-12-04T10:00:00Z WARN cache cold', 'warn'],
+      ['[2026-12-04 10:00:00] [error] [client 10.0.0.1] File does not exist', 'error'],
+      ['INFO: Started server', 'info'],
+      ['<warn> slow request', 'warn'],
+      ['time=2026-12-04T10:00:00Z level=error msg="queue stalled"', 'error'],
+      ['ts=1 lvl=WARN caller=x.go:12 msg=retry', 'warn'],
+      ['severity="DEBUG" component=x', 'debug'],
+      ['FATAL out of memory', 'fatal'],
+      ['CRITICAL database unreachable', 'fatal'],
+      ['DEBUG:root:loaded 3 plugins', 'unknown'],
+    ];
+    for (const [line, want] of cases) assert.equal(parseLogLine(line).levelName, want, line);
+    assert.equal(parseLogLine('FATAL out of memory').level, 60);
+  });
+
+  it('a level word in the text of a message is not its level', () => {
+    for (const line of [
+      'Loading info from cache',
+      'proxy.example.com:443 error : Could not connect to proxy',
+      'the request failed with error 500',
+      'retrying after an ERROR in step five of the job',
+      'Error handling is described in the docs',
+      'user=error logged in',
+    ]) {
+      assert.equal(parseLogLine(line).levelName, 'unknown', line);
+    }
   });
 
   it('splits the API server timestamp and uses it as the time of plain lines', () => {

@@ -1,6 +1,7 @@
 // Parsing of one container log line: the Kubernetes timestamp prefix (timestamps=true) and the
 // worker's pino JSON lines ({"level":30,"time":…,"pid":…,"hostname":…,"msg":…,…fields}).
-// Lines that are not JSON objects are kept as they are, with level "unknown".
+// Lines that are not JSON objects are kept as they are; their level is read from a level word near
+// their start (plainLevel), else it is "unknown".
 
 export type LogLevelName = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'unknown';
 
@@ -184,5 +185,101 @@ export function parseLogLine(line: string, options: ParseOptions = {}): LogRecor
       );
     }
   }
-  return { raw, kubeTime, json: false, levelName: 'unknown', time: kubeMs, msg: raw, fields: NO_FIELDS };
+  const level = plainLevel(raw);
+  return {
+    raw,
+    kubeTime,
+    json: false,
+    level,
+    levelName: levelName(level),
+    time: kubeMs,
+    msg: raw,
+    fields: NO_FIELDS,
+  };
+}
+
+/** Level words of plain-text logs (log4j, logback, Python, Go, syslog names), lower-cased. */
+const LEVEL_WORDS: Readonly<Record<string, number>> = {
+  trace: 10,
+  debug: 20,
+  info: 30,
+  notice: 30,
+  warn: 40,
+  warning: 40,
+  error: 50,
+  err: 50,
+  fatal: 60,
+  critical: 60,
+  crit: 60,
+  severe: 60,
+  panic: 60,
+  emerg: 60,
+  alert: 60,
+};
+
+const LEVEL_KEYS = new Set(['level', 'lvl', 'severity', 'loglevel']);
+
+/**
+ * The level a plain-text line names near its start, or undefined. Only where a log format puts it,
+ * so a message that merely mentions an error is not one:
+ * - among its first four words, after nothing but a prefix (words with a digit or a bracket: a time,
+ *   a pid, a [thread]), a level word in capitals (`2026-12-04 10:00:00 ERROR [main] ...`, `WARN:
+ *   disk`) or in brackets of any case (`[error]`, `<warn>`, `(Info)`);
+ * - its first word, with a colon (`Error: connect ECONNREFUSED`, `warning: ...`);
+ * - a logfmt key among its first eight words (`level=error`, `lvl=warn`, `severity=INFO`).
+ */
+export function plainLevel(line: string): number | undefined {
+  const n = line.length;
+  let i = 0;
+  // Words before the level are a prefix: a time, a date, a pid, a [thread] (each with a digit or a bracket).
+  let prefix = true;
+  for (let word = 0; word < 8 && i < n; word++) {
+    while (i < n && line.charCodeAt(i) <= 32) i++;
+    const start = i;
+    let digit = false;
+    while (i < n && line.charCodeAt(i) > 32) {
+      const c = line.charCodeAt(i);
+      if (c >= 48 && c <= 57) digit = true;
+      i++;
+    }
+    if (i === start) break;
+    const level = levelOfWord(line, start, i, prefix ? word : 4);
+    if (level !== undefined) return level;
+    const c0 = line.charCodeAt(start);
+    prefix = prefix && (digit || c0 === 91 || c0 === 40);
+  }
+  return undefined;
+}
+
+/** The level a word names; `word` is its index when only a prefix came before it, else 4. */
+function levelOfWord(line: string, start: number, end: number, word: number): number | undefined {
+  const eq = line.indexOf('=', start);
+  if (eq > start && eq < end) {
+    if (!LEVEL_KEYS.has(line.slice(start, eq).toLowerCase())) return undefined;
+    let v = line.slice(eq + 1, end);
+    if (v.length > 1 && (v[0] === '"' || v[0] === "'") && v[v.length - 1] === v[0]) v = v.slice(1, -1);
+    return LEVEL_WORDS[v.toLowerCase()];
+  }
+  if (word >= 4 || end - start > 12) return undefined;
+  let a = start;
+  let b = end;
+  const open = line.charCodeAt(a);
+  const bracketed = open === 91 || open === 60 || open === 40; // [ < (
+  if (bracketed) a++;
+  let colon = false;
+  while (b > a && (line.charCodeAt(b - 1) === 58 || line.charCodeAt(b - 1) === 44)) {
+    colon = colon || line.charCodeAt(b - 1) === 58;
+    b--;
+  }
+  if (bracketed) {
+    const close = line.charCodeAt(b - 1);
+    if (close !== 93 && close !== 62 && close !== 41) return undefined;
+    b--;
+  }
+  if (b <= a) return undefined;
+  const text = line.slice(a, b);
+  const level = LEVEL_WORDS[text.toLowerCase()];
+  if (level === undefined) return undefined;
+  if (bracketed || text === text.toUpperCase() || (word === 0 && colon)) return level;
+  return undefined;
 }

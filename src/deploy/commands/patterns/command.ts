@@ -24,7 +24,7 @@ export const patternsCommand = {
     program
       .command('patterns')
       .description(
-        'Group the lines of log files or standard input into recurring templates, error-level first, then by count: the same miner and table as logs --patterns, for any log (a saved incident log, kubectl logs, a gzip file). JSON lines (pino and others) are mined by their msg and keys, other lines as they are.',
+        'Group the lines of log files or standard input into recurring templates, error-level first, then by count: the same miner and table as logs --patterns, for any log (a saved incident log, kubectl logs, a gzip file). JSON lines (pino and others) are mined by their msg and keys, other lines as they are, with the level word they start with (ERROR, [warn], level=info, Error:) as their level.',
       )
       .argument('[files...]', 'log files (plain or gzip, told by content); - or none reads standard input')
       .option('--top <n>', 'show only the first n templates', parsePositive)
