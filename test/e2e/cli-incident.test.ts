@@ -257,8 +257,9 @@ describe('mobius-deploy incident (built CLI against the simulator)', () => {
       const productionId = await opened('production', 'production renders fail');
       const list = await run('production', 'list', '--open', '-o', 'json');
       assert.equal(list.code, 0, list.stderr);
-      const json = parseJsonOutput<ListJson & { namespace: string }>(list);
+      const json = parseJsonOutput<ListJson & { namespace: string; environment: string | null }>(list);
       assert.equal(json.namespace, 'production');
+      assert.equal(json.environment, 'production', 'the JSON names the scope it lists');
       assert.deepEqual(
         json.incidents.map((i) => i.id),
         [productionId],

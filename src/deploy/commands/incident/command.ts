@@ -168,7 +168,7 @@ Examples:
         'after',
         `
 Exit code 1 when an open incident must be escalated (level 1 open over 30 minutes), else 0.
--o json: { namespace, incidents: [ { id, level, status, summary, openedAt, resolvedAt?, durationMs, escalate } ], escalate: [ids], problems }
+-o json: { namespace, environment (the -e scope, or null), incidents: [ { id, level, status, summary, openedAt, resolvedAt?, durationMs, escalate } ], escalate: [ids], problems }
 
 Examples:
   mobius-deploy incident list -e production --open

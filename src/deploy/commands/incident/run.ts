@@ -335,6 +335,8 @@ export interface IncidentListEntry {
 
 export interface IncidentListResult {
   namespace: string;
+  /** The environment the list is scoped to (-e), or null for the whole namespace. */
+  environment: string | null;
   incidents: IncidentListEntry[];
   /** Ids of incidents that must be escalated now. */
   escalate: string[];
@@ -371,6 +373,7 @@ export async function listIncidentEntries(
     );
   return {
     namespace: ctx.namespace,
+    environment: ctx.environment ?? null,
     incidents: entries,
     escalate: entries.filter((e) => e.escalate).map((e) => e.id),
     problems,
