@@ -201,7 +201,9 @@ function isTimestamp(s: string, start: number, end: number): boolean {
     for (let i = start + 8; i < end; i++) {
       const c = s.charCodeAt(i);
       // fractions after a dot or a comma (10:00:00.101, log4j's and Python's 10:00:00,101), a zone
-      if (!(isDigit(c) || c === C_DOT || c === 44 || c === 90 || c === C_PLUS || c === C_DASH || c === C_COLON))
+      if (
+        !(isDigit(c) || c === C_DOT || c === 44 || c === 90 || c === C_PLUS || c === C_DASH || c === C_COLON)
+      )
         return false;
     }
     return true;

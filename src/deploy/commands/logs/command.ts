@@ -104,7 +104,7 @@ export const logsCommand = {
       .option('--exclude <regex>', 'drop lines matching this regular expression', parseRegex)
       .option(
         '--level <level>',
-        'only lines at this level or above (trace, debug, info, warn, error, fatal): a JSON line\'s level, or the level word a plain line starts with (ERROR, [warn], level=info, Error:); lines with no level are kept',
+        "only lines at this level or above (trace, debug, info, warn, error, fatal): a JSON line's level, or the level word a plain line starts with (ERROR, [warn], level=info, Error:); lines with no level are kept",
         parseLevel,
       )
       .option(
