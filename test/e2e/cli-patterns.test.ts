@@ -143,6 +143,23 @@ describe('mobius-deploy patterns (e2e)', () => {
         .map((l) => JSON.parse(l).line),
       [1, 2],
     );
+    // Thousands of lines (past the first block of ids): each keeps its own template, in order.
+    const many = Array.from({ length: 3001 }, (_, i) =>
+      i % 3 === 0 ? `cache miss for key k${i} after ${i} ms` : `render done for job ${i}`,
+    );
+    const big = await runCli(['patterns', '-', '--assign', '-'], { input: `${many.join('\n')}\n` });
+    assert.equal(big.code, 0, big.stderr);
+    const assigned = big.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { line: number; template: number });
+    assert.equal(assigned.length, 3001);
+    assert.deepEqual(
+      assigned.map((a) => a.line),
+      many.map((_, i) => i + 1),
+    );
+    assert.equal(new Set(assigned.map((a) => a.template)).size, 2);
+    assert.ok(assigned.every((a, i) => a.template === assigned[i % 3].template));
   });
 
   it('--fail-on-errors exits 1 when error lines were mined', async () => {

@@ -230,7 +230,7 @@ export class LogTemplateMiner {
    * The template id of each id `addMessage`/`addRecord`/`addTokens` returned (0 for an empty line
    * or a shape the cap dropped). `ids` is rewritten in place and returned.
    */
-  resolve(ids: number[]): number[] {
+  resolve<T extends number[] | Int32Array>(ids: T): T {
     const { byShape } = this.group();
     for (let i = 0; i < ids.length; i++) ids[i] = byShape.get(ids[i]) ?? 0;
     return ids;
