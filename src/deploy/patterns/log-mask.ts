@@ -196,7 +196,7 @@ export class TokenMemo {
     for (;;) {
       const key = this.keys[slot];
       if (key === undefined) break;
-      if (this.hashes[slot] === hash && key.length === len && sameText(msg, start, key))
+      if (this.hashes[slot] === hash && key.length === len && msg.startsWith(key, start))
         return this.values[slot];
       slot = (slot + 1) & mask;
     }
@@ -213,11 +213,6 @@ export class TokenMemo {
     this.used++;
     return masked;
   }
-}
-
-function sameText(msg: string, start: number, key: string): boolean {
-  for (let k = 0; k < key.length; k++) if (msg.charCodeAt(start + k) !== key.charCodeAt(k)) return false;
-  return true;
 }
 
 export function tokenizeAndMask(msg: string, out: string[], memo?: TokenMemo): string[] {
