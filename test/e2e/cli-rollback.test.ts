@@ -260,6 +260,27 @@ describe('mobius-deploy rollback (built CLI against the simulator)', () => {
     assert.match(flags.stderr, /--to-revision and --previous both choose the target/);
   });
 
+  it('--drill refuses when the live revision is recorded as failed: it would roll forward to it again', async () => {
+    assert.equal((await deploy('1.0.0')).code, 0);
+    c.sim.setImageBehavior(`${REPO}:1.1.0`, 'pending');
+    assert.equal((await cli('deploy', '-e', 'production', '--image-tag', '1.1.0', '--no-rollback')).code, 4);
+    const records = ledgerRecords(c.sim, NS).length;
+    const r = await cli('rollback', '-n', NS, '--drill');
+    assert.equal(r.code, 4, r.stderr);
+    assert.match(
+      r.stderr,
+      /the live revision 2 \(\S+:1\.1\.0\) of deployment\/preview-worker is recorded as failed \(deploy record \S+ failed/,
+    );
+    assert.match(r.stderr, /a drill would roll forward to it again, so nothing was changed/);
+    assert.match(
+      r.stderr,
+      /Roll back for real instead: node cli\/mobius-deploy\.js rollback -n production --kubeconfig \S+ --reason "\.\.\." \(to revision 1 \(\S+:1\.0\.0\): deploy record \S+ verified good/,
+    );
+    assert.equal(liveImage(c.sim, NS), `${REPO}:1.1.0`);
+    assert.equal(ledgerRecords(c.sim, NS).length, records, 'no drill record');
+    assert.equal(c.sim.get('leases', NS, 'mobius-deploy-lock'), undefined);
+  });
+
   it('--drill rolls back to the verified-good revision, verifies, rolls forward, records a drill; report shows it; DORA ignores it', async () => {
     assert.equal((await deploy('1.0.0')).code, 0);
     assert.equal((await deploy('1.1.0')).code, 0);

@@ -6,7 +6,8 @@
  * Exit codes: 0 rolled back and verified, skipped (the template already matches), a dry run, or a
  * passed drill; 2 the revision does not exist, there is no history, or conflicting flags; 4 no
  * revision is recorded as verified good (nothing changed), the Deployment is paused, the deploy
- * lock is held, the rollback did not roll out or verify, or a drill failed; 5 unreachable/denied.
+ * lock is held, the rollback did not roll out or verify, a drill failed or was refused (the live
+ * version is recorded as failed); 5 unreachable/denied.
  */
 
 import type { Command } from 'commander';
@@ -67,7 +68,7 @@ export const rollbackCommand = {
       .option('--dry-run', 'show the target and why it was chosen; change nothing')
       .option(
         '--drill',
-        'rehearse: roll back to the newest verified-good revision, verify, roll forward to the live version, verify, and record the drill and its timings',
+        'rehearse: roll back to the newest verified-good revision, verify, roll forward to the live version, verify, and record the drill and its timings (refused, exit 4, when the live version is recorded as failed)',
       )
       .addOption(deploymentOption())
       .option('--reason <text>', 'why (recorded in the ledger and the change-cause annotation)');

@@ -10,6 +10,7 @@
  * `succeeded` (exit 0); else `failed` (exit 4: the rollback path a person relies on at 3 a.m. does
  * not work, or the live version did not come back).
  */
+import { ActionRequiredError } from '../../errors.js';
 import { deploymentRevision } from '../../kube/rollout.js';
 import { listOwnedReplicaSets, replicaSetRevision, templateImage } from '../../kube/rollout-watch.js';
 import { type RollbackTarget, readDeployment, rollbackTargetFor, undoTo } from '../../kube/undo.js';
@@ -37,7 +38,19 @@ export async function runRollbackDrill(env: DeployEnvironment, input: RollbackIn
     choice: targetChoice({}),
     ledgerDir: input.ledgerDir,
   };
-  await planRollback(env, planInput); // refuse before the lock: no verified-good target, no history
+  // refuse before the lock: no verified-good target, no history, or a live version that failed
+  const before = await planRollback(env, planInput);
+  const live = before.judged.find((r) => r.current);
+  if (live?.verdict === 'failed') {
+    const targets = hintTargetsOf(env, namespace);
+    throw new ActionRequiredError(
+      `the live revision ${live.revision}${live.image ? ` (${live.image})` : ''} of deployment/${deploymentName} is recorded as failed` +
+        `${live.evidence ? ` (${live.evidence.summary})` : ''}: a drill would roll forward to it again, so nothing was changed.`,
+      {
+        hint: `Roll back for real instead: mobius-deploy rollback ${targets.ledger} --reason "..." (to ${before.chosen.why}); drill once a verified-good version is live.`,
+      },
+    );
+  }
   return runWithLockAndRecord(
     env,
     {
