@@ -22,6 +22,8 @@ import { renderManifests } from '../../src/deploy/manifests/render.js';
 import { REPO_ROOT } from '../support/cli.js';
 import { freePort, type PrivateRedis, redisAnswers, startPrivateRedis } from '../support/redis-server.js';
 import { TOOLS_DIR } from '../toolchain/paths.js';
+import { missingMessage } from '../toolchain/report.js';
+import { envWithTools, provisionTools } from '../toolchain/resolve.js';
 import { BaseImageError, ensureBaseImage } from './base-image.js';
 import { buildImage, caDirFrom, gitFacts } from './build.js';
 import { ensureHost, HostError } from './host.js';
@@ -68,6 +70,13 @@ async function chooseRedis(): Promise<{ url: string; server?: PrivateRedis }> {
     return { url: configured };
   }
   if (await redisAnswers('redis://127.0.0.1:6379')) return { url: 'redis://127.0.0.1:6379' };
+  // The redis-server npm test uses: from PATH, else fetched into the tools directory (toolchain).
+  const tools = provisionTools({ toolsDir: TOOLS_DIR, only: ['redis-server'] });
+  if (tools.missing.length > 0)
+    throw new HostError(
+      `no Redis answers on 127.0.0.1:6379 and no redis-server can be found or fetched:\n${missingMessage(tools.missing, 'npm run test:image', { env: process.env })}`,
+    );
+  process.env.PATH = envWithTools(tools.binDir).PATH;
   try {
     const server = await startPrivateRedis({ appendOnly: false });
     return { url: server.url, server };

@@ -41,6 +41,8 @@ export interface ProvisionOptions {
   /** fetch what is missing (default true); false only reports */
   fetch?: boolean;
   log?: (line: string) => void;
+  /** only these tools of the manifest (default all), e.g. ['redis-server'] for a private Redis */
+  only?: readonly string[];
 }
 
 /** Runs the program for its version; the version string, or why it would not do. */
@@ -141,12 +143,13 @@ export function provisionTools(opts: ProvisionOptions): Provision {
   const toolsDir = resolve(opts.toolsDir);
   const log = opts.log ?? (() => undefined);
   const results = new Map<string, FoundTool | MissingTool>();
-  for (const spec of TOOLS) results.set(spec.name, findExisting(spec, toolsDir, env));
+  const specs = opts.only ? TOOLS.filter((t) => opts.only?.includes(t.name)) : TOOLS;
+  for (const spec of specs) results.set(spec.name, findExisting(spec, toolsDir, env));
 
   if (opts.fetch !== false) {
     // one fetch per Debian package (ffmpeg brings ffmpeg and ffprobe, prometheus brings promtool too)
     const byPackage = new Map<string, ToolSpec[]>();
-    for (const spec of TOOLS) {
+    for (const spec of specs) {
       const r = results.get(spec.name)!;
       if (isFound(r) || env[spec.override]?.trim()) continue;
       byPackage.set(spec.debian.package, [...(byPackage.get(spec.debian.package) ?? []), spec]);
