@@ -184,10 +184,11 @@ function findLibDirs(root: string): string[] {
 }
 
 /**
- * A program inside root/ may be a link into another package (redis-server → redis-check-rdb). When
- * that package is installed on the system instead of unpacked here, the link points at the system's.
+ * Where a program's links inside root/ end: at a file in root (`inRoot`), or at a path root does not
+ * have (then the system's copy, if any, is meant: redis-server → redis-check-rdb of redis-tools).
+ * `path` is relative to root; `first` tells the program itself is missing from the package.
  */
-function programTarget(root: string, path: string): string {
+function linkEnd(root: string, path: string): { path: string; inRoot: boolean; first: boolean } {
   let current = path;
   for (let hops = 0; hops < 10; hops++) {
     const full = join(root, current);
@@ -195,35 +196,38 @@ function programTarget(root: string, path: string): string {
     try {
       st = lstatSync(full);
     } catch {
-      return existsSync(join('/', current)) ? join('/', current) : full;
+      return { path: current, inRoot: false, first: current === path };
     }
-    if (!st.isSymbolicLink()) return full;
+    if (!st.isSymbolicLink()) return { path: current, inRoot: true, first: false };
     const target = readlinkSync(full);
     current = isAbsolute(target) ? target.slice(1) : posix.join(posix.dirname(current), target);
   }
-  return join(root, current);
+  return { path: current, inRoot: true, first: false };
+}
+
+/** The file a program runs: in root, else the system's copy its link points at, else (missing) in root. */
+function programTarget(root: string, path: string): string {
+  const end = linkEnd(root, path);
+  if (end.inRoot) return join(root, end.path);
+  return existsSync(join('/', end.path)) ? join('/', end.path) : join(root, end.path);
 }
 
 /**
  * The system path a program's links end at when neither the unpacked root nor this machine has it:
- * a dependency dpkg lists as installed whose files are gone (redis-server links to redis-check-rdb
- * of redis-tools). Undefined when the chain ends at a file.
+ * a dependency dpkg lists as installed whose files are gone. Undefined otherwise.
  */
 function danglingSystemPath(root: string, path: string): string | undefined {
-  let current = path;
-  for (let hops = 0; hops < 10; hops++) {
-    const full = join(root, current);
-    let st: ReturnType<typeof lstatSync>;
-    try {
-      st = lstatSync(full);
-    } catch {
-      return current === path || existsSync(join('/', current)) ? undefined : join('/', current);
-    }
-    if (!st.isSymbolicLink()) return undefined;
-    const target = readlinkSync(full);
-    current = isAbsolute(target) ? target.slice(1) : posix.join(posix.dirname(current), target);
+  const end = linkEnd(root, path);
+  if (end.inRoot || end.first || existsSync(join('/', end.path))) return undefined;
+  return join('/', end.path);
+}
+
+/** Unpacks every .deb of `debs` into `root`. */
+function unpackAll(debs: string, root: string, work: string, env: NodeJS.ProcessEnv): void {
+  for (const deb of readdirSync(debs).filter((n) => n.endsWith('.deb'))) {
+    const x = run('dpkg-deb', ['-x', join(debs, deb), root], work, env);
+    if (!x.ok) throw new FetchError(`dpkg-deb -x ${deb} failed:\n${lastLines(x.output)}`);
   }
-  return undefined;
 }
 
 /** Fetches and unpacks the package dpkg says owns `systemPath` (installed, but its file is gone). */
@@ -242,10 +246,7 @@ function fetchOwner(
   const dl = run('apt-get', [...apt, '-q', 'download', name], debs, env);
   if (!dl.ok)
     throw new FetchError(`apt-get download ${name} (for ${systemPath}) failed:\n${lastLines(dl.output)}`);
-  for (const deb of readdirSync(debs).filter((n) => n.endsWith('.deb'))) {
-    const x = run('dpkg-deb', ['-x', join(debs, deb), root], work, env);
-    if (!x.ok) throw new FetchError(`dpkg-deb -x ${deb} failed:\n${lastLines(x.output)}`);
-  }
+  unpackAll(debs, root, work, env);
   rmSync(debs, { recursive: true, force: true });
   return name;
 }
@@ -340,10 +341,7 @@ export function fetchDebianPackage(
     const { wanted, fetch, skipped } = got;
     const root = join(work, 'root');
     mkdirSync(root, { recursive: true });
-    for (const deb of readdirSync(debs).filter((n) => n.endsWith('.deb'))) {
-      const x = run('dpkg-deb', ['-x', join(debs, deb), root], work, env);
-      if (!x.ok) throw new FetchError(`dpkg-deb -x ${deb} failed:\n${lastLines(x.output)}`);
-    }
+    unpackAll(debs, root, work, env);
     rmSync(debs, { recursive: true, force: true });
     for (const junk of [
       'usr/share/doc',
