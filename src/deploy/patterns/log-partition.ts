@@ -27,7 +27,7 @@
 // constant: `onExtend:<NUM>` is not `setMode:<NUM>`.
 
 import { MASK_NUM, WILDCARD } from './log-mask.js';
-import { isClosePunct, isOpenPunct } from './log-values.js';
+import { isClosePunct, isOpenPunct, isUnitWord } from './log-values.js';
 
 export interface PartShape {
   tokens: readonly string[];
@@ -70,23 +70,13 @@ export function groupValue(token: string): string {
   return v;
 }
 
-/**
- * Units of sizes and durations: after a number they are part of its value (`93.0 B` and `5.2 KB`,
- * `<1 sec` and `00:01` are one variable), elsewhere words.
- */
-const UNITS = new Set(
-  'B b kB KB MB GB TB PB KiB MiB GiB TiB byte bytes ns us µs ms s sec secs second seconds min mins minute minutes h hr hrs hour hours d day days'.split(
-    ' ',
-  ),
-);
-
 /** A unit word (`KB`, `sec,`, `ms)`) with its punctuation around it. */
 function isUnit(token: string): boolean {
   let start = 0;
   let end = token.length;
   while (start < end && isOpenPunct(token.charCodeAt(start))) start++;
   while (end > start && isClosePunct(token.charCodeAt(end - 1))) end--;
-  return end - start > 0 && end - start <= 7 && UNITS.has(token.slice(start, end));
+  return end - start > 0 && end - start <= 7 && isUnitWord(token.slice(start, end));
 }
 
 /** A token ending in a number mask, but for its closing punctuation (`<NUM>`, `(<NUM>`, `<<NUM>`). */

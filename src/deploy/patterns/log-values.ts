@@ -113,6 +113,20 @@ const SIZE_UNITS = new Set([
   'x',
 ]);
 
+/** Units spelled out: only as a word of their own after a number (`0 bytes`, `10 seconds`). */
+const SPELLED_UNITS = new Set(
+  'byte bytes second seconds minute minutes hr hrs hour hours day days'.split(' '),
+);
+
+/**
+ * A unit written as a word of its own (`5.2 KB`, `<1 sec`, `10 seconds`): the units a number may
+ * carry attached (`5.2KB`, `1s`), and their spelled-out forms. The grouping reads it, after a
+ * number, as part of that number's variable (log-partition.ts).
+ */
+export function isUnitWord(word: string): boolean {
+  return SIZE_UNITS.has(word) || DURATION_UNITS.has(word) || SPELLED_UNITS.has(word);
+}
+
 /** Scan a plain number at s[i..end): returns the index after it, or -1 when none starts there. */
 function scanNumber(s: string, i: number, end: number): number {
   let j = i;
