@@ -87,7 +87,7 @@ function endsInNumber(token: string): boolean {
 }
 
 /** The grouping values of a token sequence: groupValue of each, a unit after a number a variable. */
-export function groupValues(tokens: readonly string[]): string[] {
+function groupValues(tokens: readonly string[]): string[] {
   const out = new Array<string>(tokens.length);
   for (let i = 0; i < tokens.length; i++) {
     const t = tokens[i];
@@ -104,9 +104,21 @@ function maskedValue(token: string): string {
   return LETTER.test(key.split(WILDCARD).join('')) ? key : VAR;
 }
 
+/** A template's constant words (see constantWords): `key` names them, `positions` are their places. */
+export interface ConstantWords {
+  key: string;
+  positions: number[];
+}
+
+/** One group of partition: the shapes of one template, and its constant words (undefined: too few). */
+export interface PartGroup<S extends PartShape> {
+  shapes: S[];
+  words: ConstantWords | undefined;
+}
+
 /** Split `shapes` (one level, one token count) into groups, each one template. */
-export function partition<S extends PartShape>(shapes: S[]): S[][] {
-  const out: S[][] = [];
+export function partition<S extends PartShape>(shapes: S[]): Array<PartGroup<S>> {
+  const out: Array<PartGroup<S>> = [];
   if (shapes.length === 0) return out;
   const n = shapes[0].tokens.length;
   const values: string[][] = shapes.map((s) => groupValues(s.tokens));
@@ -128,9 +140,14 @@ export function partition<S extends PartShape>(shapes: S[]): S[][] {
     return words < MIN_WORDS ? 'short' : 'worded';
   }
 
+  /** A group is one template: its shapes, and its constant words from the values read above. */
+  function finish(group: number[]): void {
+    out.push({ shapes: group.map((g) => shapes[g]), words: constantWords(group.map((g) => values[g])) });
+  }
+
   function split(group: number[], fixed: Uint8Array): void {
     if (group.length === 1) {
-      out.push([shapes[group[0]]]);
+      finish(group);
       return;
     }
     let lines = 0;
@@ -161,7 +178,7 @@ export function partition<S extends PartShape>(shapes: S[]): S[][] {
       bestRank = rank;
     }
     if (bestPos < 0) {
-      out.push(group.map((g) => shapes[g]));
+      finish(group);
       return;
     }
     const byValue = new Map<string, number[]>();
@@ -184,9 +201,8 @@ export function partition<S extends PartShape>(shapes: S[]): S[][] {
  * 00:01` and `lifetime <1 sec`). Undefined for a group of fewer than MIN_WORDS constant words, too
  * few to name an event by themselves.
  */
-export function constantWords(group: readonly PartShape[]): { key: string; positions: number[] } | undefined {
-  const head = groupValues(group[0].tokens);
-  const rest = group.slice(1).map((s) => groupValues(s.tokens));
+function constantWords(values: readonly string[][]): ConstantWords | undefined {
+  const [head, ...rest] = values;
   const positions: number[] = [];
   for (let i = 0; i < head.length; i++) {
     const v = head[i];

@@ -18,7 +18,7 @@
 // the miner without end.
 
 import { TokenMemo, tokenizeAndMask } from './log-mask.js';
-import { constantWords, mergedTemplateTokens, partition, templateTokens } from './log-partition.js';
+import { type ConstantWords, mergedTemplateTokens, partition, templateTokens } from './log-partition.js';
 import { ERROR_LEVEL, LOG_LEVELS, type LogLevelName, type LogRecord } from './log-record.js';
 import { fieldTokens } from './log-tokens.js';
 
@@ -98,40 +98,40 @@ interface Template {
   count: number;
   first: number;
   last: number;
+  /** Its constant words (for merging across token counts); undefined when it has too few. */
+  words?: ConstantWords;
 }
 
 /**
  * Templates of one level with the same constant words but different token counts are one
- * template (see constantWords): a variable that took one token in some lines and several in others.
+ * template (see ConstantWords): a variable that took one token in some lines and several in others.
  */
 function mergeByConstantWords(templates: Template[]): Template[] {
-  const byKey = new Map<string, Array<{ t: Template; positions: number[] }>>();
+  const byKey = new Map<string, Array<Template & { words: ConstantWords }>>();
   const out: Template[] = [];
   for (const t of templates) {
-    const words = constantWords(t.shapes);
-    if (words === undefined) {
+    if (t.words === undefined) {
       out.push(t);
       continue;
     }
-    const key = `${t.level}\u0001${words.key}`;
+    const key = `${t.level}\u0001${t.words.key}`;
     const list = byKey.get(key);
-    if (list === undefined) byKey.set(key, [{ t, positions: words.positions }]);
-    else list.push({ t, positions: words.positions });
+    if (list === undefined) byKey.set(key, [{ ...t, words: t.words }]);
+    else list.push({ ...t, words: t.words });
   }
   for (const list of byKey.values()) {
     if (list.length === 1) {
-      out.push(list[0].t);
+      out.push(list[0]);
       continue;
     }
-    const shapes = list.flatMap((m) => m.t.shapes).sort((a, b) => a.id - b.id);
     out.push({
       id: 0,
-      tokens: mergedTemplateTokens(list.map((m) => ({ tokens: m.t.tokens, positions: m.positions }))),
-      shapes,
-      level: list[0].t.level,
-      count: list.reduce((n, m) => n + m.t.count, 0),
-      first: Math.min(...list.map((m) => m.t.first)),
-      last: Math.max(...list.map((m) => m.t.last)),
+      tokens: mergedTemplateTokens(list.map((t) => ({ tokens: t.tokens, positions: t.words.positions }))),
+      shapes: list.flatMap((t) => t.shapes).sort((a, b) => a.id - b.id),
+      level: list[0].level,
+      count: list.reduce((n, t) => n + t.count, 0),
+      first: Math.min(...list.map((t) => t.first)),
+      last: Math.max(...list.map((t) => t.last)),
     });
   }
   return out;
@@ -278,7 +278,7 @@ export class LogTemplateMiner {
     }
     const templates: Template[] = [];
     for (const list of byLength.values()) {
-      for (const g of partition(list)) {
+      for (const { shapes: g, words } of partition(list)) {
         const shapes = g.sort((a, b) => a.id - b.id);
         let count = 0;
         let first = Number.POSITIVE_INFINITY;
@@ -296,6 +296,7 @@ export class LogTemplateMiner {
           count,
           first,
           last,
+          words,
         });
       }
     }
