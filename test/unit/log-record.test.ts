@@ -55,6 +55,8 @@ describe('parseLogLine', () => {
     ];
     for (const [line, want] of cases) assert.equal(parseLogLine(line).levelName, want, line);
     assert.equal(parseLogLine('FATAL out of memory').level, 60);
+    // the same names in a JSON level
+    assert.equal(parseLogLine('{"level":"critical","msg":"x"}').levelName, 'fatal');
   });
 
   it('a level word in the text of a message is not its level', () => {
@@ -87,6 +89,9 @@ describe('parseLogLine', () => {
     assert.equal(parseLevelOption('fatal'), 60);
     assert.equal(parseLevelOption('50'), 50);
     assert.equal(parseLevelOption('loud'), undefined);
+    // names of Object.prototype are not levels (`in` found them, and --level constructor was taken)
+    assert.equal(parseLevelOption('constructor'), undefined);
+    assert.equal(parseLevelOption('__proto__'), undefined);
   });
 });
 

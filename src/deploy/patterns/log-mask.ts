@@ -187,7 +187,7 @@ export class TokenMemo {
   private readonly values: string[] = new Array(TokenMemo.SLOTS).fill('');
   private used = 0;
 
-  /** The masked form of msg[start, end) whose hash is `hash` (see tokenHash). */
+  /** The masked form of msg[start, end); `hash` is the FNV-1a hash tokenizeAndMask took of it. */
   mask(msg: string, start: number, end: number, hash: number): string {
     const len = end - start;
     if (len > 64) return maskToken(msg.slice(start, end));

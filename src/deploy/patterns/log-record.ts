@@ -94,13 +94,29 @@ export function levelName(level: number | undefined): LogLevelName {
 }
 
 /**
+ * Level names, lower-cased: pino's, and the other names loggers write (log4j, logback, Python, Go,
+ * syslog), in a JSON `level`, in --level, and as the level word of a plain line.
+ */
+const LEVEL_NAMES: ReadonlyMap<string, number> = new Map([
+  ...Object.entries(LOG_LEVELS),
+  ['notice', 30],
+  ['warning', 40],
+  ['err', 50],
+  ['critical', 60],
+  ['crit', 60],
+  ['severe', 60],
+  ['panic', 60],
+  ['emerg', 60],
+  ['alert', 60],
+]);
+
+/**
  * Parse a level given by a user (`--level warn`, `WARNING`, `40`). Returns undefined when invalid.
  */
 export function parseLevelOption(value: string): number | undefined {
   const v = value.trim().toLowerCase();
-  if (v === 'warning') return LOG_LEVELS.warn;
-  if (v === 'err') return LOG_LEVELS.error;
-  if (v in LOG_LEVELS) return LOG_LEVELS[v as keyof typeof LOG_LEVELS];
+  const named = LEVEL_NAMES.get(v);
+  if (named !== undefined) return named;
   if (/^\d+$/.test(v)) {
     const n = Number(v);
     if (n >= 1 && n <= 100) return n;
@@ -198,25 +214,6 @@ export function parseLogLine(line: string, options: ParseOptions = {}): LogRecor
   };
 }
 
-/** Level words of plain-text logs (log4j, logback, Python, Go, syslog names), lower-cased. */
-const LEVEL_WORDS: Readonly<Record<string, number>> = {
-  trace: 10,
-  debug: 20,
-  info: 30,
-  notice: 30,
-  warn: 40,
-  warning: 40,
-  error: 50,
-  err: 50,
-  fatal: 60,
-  critical: 60,
-  crit: 60,
-  severe: 60,
-  panic: 60,
-  emerg: 60,
-  alert: 60,
-};
-
 const LEVEL_KEYS = new Set(['level', 'lvl', 'severity', 'loglevel']);
 
 /**
@@ -243,7 +240,7 @@ export function plainLevel(line: string): number | undefined {
       i++;
     }
     if (i === start) break;
-    const level = levelOfWord(line, start, i, prefix ? word : 4);
+    const level = levelOfWord(line, start, i, { first: word === 0, early: prefix && word < 4 });
     if (level !== undefined) return level;
     const c0 = line.charCodeAt(start);
     prefix = prefix && (digit || c0 === 91 || c0 === 40);
@@ -251,16 +248,24 @@ export function plainLevel(line: string): number | undefined {
   return undefined;
 }
 
-/** The level a word names; `word` is its index when only a prefix came before it, else 4. */
-function levelOfWord(line: string, start: number, end: number, word: number): number | undefined {
+/**
+ * The level a word names. `first`: the line's first word; `early`: among its first four words with
+ * only a prefix before it (a level word anywhere else is text, but for a logfmt key).
+ */
+function levelOfWord(
+  line: string,
+  start: number,
+  end: number,
+  where: { first: boolean; early: boolean },
+): number | undefined {
   const eq = line.indexOf('=', start);
   if (eq > start && eq < end) {
     if (!LEVEL_KEYS.has(line.slice(start, eq).toLowerCase())) return undefined;
     let v = line.slice(eq + 1, end);
     if (v.length > 1 && (v[0] === '"' || v[0] === "'") && v[v.length - 1] === v[0]) v = v.slice(1, -1);
-    return LEVEL_WORDS[v.toLowerCase()];
+    return LEVEL_NAMES.get(v.toLowerCase());
   }
-  if (word >= 4 || end - start > 12) return undefined;
+  if (!where.early || end - start > 12) return undefined;
   let a = start;
   let b = end;
   const open = line.charCodeAt(a);
@@ -278,8 +283,8 @@ function levelOfWord(line: string, start: number, end: number, word: number): nu
   }
   if (b <= a) return undefined;
   const text = line.slice(a, b);
-  const level = LEVEL_WORDS[text.toLowerCase()];
+  const level = LEVEL_NAMES.get(text.toLowerCase());
   if (level === undefined) return undefined;
-  if (bracketed || text === text.toUpperCase() || (word === 0 && colon)) return level;
+  if (bracketed || text === text.toUpperCase() || (where.first && colon)) return level;
   return undefined;
 }
