@@ -192,10 +192,4 @@ export interface DoraOptions {
   now: Date;
   period: PeriodKind;
   failureWindowMs?: number;
-  /**
-   * `now` is a past time asked for (--at): what starts after it is out of the report's scope, not a
-   * clock problem, and is left out without a flag (so the report stays the same as the ledger grows).
-   * Without it, `now` is the clock, and a record that starts later is flagged `in_future`.
-   */
-  asOf?: boolean;
 }

@@ -27,8 +27,9 @@
  *   same figures whenever it is run. A deploy, rollback or incident that starts after `now` is left
  *   out (also as a fix forward, a rollback or the live version); a deploy or rollback that finished
  *   after `now` is still in progress; a restoredAt, resolvedAt or failureDetectedAt after `now` has
- *   not happened (the failure is unrestored, the incident open). Each is flagged `in_future`, but
- *   for a record that starts after an asked-for --at (`asOf`): that one is simply out of scope.
+ *   not happened (the failure is unrestored, the incident open). Each is flagged `in_future`
+ *   (`report --at` leaves records that start after it out before they get here: out of scope, not a
+ *   clock problem; commands/report/run.ts).
  * - Clock skew: a duration that would be negative is clamped to 0 and flagged. Durations are never
  *   negative.
  * - Percentiles: linear interpolation between closest ranks (type 7, like numpy and
@@ -82,8 +83,7 @@ export function analyzeDora(
     const started = parse(record.startedAt);
     if (started === undefined) continue;
     if (started > now) {
-      if (!options.asOf)
-        flag(record, 'in_future', `startedAt ${record.startedAt} is after the report time; left out`);
+      flag(record, 'in_future', `startedAt ${record.startedAt} is after the report time; left out`);
       continue;
     }
     let result: string = record.result;
@@ -126,8 +126,7 @@ export function analyzeDora(
     if (opened === undefined) continue;
     const where = { id: inc.id, kind: 'incident', openedAt: inc.openedAt };
     if (opened > now) {
-      if (!options.asOf)
-        flag(where, 'in_future', `openedAt ${inc.openedAt} is after the report time; left out`);
+      flag(where, 'in_future', `openedAt ${inc.openedAt} is after the report time; left out`);
       continue;
     }
     const resolved = parse(inc.resolvedAt);

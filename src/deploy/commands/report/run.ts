@@ -41,7 +41,7 @@ export interface ReportInput {
   period: PeriodKind;
   /** The report's "now" (--at). */
   now: Date;
-  /** `now` was asked for (--at): records that start after it are out of scope (see DoraOptions). */
+  /** `now` was asked for (--at): records that start after it are out of scope, left out here. */
   asOf?: boolean;
   namespace: string;
   environment?: string;
@@ -139,7 +139,6 @@ export async function runReport(deps: ReportDeps, input: ReportInput): Promise<D
   const drills = read.drills.filter((d) => startedBy(d.startedAt));
   const analysis = analyzeDora(records, incidents, {
     now: input.now,
-    asOf: input.asOf,
     period: input.period,
     failureWindowMs: input.failureWindowMs ?? DEFAULT_FAILURE_WINDOW_MS,
   });
