@@ -159,50 +159,41 @@ export function analyzeDora(
     if (d.result === 'failed') d.reasons.push({ type: 'failed' });
     if (d.result === 'rolled_back') d.reasons.push({ type: 'rolled_back' });
   }
-  /** The newest successful deploy of the same target started before `t` (the one a rollback undoes). */
-  const liveAt = (t: number, key: string, skip?: (d: DeployView) => boolean): DeployView | undefined => {
-    for (let i = lastBefore(t, false); i >= 0; i--) {
-      const d = deploys[i] as DeployView;
-      if (!d.live || d.key !== key) continue;
-      if (skip?.(d)) continue;
-      return d;
-    }
-    return undefined;
-  };
-  const manualRollbacksOf = new Map<DeployView, DeployView[]>();
   /** When a successful manual rollback took a deploy back (its finish): it was no longer live after. */
   const takenBackAt = new Map<DeployView, number>();
-  for (const rb of rollbacks) {
-    if (rb.result !== 'succeeded' && rb.result !== 'failed') continue;
-    // A version a successful rollback took back is no longer live; after a failed one it still is,
-    // so a second attempt rolls back the same deploy.
-    const d = liveAt(rb.started, rb.key, (x) => takenBackAt.has(x));
-    if (!d) continue;
-    d.reasons.push({ type: 'manual_rollback', recordId: rb.record.id });
-    manualRollbacksOf.set(d, [...(manualRollbacksOf.get(d) ?? []), rb]);
-    if (rb.result === 'succeeded' && rb.finished !== undefined) takenBackAt.set(d, rb.finished);
-  }
   const wentLive = (d: DeployView) => d.finished ?? d.started;
   /** The longest rollout: bounds how far back a deploy that went live after another can have started. */
   const longest = deploys.reduce((m, d) => Math.max(m, wentLive(d) - d.started), 0);
   /**
-   * The version live at `t` in `namespace`: of the successful deploys that went live at or before
-   * `t` and that no successful manual rollback had taken back by then, the one that went live last.
-   * A deploy still rolling out at `t` is not live yet; after a manual rollback, the version before it is.
+   * The version live at `t` among the deploys `of` accepts: of the successful deploys that went live
+   * at or before `t` and that no successful manual rollback had taken back by then, the one that went
+   * live last. A deploy still rolling out at `t` is not live yet; after a manual rollback, the version
+   * before it is. It answers for a manual rollback (the version it undoes) and an incident.
    */
-  const liveVersionAt = (t: number, namespace: string | undefined): DeployView | undefined => {
+  const liveVersionAt = (t: number, of: (d: DeployView) => boolean): DeployView | undefined => {
     let best: DeployView | undefined;
     for (let i = lastBefore(t, true); i >= 0; i--) {
       const c = deploys[i] as DeployView;
       if (best && c.started + longest < wentLive(best)) break; // nothing earlier went live later
       if (!c.live || wentLive(c) > t) continue;
-      if (namespace && c.record.namespace !== namespace) continue;
+      if (!of(c)) continue;
       const back = takenBackAt.get(c);
       if (back !== undefined && back <= t) continue;
       if (!best || wentLive(c) > wentLive(best)) best = c;
     }
     return best;
   };
+  const manualRollbacksOf = new Map<DeployView, DeployView[]>();
+  for (const rb of rollbacks) {
+    if (rb.result !== 'succeeded' && rb.result !== 'failed') continue;
+    // A version a successful rollback took back is no longer live; after a failed one it still is,
+    // so a second attempt rolls back the same deploy.
+    const d = liveVersionAt(rb.started, (x) => x.key === rb.key);
+    if (!d) continue;
+    d.reasons.push({ type: 'manual_rollback', recordId: rb.record.id });
+    manualRollbacksOf.set(d, [...(manualRollbacksOf.get(d) ?? []), rb]);
+    if (rb.result === 'succeeded' && rb.finished !== undefined) takenBackAt.set(d, rb.finished);
+  }
   const incidentsOf = new Map<DeployView, IncidentInput[]>();
   const standaloneIncidents: IncidentInput[] = [];
   for (const inc of known) {
@@ -212,7 +203,7 @@ export function analyzeDora(
     if (!d) {
       linkedBy = 'window';
       // The version live when the incident opened, if it went live within the window before it.
-      const live = liveVersionAt(opened, inc.namespace);
+      const live = liveVersionAt(opened, (c) => !inc.namespace || c.record.namespace === inc.namespace);
       if (live && opened - wentLive(live) <= windowMs) d = live;
     }
     if (!d) {
