@@ -196,6 +196,18 @@ function driverContract(
           prod.records.map((s) => s.record.id),
           [newer.id, old.id],
         );
+        // a scope: its namespace and, with an environment, that environment or none
+        const noEnv = await driver.create(record({ environment: undefined }, '2026-11-01T11:00:00.000Z'));
+        const canary = await driver.create(record({ environment: 'canary' }, '2026-11-01T12:00:00.000Z'));
+        const scoped = await driver.list({ scope: { namespace: old.namespace, environment: 'production' } });
+        assert.deepEqual(
+          scoped.records.map((s) => s.record.id),
+          [newer.id, noEnv.record.id, old.id],
+        );
+        const staging = await driver.list({ scope: { namespace: 'staging', environment: 'production' } });
+        assert.deepEqual(staging.records, []);
+        await driver.delete('deploy', noEnv.record.id);
+        await driver.delete('deploy', canary.record.id);
         const since = await driver.list({ since: new Date('2026-11-02T00:00:00Z'), result: 'in_progress' });
         assert.deepEqual(
           since.records.map((s) => s.record.id),

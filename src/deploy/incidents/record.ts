@@ -23,7 +23,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import type { LedgerDriver, LedgerProblem } from '../ledger/driver.js';
+import type { LedgerDriver, LedgerProblem, RecordScope } from '../ledger/driver.js';
 import type { Ledger } from '../ledger/ledger.js';
 import { BaseRecordSchema, LEDGER_SCHEMA_VERSION, registerRecordSchema } from '../ledger/record.js';
 
@@ -166,6 +166,8 @@ export interface ListIncidentsOptions {
   /** Only this namespace's incidents (a shared --ledger-dir holds every namespace's). */
   namespace?: string;
   environment?: string;
+  /** Only this scope's incidents: a namespace and, with -e, that environment or none (inRecordScope). */
+  scope?: RecordScope;
   /** Receives the entries that could not be read as incidents (they are skipped). */
   onProblem?: (problem: LedgerProblem) => void;
 }
@@ -181,6 +183,7 @@ export async function listIncidents(
     until: options.until,
     namespace: options.namespace,
     environment: options.environment,
+    scope: options.scope,
   });
   for (const p of problems) options.onProblem?.(p);
   const out: IncidentRecord[] = [];

@@ -32,6 +32,8 @@ export interface RecordFilter {
   since?: Date;
   /** Records started before this time. */
   until?: Date;
+  /** Only the records of this scope (inRecordScope): its namespace and, with one, its environment or none. */
+  scope?: RecordScope;
 }
 
 export interface ListResult<R extends LedgerRecord = LedgerRecord> {
@@ -100,25 +102,6 @@ export class LedgerInvalidRecordError extends LedgerError {
   }
 }
 
-/** True when the record matches every given filter. */
-export function matchesFilter(record: LedgerRecord, filter: RecordFilter = {}): boolean {
-  if (filter.kind !== undefined) {
-    const kinds = Array.isArray(filter.kind) ? filter.kind : [filter.kind];
-    if (!kinds.includes(record.kind)) return false;
-  }
-  if (filter.environment !== undefined && record.environment !== filter.environment) return false;
-  if (filter.namespace !== undefined && record.namespace !== filter.namespace) return false;
-  if (filter.result !== undefined) {
-    const results = Array.isArray(filter.result) ? filter.result : [filter.result];
-    const r = (record as { result?: unknown }).result;
-    if (typeof r !== 'string' || !results.includes(r)) return false;
-  }
-  const started = Date.parse(record.startedAt);
-  if (filter.since && started < filter.since.getTime()) return false;
-  if (filter.until && started >= filter.until.getTime()) return false;
-  return true;
-}
-
 /** What one command reads: a namespace and, with -e, an environment. */
 export interface RecordScope {
   namespace: string;
@@ -139,4 +122,24 @@ export function inRecordScope(
     record.namespace === scope.namespace &&
     (scope.environment == null || record.environment == null || record.environment === scope.environment)
   );
+}
+
+/** True when the record matches every given filter. */
+export function matchesFilter(record: LedgerRecord, filter: RecordFilter = {}): boolean {
+  if (filter.kind !== undefined) {
+    const kinds = Array.isArray(filter.kind) ? filter.kind : [filter.kind];
+    if (!kinds.includes(record.kind)) return false;
+  }
+  if (filter.environment !== undefined && record.environment !== filter.environment) return false;
+  if (filter.namespace !== undefined && record.namespace !== filter.namespace) return false;
+  if (filter.scope !== undefined && !inRecordScope(record, filter.scope)) return false;
+  if (filter.result !== undefined) {
+    const results = Array.isArray(filter.result) ? filter.result : [filter.result];
+    const r = (record as { result?: unknown }).result;
+    if (typeof r !== 'string' || !results.includes(r)) return false;
+  }
+  const started = Date.parse(record.startedAt);
+  if (filter.since && started < filter.since.getTime()) return false;
+  if (filter.until && started >= filter.until.getTime()) return false;
+  return true;
 }

@@ -7,7 +7,6 @@ import type { CoreV1Event } from '@kubernetes/client-node';
 import { type IncidentRecord, openDurationMs, timeToRestoreMs } from '../../incidents/record.js';
 import { listEvents } from '../../kube/resources/core.js';
 import type { KubeReader } from '../../kube/resources/reader.js';
-import { inRecordScope } from '../../ledger/driver.js';
 import type { DeploymentRecord } from '../../ledger/record.js';
 import { isDeploymentRecord } from '../../ledger/record.js';
 import { findIncident, guidanceFor, type IncidentContext, type IncidentGuidance, targetsOf } from './run.js';
@@ -72,15 +71,14 @@ export async function collectIncidentReport(
   const to = incident.resolvedAt ? Date.parse(incident.resolvedAt) : now;
   const { records } = await ctx.ledger.list({
     kind: ['deploy', 'rollback'],
-    namespace: ctx.namespace,
+    // the incident's own scope: a shared --ledger-dir also holds other namespaces' changes
+    scope: { namespace: ctx.namespace, environment: ctx.environment },
     since: new Date(from),
     until: new Date(to + 1),
   });
-  // The incident's own scope: a shared --ledger-dir also holds other namespaces' changes.
   const changes = records
     .map((s) => s.record)
     .filter(isDeploymentRecord)
-    .filter((r) => inRecordScope(r, { namespace: ctx.namespace, environment: ctx.environment }))
     .sort((a, b) => Date.parse(a.startedAt) - Date.parse(b.startedAt));
   let relatedDeploy: DeploymentRecord | undefined = changes.find((c) => c.id === incident.relatedDeployId);
   if (!relatedDeploy && incident.relatedDeployId) {

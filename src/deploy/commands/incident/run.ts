@@ -180,9 +180,7 @@ export async function findIncident(ctx: IncidentContext, id: string): Promise<In
   } catch (err) {
     if (!(err instanceof LedgerNotFoundError)) throw err;
   }
-  const all = (await listIncidents(ctx.ledger, { namespace: ctx.namespace })).filter((i) =>
-    inRecordScope(i, scopeOf(ctx)),
-  );
+  const all = await listIncidents(ctx.ledger, { scope: scopeOf(ctx) });
   const matches = id.length >= 4 ? all.filter((i) => i.id.startsWith(id) || i.id.endsWith(id)) : [];
   if (matches.length === 1) return matches[0];
   if (matches.length > 1) {
@@ -352,25 +350,23 @@ export async function listIncidentEntries(
   const incidents = await listIncidents(ctx.ledger, {
     openOnly: options.openOnly,
     since: options.since,
-    namespace: ctx.namespace,
+    scope: scopeOf(ctx),
     onProblem: (p) => problems.push(p),
   });
-  const entries = incidents
-    .filter((i) => inRecordScope(i, scopeOf(ctx)))
-    .map(
-      (i): IncidentListEntry => ({
-        id: i.id,
-        level: i.level,
-        status: i.status,
-        summary: i.summary,
-        openedAt: i.openedAt,
-        ...(i.resolvedAt ? { resolvedAt: i.resolvedAt } : {}),
-        durationMs: openDurationMs(i, now),
-        escalate: needsEscalation(i, now),
-        ...(i.relatedDeployId ? { relatedDeployId: i.relatedDeployId } : {}),
-        openedBy: i.openedBy,
-      }),
-    );
+  const entries = incidents.map(
+    (i): IncidentListEntry => ({
+      id: i.id,
+      level: i.level,
+      status: i.status,
+      summary: i.summary,
+      openedAt: i.openedAt,
+      ...(i.resolvedAt ? { resolvedAt: i.resolvedAt } : {}),
+      durationMs: openDurationMs(i, now),
+      escalate: needsEscalation(i, now),
+      ...(i.relatedDeployId ? { relatedDeployId: i.relatedDeployId } : {}),
+      openedBy: i.openedBy,
+    }),
+  );
   return {
     namespace: ctx.namespace,
     environment: ctx.environment ?? null,

@@ -15,7 +15,6 @@ import type { KubeClients } from '../../kube/client.js';
 import {
   DEFAULT_HISTORY_MAX,
   type DeploymentRecord,
-  inRecordScope,
   isDeploymentRecord,
   isDrillRecord,
   type Ledger,
@@ -103,8 +102,8 @@ export async function readReportRecords(
   problems: LedgerProblem[];
 }> {
   const listed = await ledger.list({
-    namespace: scope.namespace,
     kind: ['deploy', 'rollback', 'drill', 'incident'],
+    scope: { namespace: scope.namespace, environment: scope.environment },
   });
   const problems = [...listed.problems];
   const records: DeploymentRecord[] = [];
@@ -112,7 +111,6 @@ export async function readReportRecords(
   const incidentEntries: typeof listed.records = [];
   for (const stored of listed.records) {
     const r = stored.record;
-    if (!inRecordScope(r, scope)) continue;
     if (isDeploymentRecord(r)) records.push(r);
     else if (isDrillRecord(r)) drills.push(r);
     else if (r.kind === 'incident') incidentEntries.push(stored);
