@@ -9,7 +9,7 @@
 // beside ours. Speed: every dataset's messages concatenated (32,000 lines) mined by one fresh
 // miner and grouped into templates, best of the rounds, on this one thread.
 
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { LogTemplateMiner } from '../src/deploy/patterns/log-templates.js';
@@ -41,9 +41,15 @@ export interface Dataset {
 }
 
 /** The labelled datasets of `dir`, in the order of Drain's table, then any others by name. */
+/** The --loghub directory is missing or holds no dataset (a usage error, not a failure of the miner). */
+export class LoghubDataError extends Error {}
+
 export function loadLoghub(dir: string): Dataset[] {
+  if (!dir) throw new LoghubDataError('--loghub needs the directory of the Loghub <Name>_2k.tsv files');
+  if (!existsSync(dir) || !statSync(dir).isDirectory())
+    throw new LoghubDataError(`--loghub ${dir}: no such directory (from ${process.cwd()})`);
   const files = readdirSync(dir).filter((f) => f.endsWith('_2k.tsv'));
-  if (files.length === 0) throw new Error(`${dir} holds no <Name>_2k.tsv file`);
+  if (files.length === 0) throw new LoghubDataError(`--loghub ${dir} holds no <Name>_2k.tsv file`);
   const order = Object.keys(DRAIN_GA);
   const rank = (n: string) => (order.includes(n) ? order.indexOf(n) : order.length);
   const names = files.map((f) => f.slice(0, -'_2k.tsv'.length));

@@ -15,7 +15,7 @@
 import { cpus, loadavg } from 'node:os';
 import { parseLogLine } from '../src/deploy/patterns/log-record.js';
 import { LogTemplateMiner } from '../src/deploy/patterns/log-templates.js';
-import { printLoghub } from './loghub.js';
+import { LoghubDataError, printLoghub } from './loghub.js';
 import { argNumber } from './stats.js';
 
 const LINES = argNumber('--lines', 600_000);
@@ -274,9 +274,16 @@ function synthetic(): void {
 
 const LOGHUB = process.argv.indexOf('--loghub');
 if (LOGHUB >= 0) {
-  const dir = process.argv[LOGHUB + 1];
-  if (!dir) throw new Error('--loghub needs the directory of the <Name>_2k.tsv files');
-  process.exitCode = printLoghub(dir, argNumber('--rounds', 10)) ? 0 : 1;
+  const dir = process.argv[LOGHUB + 1] ?? '';
+  try {
+    process.exitCode = printLoghub(dir, argNumber('--rounds', 10)) ? 0 : 1;
+  } catch (err) {
+    if (!(err instanceof LoghubDataError)) throw err;
+    console.error(
+      `bench:logs: ${err.message}.\nFor example: npm run bench:logs -- --loghub ../shared/data/loghub (a path from the checkout)`,
+    );
+    process.exitCode = 2;
+  }
 } else {
   synthetic();
 }
